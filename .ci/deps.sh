@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian 12 packages flowpic builds and tests with.
+# Idempotent: packages already present are not fetched again.
+set -eu
+
+PKGS="
+build-essential pkg-config make gcc clang llvm lld
+libbpf-dev bpftool libelf-dev zlib1g-dev
+libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
+libopenblas-dev libpcap-dev libpng-dev
+libndpi-dev libndpi-bin
+linux-headers-amd64 linux-image-amd64 linux-source-6.1
+qemu-system-x86 busybox-static cpio xz-utils
+bc flex bison python3 kmod
+iproute2 tcpdump iputils-ping netcat-openbsd
+"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	if [ ! -f /var/lib/apt/periodic/flowpic-updated ] ||
+	   ! apt-get install -y -q --no-install-recommends $missing; then
+		apt-get update -q
+		mkdir -p /var/lib/apt/periodic
+		touch /var/lib/apt/periodic/flowpic-updated
+		apt-get install -y -q --no-install-recommends $missing
+	fi
+else
+	echo "deps: all packages present"
+fi

@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# flowpic: build every side this machine can build, and run the tests.
+#
+#   make            BPF objects + skeletons, user/ binaries, kmod/flowpic.ko
+#   make deps       install the Debian 12 packages (idempotent)
+#   make check      all five test layers, one summary line at the end
+#   make check-unit | check-bpf | check-selftests | check-kunit | check-qemu
+#   make fuzz       libFuzzer targets, bounded runs
+#   make bench      benchmarks with their peers, as ratios
+#   make demo       the live pipeline on a namespace lab
+#
+# Layout: user/flowpic.c and user/flowpicd.c are the two programs; every
+# other user/*.c is libflowpic.a, which tests link too. bpf/X.bpf.c becomes
+# build/bpf/X.bpf.o and its skeleton build/bpf/X.skel.h.
+
+BUILD		?= build
+KDIR		?= $(firstword $(wildcard /usr/src/linux-headers-*-amd64))
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+ARCH_INC	:= /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+
+PKGS		:= libnl-genl-3.0 libnl-route-3.0 libpng libpcap libbpf openblas
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter \
+		   -Wno-missing-field-initializers
+CFLAGS		?= -O2 -g
+USER_CFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread \
+		   -Iinclude -Iuser -I$(BUILD)/bpf $(PKG_CFLAGS)
+USER_LIBS	:= $(PKG_LIBS) -lndpi -lelf -lz -lm -lpthread
+
+BPF_CFLAGS	:= -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+		   -Iinclude -I$(ARCH_INC)
+
+PROGS		:= flowpic flowpicd
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+LIB_SRCS	:= $(filter-out $(addprefix user/,$(addsuffix .c,$(PROGS))), \
+		   $(wildcard user/*.c))
+LIB_OBJS	:= $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+LIB		:= $(BUILD)/libflowpic.a
+BINS		:= $(addprefix $(BUILD)/,$(filter $(PROGS), \
+		   $(basename $(notdir $(wildcard user/*.c)))))
+
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+BPFT_SRCS	:= $(wildcard tests/bpf/*.bpf.c)
+BPFT_OBJS	:= $(patsubst tests/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPFT_SRCS))
+BPFT_SKELS	:= $(patsubst tests/bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPFT_SRCS))
+BPFT_BINS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%, \
+		   $(filter-out %.bpf.c,$(wildcard tests/bpf/test_*.c)))
+
+HDRS		:= $(wildcard include/*.h user/*.h)
+
+.SECONDARY:
+
+.PHONY: all bpf user kmod deps check check-unit check-bpf check-selftests \
+	check-kunit check-qemu fuzz bench demo clean tests
+
+all: bpf user kmod
+
+deps:
+	sh .ci/deps.sh
+
+# --- BPF -------------------------------------------------------------------
+
+bpf: $(BPF_OBJS) $(BPF_SKELS)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS) $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c $(HDRS) $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -Ibpf -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# --- userspace -------------------------------------------------------------
+
+user: $(LIB) $(BINS)
+
+$(BUILD)/user/%.o: user/%.c $(HDRS) | $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(if $(LIB_OBJS),ar rcs $@ $^,ar rcs $@)
+
+$(BUILD)/%: $(BUILD)/user/%.o $(LIB)
+	$(CC) $(USER_CFLAGS) $< -o $@ $(LIB) $(USER_LIBS)
+
+# --- kernel module ---------------------------------------------------------
+
+kmod:
+	@if [ -z "$(KDIR)" ]; then \
+		echo "kmod: no /usr/src/linux-headers-*-amd64 (make deps)"; \
+		exit 1; fi
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# --- tests -----------------------------------------------------------------
+
+tests: $(UNIT_BINS) $(BPFT_OBJS) $(BPFT_SKELS) $(BPFT_BINS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Itests $< -o $@ $(LIB) $(USER_LIBS)
+
+$(BUILD)/tests/bpf/%: tests/bpf/%.c tests/unit/tap.h $(LIB) $(HDRS) \
+		$(BPF_SKELS) $(BPFT_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Itests $< -o $@ $(LIB) $(USER_LIBS)
+
+check-unit: $(UNIT_BINS)
+	@sh tests/layer.sh unit $(UNIT_BINS)
+
+check-bpf: $(BPFT_BINS) $(BPFT_OBJS)
+	@sh tests/layer.sh bpf $(BPFT_BINS)
+
+check-selftests: all
+	@sh tests/selftests/run.sh
+
+check-kunit:
+	@sh tests/kunit/run.sh
+
+check-qemu: all tests
+	@sh tests/qemu/run.sh
+
+check: all tests
+	@sh tests/check.sh
+
+fuzz:
+	@sh tests/fuzz/run.sh
+
+bench: all
+	@sh tests/bench/run.sh
+
+demo: all
+	@sh tests/demo/run.sh
+
+clean:
+	rm -rf $(BUILD)
+	-[ -n "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean

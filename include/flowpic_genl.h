@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause */
+/*
+ * The "flowpic" generic netlink family: how flowpicd and the flowpic
+ * command talk to flowpic.ko.
+ *
+ * Family FLOWPIC_GENL_NAME, version FLOWPIC_GENL_VERSION. Every command
+ * that changes state needs CAP_NET_ADMIN (GENL_ADMIN_PERM); every attribute
+ * is validated strictly by the module (unknown attributes are refused).
+ *
+ * Commands
+ *
+ * FLOWPIC_CMD_GET_CONFIG (doit, unprivileged)
+ *	Request: no attributes.
+ *	Reply:   FLOWPIC_CMD_GET_CONFIG with FLOWPIC_A_GEOM,
+ *	         FLOWPIC_A_MAX_FLOWS, FLOWPIC_A_MAX_CELLS, FLOWPIC_A_IDLE_NS,
+ *	         FLOWPIC_A_MIN_PACKETS.
+ *
+ * FLOWPIC_CMD_SET_CONFIG (doit, admin)
+ *	Request: any subset of the attributes GET_CONFIG returns. A new
+ *	         geometry applies to windows opened after the change.
+ *	Errors:  -EINVAL with an extack message naming the bad attribute.
+ *
+ * FLOWPIC_CMD_GET_FLOWS (dumpit, unprivileged)
+ *	One message per flow: FLOWPIC_A_KEY, FLOWPIC_A_WINDOW (the open
+ *	window's header, cells = number of non-empty cells), FLOWPIC_A_LABEL
+ *	if labelled, FLOWPIC_A_ACTION if one applies. Resumes across calls
+ *	for large tables.
+ *
+ * FLOWPIC_CMD_SET_LABEL (doit, admin)
+ *	Request: FLOWPIC_A_KEY, FLOWPIC_A_LABEL. Optional FLOWPIC_A_ACTION
+ *	         overrides the class policy for this flow.
+ *	Errors:  -ENOENT when the flow is not in the table.
+ *
+ * FLOWPIC_CMD_SET_POLICY (doit, admin)
+ *	Request: FLOWPIC_A_CLASS (u16 < FLOWPIC_POLICY_SLOTS),
+ *	         FLOWPIC_A_ACTION.
+ *
+ * FLOWPIC_CMD_GET_STATS (doit, unprivileged)
+ *	Reply:   FLOWPIC_A_STATS, __FLOWPIC_CNT_MAX u64 counters in
+ *	         enum flowpic_counter order.
+ *
+ * FLOWPIC_CMD_WINDOW (multicast on FLOWPIC_GENL_MCGRP_WINDOWS)
+ *	A completed window: FLOWPIC_A_WINDOW, FLOWPIC_A_CELLS (array of
+ *	struct flowpic_sparse_cell, index-sorted).
+ *
+ * Attributes
+ *
+ * FLOWPIC_A_GEOM	binary, struct flowpic_geom
+ * FLOWPIC_A_MAX_FLOWS	u32, flow table bound (1 .. 1048576)
+ * FLOWPIC_A_MAX_CELLS	u32, per-flow sparse cell bound (16 .. 65536)
+ * FLOWPIC_A_IDLE_NS	u64, a flow idle this long has its window closed
+ * FLOWPIC_A_MIN_PACKETS u32, windows with fewer packets are not announced
+ * FLOWPIC_A_KEY	binary, struct flowpic_key (canonical, padding zero)
+ * FLOWPIC_A_WINDOW	binary, struct flowpic_window
+ * FLOWPIC_A_CELLS	binary, struct flowpic_sparse_cell[]
+ * FLOWPIC_A_LABEL	binary, struct flowpic_label
+ * FLOWPIC_A_ACTION	binary, struct flowpic_action
+ * FLOWPIC_A_CLASS	u16
+ * FLOWPIC_A_STATS	binary, __u64[__FLOWPIC_CNT_MAX]
+ */
+#ifndef _FLOWPIC_GENL_H
+#define _FLOWPIC_GENL_H
+
+#define FLOWPIC_GENL_NAME		"flowpic"
+#define FLOWPIC_GENL_VERSION		1
+#define FLOWPIC_GENL_MCGRP_WINDOWS	"windows"
+
+#define FLOWPIC_MAX_FLOWS_LIMIT		1048576
+#define FLOWPIC_MAX_CELLS_MIN		16
+#define FLOWPIC_MAX_CELLS_LIMIT		65536
+
+enum flowpic_cmd {
+	FLOWPIC_CMD_UNSPEC,
+	FLOWPIC_CMD_GET_CONFIG,
+	FLOWPIC_CMD_SET_CONFIG,
+	FLOWPIC_CMD_GET_FLOWS,
+	FLOWPIC_CMD_SET_LABEL,
+	FLOWPIC_CMD_SET_POLICY,
+	FLOWPIC_CMD_GET_STATS,
+	FLOWPIC_CMD_WINDOW,
+	__FLOWPIC_CMD_MAX,
+};
+#define FLOWPIC_CMD_MAX (__FLOWPIC_CMD_MAX - 1)
+
+enum flowpic_attr {
+	FLOWPIC_A_UNSPEC,
+	FLOWPIC_A_GEOM,
+	FLOWPIC_A_MAX_FLOWS,
+	FLOWPIC_A_MAX_CELLS,
+	FLOWPIC_A_IDLE_NS,
+	FLOWPIC_A_MIN_PACKETS,
+	FLOWPIC_A_KEY,
+	FLOWPIC_A_WINDOW,
+	FLOWPIC_A_CELLS,
+	FLOWPIC_A_LABEL,
+	FLOWPIC_A_ACTION,
+	FLOWPIC_A_CLASS,
+	FLOWPIC_A_STATS,
+	FLOWPIC_A_PAD,
+	__FLOWPIC_A_MAX,
+};
+#define FLOWPIC_A_MAX (__FLOWPIC_A_MAX - 1)
+
+#endif /* _FLOWPIC_GENL_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause */
+/*
+ * Labels and the actions a label's policy applies, identical for the tc
+ * program (bpf/) and the netfilter module (kmod/).
+ *
+ * A label is a class index into the loaded model's class list, or
+ * FLOWPIC_CLASS_UNKNOWN when the model was not confident enough. The
+ * policy is a table indexed by class (FLOWPIC_POLICY_SLOTS entries, the
+ * last one for unknown), each entry an action.
+ */
+#ifndef _FLOWPIC_LABEL_H
+#define _FLOWPIC_LABEL_H
+
+#include "flowpic_compat.h"
+
+#define FLOWPIC_CLASSES_MAX	64
+#define FLOWPIC_CLASS_UNKNOWN	FLOWPIC_CLASSES_MAX
+#define FLOWPIC_POLICY_SLOTS	(FLOWPIC_CLASSES_MAX + 1)
+#define FLOWPIC_CONFIDENCE_ONE	10000	/* confidence is in 1/10000 */
+
+struct flowpic_label {
+	__u16	class_id;	/* < FLOWPIC_CLASSES_MAX, or _UNKNOWN */
+	__u16	confidence;	/* 0 .. FLOWPIC_CONFIDENCE_ONE */
+	__u32	window;		/* window index the label was computed on */
+	__u64	set_ns;		/* CLOCK_MONOTONIC when it was written */
+};
+
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_label) == 16,
+		      "flowpic_label layout is part of the ABI");
+
+enum flowpic_action_type {
+	FLOWPIC_ACT_PASS	= 0,	/* let it through untouched */
+	FLOWPIC_ACT_DROP	= 1,	/* TC_ACT_SHOT / NF_DROP */
+	FLOWPIC_ACT_MARK	= 2,	/* skb->mark = value */
+	FLOWPIC_ACT_PRIORITY	= 3,	/* skb->priority = value (HTB classid) */
+	__FLOWPIC_ACT_MAX,
+};
+
+struct flowpic_action {
+	__u32	type;		/* enum flowpic_action_type */
+	__u32	value;		/* mark, or classid major:minor as 0xMMMMmmmm */
+};
+
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_action) == 8,
+		      "flowpic_action layout is part of the ABI");
+
+static __always_inline int flowpic_action_invalid(const struct flowpic_action *a)
+{
+	return a->type >= __FLOWPIC_ACT_MAX ||
+	       ((a->type == FLOWPIC_ACT_PASS || a->type == FLOWPIC_ACT_DROP) &&
+		a->value != 0);
+}
+
+#endif /* _FLOWPIC_LABEL_H */

@@ -1,0 +1,24 @@
+#!/bin/sh
+# make check: every test layer in turn, then one line summing their
+# counts: "N passed, N failed, N skipped". A layer that dies before
+# printing its count line counts as one failure.
+cd "$(dirname "$0")/.." || exit 1
+layers=${FLOWPIC_LAYERS:-"unit bpf selftests kunit qemu"}
+pass=0 fail=0 skip=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for layer in $layers; do
+	echo "# ==== layer: $layer ===="
+	make --no-print-directory "check-$layer" 2>&1 | tee "$log"
+	line=$(grep -E "^# $layer: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped" "$log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "# $layer: layer did not report its count: 1 failure"
+		fail=$((fail + 1))
+		continue
+	fi
+	set -- $(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/')
+	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
