@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Sparse FlowPics: building, densifying, comparing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "picture.h"
+
+void picture_init(struct picture *p, const struct flowpic_geom *g)
+{
+	memset(p, 0, sizeof(*p));
+	p->geom = *g;
+}
+
+void picture_free(struct picture *p)
+{
+	free(p->cells);
+	p->cells = NULL;
+	p->ncells = p->cap = 0;
+}
+
+void picture_clear(struct picture *p)
+{
+	p->ncells = 0;
+}
+
+static int picture_reserve(struct picture *p, size_t want)
+{
+	struct flowpic_sparse_cell *c;
+	size_t cap = p->cap ? p->cap : 64;
+
+	if (want <= p->cap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	c = realloc(p->cells, cap * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	p->cells = c;
+	p->cap = (uint32_t)cap;
+	return 0;
+}
+
+/* LSD radix sort on 32-bit keys: windows carry up to millions of packets. */
+static int sort_indices(uint32_t *idx, size_t n)
+{
+	uint32_t *tmp, *src = idx, *dst;
+	size_t count[256], i;
+	int shift;
+
+	if (n < 64) {
+		for (i = 1; i < n; i++) {
+			uint32_t v = idx[i];
+			size_t j = i;
+
+			while (j && idx[j - 1] > v) {
+				idx[j] = idx[j - 1];
+				j--;
+			}
+			idx[j] = v;
+		}
+		return 0;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	dst = tmp;
+	for (shift = 0; shift < 32; shift += 8) {
+		size_t sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(src[i] >> shift) & 0xff]++;
+		for (i = 0; i < 256; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+		uint32_t *t = src;
+
+		src = dst;
+		dst = t;
+	}
+	/* Four passes: the sorted keys are back in idx. */
+	free(tmp);
+	return 0;
+}
+
+int picture_from_indices(struct picture *p, uint32_t *idx, size_t n)
+{
+	uint32_t total = flowpic_geom_cells(&p->geom);
+	size_t i, k = 0;
+	int err;
+
+	p->ncells = 0;
+	for (i = 0; i < n; i++)
+		if (idx[i] >= total)
+			return -ERANGE;
+	err = sort_indices(idx, n);
+	if (!err)
+		err = picture_reserve(p, n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (k && p->cells[k - 1].index == idx[i]) {
+			if (p->cells[k - 1].count < FLOWPIC_CELL_MAX)
+				p->cells[k - 1].count++;
+			continue;
+		}
+		p->cells[k].index = idx[i];
+		p->cells[k].count = 1;
+		k++;
+	}
+	p->ncells = (uint32_t)k;
+	return 0;
+}
+
+int picture_from_dense(struct picture *p, const uint8_t *dense)
+{
+	uint32_t total = flowpic_geom_cells(&p->geom), i, k = 0;
+	int err;
+
+	p->ncells = 0;
+	for (i = 0; i < total; i++) {
+		if (!dense[i])
+			continue;
+		err = picture_reserve(p, k + 1);
+		if (err)
+			return err;
+		p->cells[k].index = i;
+		p->cells[k].count = dense[i];
+		k++;
+	}
+	p->ncells = k;
+	return 0;
+}
+
+void picture_to_dense(const struct picture *p, float *out, float scale)
+{
+	uint32_t i;
+
+	memset(out, 0, sizeof(*out) * flowpic_geom_cells(&p->geom));
+	for (i = 0; i < p->ncells; i++)
+		out[p->cells[i].index] = (float)p->cells[i].count * scale;
+}
+
+uint64_t picture_total(const struct picture *p)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; i < p->ncells; i++)
+		sum += p->cells[i].count;
+	return sum;
+}
+
+int picture_cmp(const struct picture *a, const struct picture *b)
+{
+	if (memcmp(&a->geom, &b->geom, sizeof(a->geom)) ||
+	    a->ncells != b->ncells)
+		return 1;
+	return a->ncells ? memcmp(a->cells, b->cells,
+				  a->ncells * sizeof(*a->cells)) != 0 : 0;
+}
