@@ -59,12 +59,17 @@ HDRS		:= $(wildcard include/*.h user/*.h)
 .SECONDARY:
 
 .PHONY: all bpf user kmod deps check check-unit check-bpf check-selftests \
-	check-kunit check-qemu fuzz bench demo clean tests
+	check-kunit check-qemu fuzz bench demo clean tests test
 
 all: bpf user kmod
 
 deps:
 	sh .ci/deps.sh
+
+# README's test command: set-up, build, every layer.
+test:
+	$(MAKE) deps
+	$(MAKE) check
 
 # --- BPF -------------------------------------------------------------------
 
