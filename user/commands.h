@@ -7,5 +7,18 @@
 #define _FLOWPIC_COMMANDS_H
 
 int cmd_bin(int argc, char **argv);
+/*
+ * flowpic pictures CAPTURE [--n N] [--window 15s] [--channels 1|2]
+ *                  [--min-packets K] [--idle DUR] [--gap-cap DUR]
+ * One line per flow window, in the order windows close:
+ *   <proto> <lo_addr>:<lo_port> <-> <hi_addr>:<hi_port> w=<index>
+ *   p=<packets> <cell>:<count> ...
+ * (canonical key, flowpic_window_index() of the window, cells sorted by
+ * flowpic_cell_index()). In user/pipeline.c.
+ */
+int cmd_pictures(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);	/* user/dataset.c */
+int cmd_label(int argc, char **argv);	/* user/ndpi_label.c */
+int cmd_show(int argc, char **argv);	/* user/render.c */
 
 #endif /* _FLOWPIC_COMMANDS_H */
