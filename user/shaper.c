@@ -123,7 +123,7 @@ static int add_qdisc(struct shaper *s, int ifindex)
 	rtnl_tc_set_handle(TC_CAST(q), SHAPER_HANDLE);
 	rc = rtnl_tc_set_kind(TC_CAST(q), "htb");
 	if (!rc)
-		rc = rtnl_htb_set_defcls(q, shaper_classid(SHAPER_REST_MINOR));
+		rc = rtnl_htb_set_defcls(q, SHAPER_REST_MINOR);
 	if (!rc)
 		rc = rtnl_qdisc_add(s->sk, q, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_qdisc_put(q);
@@ -240,7 +240,7 @@ int shaper_apply(struct shaper *s, const char *ifname,
 		rtnl_qdisc_put(q);
 
 	step = "adding HTB class f1c:1";
-	rc = put_class(s, ifindex, TC_H_ROOT, root, SHAPER_CEIL_BPS,
+	rc = put_class(s, ifindex, SHAPER_HANDLE, root, SHAPER_CEIL_BPS,
 		       SHAPER_CEIL_BPS);
 	if (rc < 0)
 		goto err_nl;
