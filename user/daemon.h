@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * flowpicd's engine, between a kernel side (a backend: the tc program's
+ * maps, or flowpic.ko over generic netlink) and the CNN:
+ *
+ *   backend fd readable -> daemon_window_in() (reader thread: picture
+ *   into a bounded queue, never waiting for the model) -> classifier
+ *   thread (batches of at most batch_max, waiting at most batch_wait for
+ *   one to fill) -> label + confidence back into the kernel, one JSON line
+ *   per labelled window.
+ *
+ * A slow model fills the queue; when it is full the window is counted in
+ * queue_dropped and the kernel side goes on untouched.
+ */
+#ifndef _FLOWPIC_USER_DAEMON_H
+#define _FLOWPIC_USER_DAEMON_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cnn.h"
+#include "flowpic.h"
+#include "picture.h"
+#include "policy.h"
+#include "shaper.h"
+
+#define DAEMON_IFACES_MAX	16
+#define DAEMON_PIN_DIR		"/sys/fs/bpf/flowpic"
+#define DAEMON_STATE_DIR	"/run/flowpic"
+#define DAEMON_STATS_FILE	"flowpicd.stats"
+
+enum daemon_backend_kind {
+	DAEMON_BACKEND_BPF,
+	DAEMON_BACKEND_KMOD,
+};
+
+struct daemon_config {
+	const char	*ifaces[DAEMON_IFACES_MAX];
+	unsigned int	nifaces;
+	const char	*model_path;
+	const char	*policy_path;
+	const char	*output_path;	/* NULL: stdout */
+	const char	*pin_dir;
+	const char	*state_dir;
+	enum daemon_backend_kind backend;
+	float		threshold;	/* below: FLOWPIC_CLASS_UNKNOWN */
+	uint32_t	batch_max;
+	uint64_t	batch_wait_ns;
+	uint32_t	queue_max;
+	uint64_t	idle_ns;	/* idle sweep closes windows this old */
+	uint32_t	min_packets;
+	uint32_t	max_flows;
+	int		keep;		/* leave programs, labels, qdiscs */
+};
+
+/* The model as the daemon uses it: a net, its geometry and class names. */
+struct daemon_model {
+	struct cnn		net;
+	struct flowpic_geom	geom;
+	float			scale;		/* cell count -> input */
+	uint32_t		nclasses;
+	char			names[FLOWPIC_CLASSES_MAX][POLICY_NAME_MAX];
+	const char		*classes[FLOWPIC_CLASSES_MAX];
+};
+
+/*
+ * Loads @path into @m (user/daemon_model.c, over user/model_file.h).
+ * 0, or -errno with a sentence naming the file in @err.
+ */
+int daemon_model_load(struct daemon_model *m, const char *path,
+		      char *err, size_t errlen);
+void daemon_model_free(struct daemon_model *m);
+
+struct backend;
+
+struct backend_ops {
+	const char *name;
+	/* Load/attach/connect with geometry @g; sentence in @err. */
+	int (*open)(struct backend *b, const struct daemon_config *c,
+		    const struct flowpic_geom *g, char *err, size_t errlen);
+	/* The fd to poll for completed windows. */
+	int (*fd)(struct backend *b);
+	/* Hands every queued window to daemon_window_in(). */
+	int (*consume)(struct backend *b);
+	/* Closes the windows of flows idle for @idle_ns. */
+	int (*sweep)(struct backend *b, uint64_t idle_ns);
+	int (*set_label)(struct backend *b, const struct flowpic_key *k,
+			 const struct flowpic_label *l);
+	/* @table: FLOWPIC_POLICY_SLOTS actions. */
+	int (*set_policy)(struct backend *b, const struct flowpic_action *table,
+			  char *err, size_t errlen);
+	/* __FLOWPIC_CNT_MAX counters. */
+	int (*stats)(struct backend *b, uint64_t *cnt);
+	/* Detaches, unless @keep. */
+	void (*close)(struct backend *b, int keep);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	struct daemon	*d;
+	void		*priv;
+};
+
+extern const struct backend_ops daemon_bpf_ops;
+extern const struct backend_ops daemon_kmod_ops;
+
+/* A completed window waiting for the model. */
+struct daemon_item {
+	struct flowpic_window	w;
+	struct picture		pic;
+	uint64_t		recv_ns;	/* CLOCK_MONOTONIC */
+};
+
+/* What flowpicd counts itself (`flowpic stats` reads them back). */
+struct daemon_counters {
+	uint64_t	windows_received;
+	uint64_t	windows_classified;
+	uint64_t	windows_unknown;
+	uint64_t	queue_dropped;	/* queue full: not classified */
+	uint64_t	bad_records;	/* records that failed checks */
+	uint64_t	socket_overruns; /* netlink: the kernel dropped some */
+	uint64_t	labels_written;
+	uint64_t	label_errors;	/* flow gone, map full */
+	uint64_t	batches;
+	uint64_t	reloads;
+	uint64_t	reload_errors;
+	uint32_t	queue_depth;
+	uint32_t	queue_depth_max;
+};
+
+#define DAEMON_LAT_BUCKETS	64	/* log2 microseconds */
+
+struct daemon {
+	struct daemon_config	cfg;
+	struct backend		be;
+	struct shaper		shaper;
+	int			shaper_open;
+
+	/* Model and policy: swapped under @model_lock on reload. */
+	pthread_mutex_t		model_lock;
+	struct daemon_model	*model;
+	struct policy		policy;
+	struct flowpic_action	actions[FLOWPIC_POLICY_SLOTS];
+	struct flowpic_geom	geom;		/* the kernel side's */
+	struct cnn_work		*work;
+	float			*probs;
+
+	/* The queue: one producer (reader), one consumer (classifier). */
+	pthread_mutex_t		q_lock;
+	pthread_cond_t		q_cond;
+	struct daemon_item	*q;
+	uint32_t		q_head, q_count;
+	int			stop;
+	pthread_t		classifier;
+	int			classifier_running;
+
+	FILE			*out;
+	struct daemon_counters	cnt;		/* under q_lock */
+	uint64_t		lat_hist[DAEMON_LAT_BUCKETS];
+};
+
+/* Sets the defaults of every field flowpicd's options can change. */
+void daemon_config_default(struct daemon_config *c);
+
+/*
+ * Loads model and policy, checks each interface, opens the backend and
+ * the shaper, writes the policy, starts the classifier. 0, or -errno with
+ * the cause in @err (which file, line, interface); what was set up is
+ * undone.
+ */
+int daemon_start(struct daemon *d, const struct daemon_config *c,
+		 char *err, size_t errlen);
+/* Reads completed windows until nothing is queued in the backend. */
+int daemon_poll(struct daemon *d);
+/* The idle sweep and the stats file; call about once a second. */
+void daemon_tick(struct daemon *d);
+/*
+ * Reloads model and policy (SIGHUP). On any error the running ones stay
+ * and -errno comes back with the cause in @err.
+ */
+int daemon_reload(struct daemon *d, char *err, size_t errlen);
+/* Stops the classifier (finishing queued windows), detaches unless keep. */
+void daemon_stop(struct daemon *d);
+
+/*
+ * For backends: one completed window, with its cells dense
+ * (flowpic_geom_cells() bytes) or sparse. Copies; never blocks on the
+ * model. 0, or -ENOSPC when the queue was full (counted), -EINVAL for a
+ * record that does not match the geometry (counted).
+ */
+int daemon_window_in(struct daemon *d, const struct flowpic_window *w,
+		     const uint8_t *dense,
+		     const struct flowpic_sparse_cell *sparse, uint32_t nsparse);
+
+/* For backends: the kernel could not deliver some windows to us. */
+void daemon_socket_overrun(struct daemon *d);
+
+/* "tcp 192.0.2.1:8080 <-> 192.0.2.2:40120" (lo first). */
+void daemon_key_str(const struct flowpic_key *k, char *buf, size_t len);
+/* Writes the counters to @path as "name value" lines, atomically. */
+int daemon_write_stats(struct daemon *d, const char *path);
+
+#endif /* _FLOWPIC_USER_DAEMON_H */
