@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FLOWPIC_KMOD_CONFIG_H
+#define _FLOWPIC_KMOD_CONFIG_H
+
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+
+#include "flowpic_geom.h"
+
+/* Defaults: mini-FlowPic geometry, the paper's 15 s windows. */
+#define FLOWPIC_DEFAULT_MAX_CELLS	4096
+#define FLOWPIC_DEFAULT_IDLE_NS		(60ULL * NSEC_PER_SEC)
+#define FLOWPIC_DEFAULT_MIN_PACKETS	1
+#define FLOWPIC_IDLE_NS_MIN		FLOWPIC_WINDOW_NS_MIN
+#define FLOWPIC_IDLE_NS_MAX		FLOWPIC_WINDOW_NS_MAX
+
+/* What FLOWPIC_CMD_GET_CONFIG reports and SET_CONFIG changes. */
+struct flowpic_config {
+	struct flowpic_geom geom;
+	u32 max_flows;		/* <= the max_flows module parameter */
+	u32 max_cells;		/* sparse cells per flow window */
+	u64 idle_ns;
+	u32 min_packets;
+	struct rcu_head rcu;
+};
+
+extern struct flowpic_config __rcu *flowpic_config;
+
+int flowpic_config_init(u32 flows_limit);
+void flowpic_config_exit(void);
+
+/* The packet path reads the config under rcu_read_lock(). */
+static inline const struct flowpic_config *flowpic_config_rcu(void)
+{
+	return rcu_dereference(flowpic_config);
+}
+
+/* A consistent copy of the current config. */
+void flowpic_config_read(struct flowpic_config *out);
+
+/*
+ * NULL when @c is usable; otherwise why not, with the FLOWPIC_A_* attribute
+ * at fault in @attr, so netlink can point the user at it.
+ */
+const char *flowpic_config_invalid(const struct flowpic_config *c,
+				   u32 flows_limit, int *attr);
+
+/*
+ * Replaces the config by @c after checking it; -EINVAL with @msg and
+ * @attr set as flowpic_config_invalid() does.
+ */
+int flowpic_config_update(const struct flowpic_config *c, const char **msg,
+			  int *attr);
+
+/* Serialises read-modify-write cycles of the config (SET_CONFIG). */
+void flowpic_config_lock(void);
+void flowpic_config_unlock(void);
+
+/* The bound the module was loaded with (max_flows parameter). */
+u32 flowpic_config_flows_limit(void);
+
+#endif /* _FLOWPIC_KMOD_CONFIG_H */
