@@ -611,8 +611,13 @@ int daemon_write_stats(struct daemon *d, const char *path)
 		d->be.ops->name);
 	for (i = 0; i < d->cfg.nifaces; i++)
 		fprintf(f, " %s", d->cfg.ifaces[i]);
-	fprintf(f, "\nmodel %s\npolicy %s\n", d->cfg.model_path,
+	fprintf(f, "\nmodel %s\npolicy %s\nclasses", d->cfg.model_path,
 		d->cfg.policy_path);
+	pthread_mutex_lock(&d->model_lock);
+	for (i = 0; i < d->model->nclasses; i++)
+		fprintf(f, " %s", d->model->names[i]);
+	pthread_mutex_unlock(&d->model_lock);
+	fprintf(f, "\n");
 	fprintf(f, "windows_received %" PRIu64 "\n"
 		"windows_classified %" PRIu64 "\n"
 		"windows_unknown %" PRIu64 "\n"
