@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The layers of user/cnn.h, one file each (layer_conv.c, layer_pool.c,
+ * layer_dense.c, layer_relu.c, layer_dropout.c, layer_softmax.c). Only
+ * cnn.c calls them. Conv, pool, ReLU and dropout work on CNHW batches
+ * (planes of H x W, channel-major over the batch); dense and softmax on
+ * N x D rows.
+ *
+ * The "delta" forms run one picture through the first layers as a change
+ * against the empty picture's activations ("base", stored H x W x C): only
+ * positions a picture's cells reach are held, each with all its channels.
+ */
+#ifndef _FLOWPIC_USER_LAYER_H
+#define _FLOWPIC_USER_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnn.h"
+#include "picture.h"
+#include "rng.h"
+
+struct cnn_delta {
+	uint32_t n;		/* positions held */
+	uint32_t cap;		/* positions allocated */
+	uint32_t c;		/* channels per position */
+	uint32_t *pos;		/* y * W + x */
+	float *val;		/* n x c, position-major */
+	size_t vcap;		/* values allocated */
+};
+
+/* Makes room for @n positions of @c channels. 0 or -ENOMEM. */
+int cnn_delta_reserve(struct cnn_delta *d, uint32_t n, uint32_t c);
+void cnn_delta_free(struct cnn_delta *d);
+
+/*
+ * Slot of position @p in @d, added with @base's values if absent. @map
+ * (one int32 per position, -1 when absent) indexes @d; the caller resets
+ * it from d->pos afterwards. @d must have room.
+ */
+static inline uint32_t cnn_delta_slot(struct cnn_delta *d, int32_t *map,
+				      uint32_t p, const float *base)
+{
+	uint32_t s, i;
+
+	if (map[p] >= 0)
+		return (uint32_t)map[p];
+	s = d->n++;
+	map[p] = (int32_t)s;
+	d->pos[s] = p;
+	for (i = 0; i < d->c; i++)
+		d->val[(size_t)s * d->c + i] = base[(size_t)p * d->c + i];
+	return s;
+}
+
+static inline void cnn_delta_unmap(const struct cnn_delta *d, int32_t *map)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->n; i++)
+		map[d->pos[i]] = -1;
+}
+
+/* Output rows/columns [lo, hi] of a conv whose window covers input @i. */
+static inline int conv_cover(uint32_t i, uint32_t k, uint32_t s, uint32_t pad,
+			     uint32_t out, uint32_t *lo, uint32_t *hi)
+{
+	int64_t a = (int64_t)i + pad - k + 1, b = (int64_t)i + pad;
+
+	a = a <= 0 ? 0 : (a + s - 1) / s;
+	b = b / s;
+	if (b > (int64_t)out - 1)
+		b = (int64_t)out - 1;
+	if (a > b)
+		return 0;
+	*lo = (uint32_t)a;
+	*hi = (uint32_t)b;
+	return 1;
+}
+
+/* layer_conv.c */
+size_t conv_col_floats(const struct cnn_layer *L);
+void conv_forward(const struct cnn_layer *L, const float *params,
+		  const float *in, uint32_t n, float *out, float *col,
+		  uint32_t chunk);
+void conv_backward(const struct cnn_layer *L, const float *params,
+		   float *grads, const float *in, const float *dout,
+		   float *din, uint32_t n, float *col, uint32_t chunk);
+void conv_forward_sparse(const struct cnn_layer *L, const float *params,
+			 const struct picture *const *pics, float scale,
+			 uint32_t n, float *out);
+void conv_backward_sparse(const struct cnn_layer *L, float *grads,
+			  const struct picture *const *pics, float scale,
+			  const float *dout, uint32_t n);
+/* Weights as C x K x K x O, for conv_delta(). */
+void conv_repack(const struct cnn_layer *L, const float *params, float *wt);
+/* Number of multiply-adds conv_delta() will do for @din. */
+double conv_delta_cost(const struct cnn_layer *L, const struct cnn_delta *din);
+int conv_delta(const struct cnn_layer *L, const float *wt,
+	       const float *base_in, const float *base_out,
+	       const struct cnn_delta *din, struct cnn_delta *dout,
+	       int32_t *map);
+
+/* layer_pool.c */
+void pool_forward(const struct cnn_layer *L, const float *in, uint32_t n,
+		  float *out, uint32_t *arg);
+void pool_backward(const struct cnn_layer *L, const float *dout,
+		   const uint32_t *arg, float *din, uint32_t n);
+int pool_delta(const struct cnn_layer *L, const float *base_in,
+	       const float *base_out, const struct cnn_delta *din,
+	       struct cnn_delta *dout, int32_t *map_in, int32_t *map_out);
+
+/* layer_relu.c: in and out may be the same buffer. */
+void relu_forward(const float *in, float *out, size_t count);
+void relu_backward(const float *out, const float *dout, float *din,
+		   size_t count);
+void relu_delta(struct cnn_delta *d);
+
+/* layer_dropout.c: @mask gets 0 or 1 / (1 - rate) per element. */
+void dropout_forward(const struct cnn_layer *L, const float *in, float *out,
+		     size_t count, float *mask, struct rng *rng);
+void dropout_backward(const float *mask, const float *dout, float *din,
+		      size_t count);
+
+/* layer_dense.c */
+void flatten_forward(const struct cnn_layer *L, const float *in, uint32_t n,
+		     float *out);
+void flatten_backward(const struct cnn_layer *L, const float *dout,
+		      uint32_t n, float *din);
+void dense_forward(const struct cnn_layer *L, const float *params,
+		   const float *in, uint32_t n, float *out);
+void dense_backward(const struct cnn_layer *L, const float *params,
+		    float *grads, const float *in, const float *dout,
+		    float *din, uint32_t n);
+
+/* layer_softmax.c: rows of @k. */
+void softmax_forward(const float *in, float *out, uint32_t n, uint32_t k);
+void softmax_backward(const float *out, const float *dout, float *din,
+		      uint32_t n, uint32_t k);
+
+#endif /* _FLOWPIC_USER_LAYER_H */

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * 2-D convolution: square kernel, stride, zero padding, bias.
+ *
+ * Dense batches go through im2col and one sgemm per chunk of images (the
+ * column matrix of a 1500x1500 picture is large, so chunks bound it).
+ * A first layer fed with sparse pictures scatters each non-zero cell into
+ * the few outputs whose window covers it instead: a busy 1500x1500 FlowPic
+ * has a few thousand cells out of 2.25 million.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "layer.h"
+
+size_t conv_col_floats(const struct cnn_layer *L)
+{
+	return (size_t)L->in.c * L->k * L->k * L->out.h * L->out.w;
+}
+
+/* Output columns [lo, hi] whose input column ox*S - P + kx is inside. */
+static int conv_valid(uint32_t kx, uint32_t s, uint32_t pad, uint32_t in,
+		      uint32_t out, uint32_t *lo, uint32_t *hi)
+{
+	int64_t a = (int64_t)pad - kx, b = (int64_t)in - 1 + pad - kx;
+
+	if (b < 0)
+		return 0;
+	a = a <= 0 ? 0 : (a + s - 1) / s;
+	b /= s;
+	if (b > (int64_t)out - 1)
+		b = (int64_t)out - 1;
+	if (a > b)
+		return 0;
+	*lo = (uint32_t)a;
+	*hi = (uint32_t)b;
+	return 1;
+}
+
+/*
+ * Column matrix of images [n0, n0 + nc) of a CNHW batch of @n: row
+ * (c, ky, kx), column (image, oy, ox).
+ */
+static void im2col(const struct cnn_layer *L, const float *in, uint32_t n,
+		   uint32_t n0, uint32_t nc, float *col)
+{
+	uint32_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k;
+	uint32_t S = L->stride, P = L->pad, OH = L->out.h, OW = L->out.w;
+	size_t ohw = (size_t)OH * OW, np = nc * ohw;
+	uint32_t c, ky, kx, j, oy, ox, lo = 0, hi = 0;
+
+	for (c = 0; c < C; c++)
+		for (ky = 0; ky < K; ky++)
+			for (kx = 0; kx < K; kx++) {
+				float *row = col + ((size_t)(c * K + ky) * K + kx) * np;
+				int has = conv_valid(kx, S, P, W, OW, &lo, &hi);
+
+				for (j = 0; j < nc; j++) {
+					const float *src = in + ((size_t)c * n + n0 + j) * H * W;
+					float *dst = row + j * ohw;
+
+					for (oy = 0; oy < OH; oy++) {
+						int64_t iy = (int64_t)oy * S - P + ky;
+						float *d = dst + (size_t)oy * OW;
+						const float *s;
+
+						if (iy < 0 || iy >= H || !has) {
+							memset(d, 0, OW * sizeof(*d));
+							continue;
+						}
+						s = src + (size_t)iy * W + kx - P;
+						for (ox = 0; ox < lo; ox++)
+							d[ox] = 0;
+						if (S == 1)
+							memcpy(d + lo, s + lo, (hi - lo + 1) * sizeof(*d));
+						else
+							for (ox = lo; ox <= hi; ox++)
+								d[ox] = s[(size_t)ox * S];
+						for (ox = hi + 1; ox < OW; ox++)
+							d[ox] = 0;
+					}
+				}
+			}
+}
+
+/* Adds a column matrix back into the CNHW gradient it came from. */
+static void col2im(const struct cnn_layer *L, const float *col, uint32_t n,
+		   uint32_t n0, uint32_t nc, float *din)
+{
+	uint32_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k;
+	uint32_t S = L->stride, P = L->pad, OH = L->out.h, OW = L->out.w;
+	size_t ohw = (size_t)OH * OW, np = nc * ohw;
+	uint32_t c, ky, kx, j, oy, ox, lo = 0, hi = 0;
+
+	for (c = 0; c < C; c++)
+		for (ky = 0; ky < K; ky++)
+			for (kx = 0; kx < K; kx++) {
+				const float *row = col + ((size_t)(c * K + ky) * K + kx) * np;
+
+				if (!conv_valid(kx, S, P, W, OW, &lo, &hi))
+					continue;
+				for (j = 0; j < nc; j++) {
+					float *dst = din + ((size_t)c * n + n0 + j) * H * W;
+					const float *src = row + j * ohw;
+
+					for (oy = 0; oy < OH; oy++) {
+						int64_t iy = (int64_t)oy * S - P + ky;
+						const float *s = src + (size_t)oy * OW;
+						float *d;
+
+						if (iy < 0 || iy >= H)
+							continue;
+						d = dst + (size_t)iy * W + kx - P;
+						for (ox = lo; ox <= hi; ox++)
+							d[(size_t)ox * S] += s[ox];
+					}
+				}
+			}
+}
+
+void conv_forward(const struct cnn_layer *L, const float *params,
+		  const float *in, uint32_t n, float *out, float *col,
+		  uint32_t chunk)
+{
+	const float *w = params + L->woff, *b = params + L->boff;
+	uint32_t O = L->out.c, ckk = L->in.c * L->k * L->k, n0, nc, o;
+	size_t ohw = (size_t)L->out.h * L->out.w, ldo = n * ohw, i;
+
+	for (n0 = 0; n0 < n; n0 += nc) {
+		nc = n - n0 < chunk ? n - n0 : chunk;
+		im2col(L, in, n, n0, nc, col);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O,
+			    (int)(nc * ohw), (int)ckk, 1.0f, w, (int)ckk, col,
+			    (int)(nc * ohw), 0.0f, out + n0 * ohw, (int)ldo);
+	}
+	for (o = 0; o < O; o++) {
+		float *p = out + o * ldo, bo = b[o];
+
+		for (i = 0; i < ldo; i++)
+			p[i] += bo;
+	}
+}
+
+void conv_backward(const struct cnn_layer *L, const float *params,
+		   float *grads, const float *in, const float *dout,
+		   float *din, uint32_t n, float *col, uint32_t chunk)
+{
+	const float *w = params + L->woff;
+	float *dw = grads + L->woff, *db = grads + L->boff;
+	uint32_t O = L->out.c, ckk = L->in.c * L->k * L->k, n0, nc, o;
+	size_t ohw = (size_t)L->out.h * L->out.w, ldo = n * ohw, i;
+
+	for (o = 0; o < O; o++) {
+		const float *p = dout + o * ldo;
+		float s = 0;
+
+		for (i = 0; i < ldo; i++)
+			s += p[i];
+		db[o] += s;
+	}
+	if (din)
+		memset(din, 0, sizeof(*din) * L->in.c * n * L->in.h * L->in.w);
+	for (n0 = 0; n0 < n; n0 += nc) {
+		int np;
+
+		nc = n - n0 < chunk ? n - n0 : chunk;
+		np = (int)(nc * ohw);
+		im2col(L, in, n, n0, nc, col);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)O,
+			    (int)ckk, np, 1.0f, dout + n0 * ohw, (int)ldo, col,
+			    np, 1.0f, dw, (int)ckk);
+		if (!din)
+			continue;
+		/* The column buffer is free again: reuse it for dcol. */
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ckk,
+			    np, (int)O, 1.0f, w, (int)ckk, dout + n0 * ohw,
+			    (int)ldo, 0.0f, col, np);
+		col2im(L, col, n, n0, nc, din);
+	}
+}
+
+/* Splits a picture cell index into channel, row and column. */
+static inline void cell_where(uint32_t index, uint32_t h, uint32_t w,
+			      uint32_t *ch, uint32_t *y, uint32_t *x)
+{
+	uint32_t hw = h * w, rem = index % hw;
+
+	*ch = index / hw;
+	*y = rem / w;
+	*x = rem % w;
+}
+
+void conv_forward_sparse(const struct cnn_layer *L, const float *params,
+			 const struct picture *const *pics, float scale,
+			 uint32_t n, float *out)
+{
+	const float *w = params + L->woff, *b = params + L->boff;
+	uint32_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k;
+	uint32_t S = L->stride, P = L->pad, OW = L->out.w, O = L->out.c;
+	size_t ohw = (size_t)L->out.h * OW, ldo = n * ohw, i;
+	uint32_t o, j, ch, y, x, ylo, yhi, xlo, xhi, oy, ox;
+
+	for (o = 0; o < O; o++) {
+		float *p = out + o * ldo, bo = b[o];
+
+		for (i = 0; i < ldo; i++)
+			p[i] = bo;
+	}
+	/* Output channel outermost: each pass writes one plane. */
+	for (o = 0; o < O; o++)
+		for (j = 0; j < n; j++) {
+			const struct picture *pic = pics[j];
+			float *plane = out + o * ldo + j * ohw;
+
+			for (i = 0; i < pic->ncells; i++) {
+				const float *wk;
+				float v;
+
+				cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
+				if (!conv_cover(y, K, S, P, L->out.h, &ylo, &yhi) ||
+				    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+					continue;
+				v = (float)pic->cells[i].count * scale;
+				wk = w + (size_t)(o * C + ch) * K * K;
+				for (oy = ylo; oy <= yhi; oy++) {
+					const float *wr = wk + (y + P - oy * S) * K + x + P;
+					float *pr = plane + (size_t)oy * OW;
+
+					for (ox = xlo; ox <= xhi; ox++)
+						pr[ox] += wr[-(int64_t)(ox * S)] * v;
+				}
+			}
+		}
+}
+
+void conv_backward_sparse(const struct cnn_layer *L, float *grads,
+			  const struct picture *const *pics, float scale,
+			  const float *dout, uint32_t n)
+{
+	float *dw = grads + L->woff, *db = grads + L->boff;
+	uint32_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k;
+	uint32_t S = L->stride, P = L->pad, OW = L->out.w, O = L->out.c;
+	size_t ohw = (size_t)L->out.h * OW, ldo = n * ohw, i;
+	uint32_t o, j, ch, y, x, ylo, yhi, xlo, xhi, oy, ox;
+
+	for (o = 0; o < O; o++) {
+		const float *p = dout + o * ldo;
+		float s = 0;
+
+		for (i = 0; i < ldo; i++)
+			s += p[i];
+		db[o] += s;
+	}
+	for (o = 0; o < O; o++)
+		for (j = 0; j < n; j++) {
+			const struct picture *pic = pics[j];
+			const float *plane = dout + o * ldo + j * ohw;
+
+			for (i = 0; i < pic->ncells; i++) {
+				float *wk, v;
+
+				cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
+				if (!conv_cover(y, K, S, P, L->out.h, &ylo, &yhi) ||
+				    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+					continue;
+				v = (float)pic->cells[i].count * scale;
+				wk = dw + (size_t)(o * C + ch) * K * K;
+				for (oy = ylo; oy <= yhi; oy++) {
+					float *wr = wk + (y + P - oy * S) * K + x + P;
+					const float *pr = plane + (size_t)oy * OW;
+
+					for (ox = xlo; ox <= xhi; ox++)
+						wr[-(int64_t)(ox * S)] += pr[ox] * v;
+				}
+			}
+		}
+}
+
+void conv_repack(const struct cnn_layer *L, const float *params, float *wt)
+{
+	const float *w = params + L->woff;
+	uint32_t O = L->out.c, C = L->in.c, kk = L->k * L->k, o, c, i;
+
+	for (o = 0; o < O; o++)
+		for (c = 0; c < C; c++)
+			for (i = 0; i < kk; i++)
+				wt[((size_t)c * kk + i) * O + o] =
+					w[((size_t)o * C + c) * kk + i];
+}
+
+double conv_delta_cost(const struct cnn_layer *L, const struct cnn_delta *din)
+{
+	double cover = (double)((L->k + L->stride - 1) / L->stride);
+
+	return (double)din->n * cover * cover * L->in.c * L->out.c;
+}
+
+int conv_delta(const struct cnn_layer *L, const float *wt,
+	       const float *base_in, const float *base_out,
+	       const struct cnn_delta *din, struct cnn_delta *dout,
+	       int32_t *map)
+{
+	uint32_t C = L->in.c, W = L->in.w, K = L->k, S = L->stride;
+	uint32_t P = L->pad, OW = L->out.w, O = L->out.c;
+	uint32_t cover = (K + S - 1) / S, i, c, o, nnz, oy, ox;
+	uint32_t ylo, yhi, xlo, xhi;
+	size_t most = (size_t)din->n * cover * cover;
+	uint32_t nzc[256];
+	float dc[256];
+	int err;
+
+	if (C > 256)
+		return -EINVAL;
+	if (most > (size_t)L->out.h * OW)
+		most = (size_t)L->out.h * OW;
+	err = cnn_delta_reserve(dout, (uint32_t)most, O);
+	if (err)
+		return err;
+	dout->n = 0;
+	for (i = 0; i < din->n; i++) {
+		uint32_t p = din->pos[i], iy = p / W, ix = p % W;
+		const float *v = din->val + (size_t)i * C;
+		const float *bv = base_in + (size_t)p * C;
+
+		for (c = 0, nnz = 0; c < C; c++) {
+			dc[nnz] = v[c] - bv[c];
+			nzc[nnz] = c;
+			nnz += dc[nnz] != 0.0f;
+		}
+		if (!nnz || !conv_cover(iy, K, S, P, L->out.h, &ylo, &yhi) ||
+		    !conv_cover(ix, K, S, P, OW, &xlo, &xhi))
+			continue;
+		for (oy = ylo; oy <= yhi; oy++)
+			for (ox = xlo; ox <= xhi; ox++) {
+				uint32_t ky = iy + P - oy * S, kx = ix + P - ox * S;
+				uint32_t s = cnn_delta_slot(dout, map, oy * OW + ox,
+							    base_out);
+				float *acc = dout->val + (size_t)s * O;
+
+				for (c = 0; c < nnz; c++) {
+					const float *wr = wt +
+						((size_t)(nzc[c] * K + ky) * K + kx) * O;
+					float d = dc[c];
+
+					for (o = 0; o < O; o++)
+						acc[o] += wr[o] * d;
+				}
+			}
+	}
+	cnn_delta_unmap(dout, map);
+	return 0;
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Max-pooling, window = stride = k, no padding, rows and columns that do
+ * not fill a window dropped (PyTorch's floor mode). Ties keep the first
+ * maximum in row-major order, as PyTorch does, so gradients agree.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "layer.h"
+
+void pool_forward(const struct cnn_layer *L, const float *in, uint32_t n,
+		  float *out, uint32_t *arg)
+{
+	uint32_t H = L->in.h, W = L->in.w, K = L->k, OH = L->out.h;
+	uint32_t OW = L->out.w, oy, ox, y, x;
+	size_t planes = (size_t)L->in.c * n, pl;
+
+	for (pl = 0; pl < planes; pl++) {
+		const float *src = in + pl * H * W;
+		float *dst = out + pl * OH * OW;
+		uint32_t *a = arg + pl * OH * OW;
+
+		for (oy = 0; oy < OH; oy++)
+			for (ox = 0; ox < OW; ox++) {
+				uint32_t best = oy * K * W + ox * K;
+				float m = src[best];
+
+				for (y = oy * K; y < oy * K + K; y++)
+					for (x = ox * K; x < ox * K + K; x++)
+						if (src[y * W + x] > m) {
+							m = src[y * W + x];
+							best = y * W + x;
+						}
+				dst[oy * OW + ox] = m;
+				a[oy * OW + ox] = best;
+			}
+	}
+}
+
+void pool_backward(const struct cnn_layer *L, const float *dout,
+		   const uint32_t *arg, float *din, uint32_t n)
+{
+	size_t planes = (size_t)L->in.c * n, pl, i;
+	size_t ihw = (size_t)L->in.h * L->in.w, ohw = (size_t)L->out.h * L->out.w;
+
+	memset(din, 0, sizeof(*din) * planes * ihw);
+	for (pl = 0; pl < planes; pl++)
+		for (i = 0; i < ohw; i++)
+			din[pl * ihw + arg[pl * ohw + i]] += dout[pl * ohw + i];
+}
+
+int pool_delta(const struct cnn_layer *L, const float *base_in,
+	       const float *base_out, const struct cnn_delta *din,
+	       struct cnn_delta *dout, int32_t *map_in, int32_t *map_out)
+{
+	uint32_t C = L->in.c, W = L->in.w, K = L->k, OH = L->out.h;
+	uint32_t OW = L->out.w, i, c, y, x;
+	int err;
+
+	err = cnn_delta_reserve(dout, din->n < OH * OW ? din->n : OH * OW, C);
+	if (err)
+		return err;
+	dout->n = 0;
+	for (i = 0; i < din->n; i++)
+		map_in[din->pos[i]] = (int32_t)i;
+	for (i = 0; i < din->n; i++) {
+		uint32_t p = din->pos[i], oy = p / W / K, ox = p % W / K, op, s;
+		float *m;
+		int first = 1;
+
+		if (oy >= OH || ox >= OW)
+			continue;
+		op = oy * OW + ox;
+		if (map_out[op] >= 0)
+			continue;
+		s = cnn_delta_slot(dout, map_out, op, base_out);
+		m = dout->val + (size_t)s * C;
+		for (y = oy * K; y < oy * K + K; y++)
+			for (x = ox * K; x < ox * K + K; x++) {
+				uint32_t q = y * W + x;
+				const float *v = map_in[q] >= 0 ?
+					din->val + (size_t)map_in[q] * C :
+					base_in + (size_t)q * C;
+
+				for (c = 0; c < C; c++)
+					if (first || v[c] > m[c])
+						m[c] = v[c];
+				first = 0;
+			}
+	}
+	for (i = 0; i < din->n; i++)
+		map_in[din->pos[i]] = -1;
+	cnn_delta_unmap(dout, map_out);
+	return 0;
+}
