@@ -184,8 +184,8 @@ static void json_line(struct daemon *d, const struct daemon_item *it,
 
 	json_time(t, sizeof(t));
 	daemon_key_str(&w->key, flow, sizeof(flow));
-	label = l->class_id < d->model->nclasses ?
-		d->model->names[l->class_id] : POLICY_UNKNOWN;
+	label = l->class_id < d->model->mf.nclasses ?
+		d->model->mf.classes[l->class_id] : POLICY_UNKNOWN;
 	policy_action_str(&d->actions[l->class_id], act, sizeof(act));
 	fprintf(d->out,
 		"{\"time\":\"%s\",\"interface\":\"%s\",\"flow\":\"%s\","
@@ -210,10 +210,18 @@ static void classify(struct daemon *d, uint32_t first, uint32_t n)
 
 	pthread_mutex_lock(&d->model_lock);
 	m = d->model;
-	for (i = 0; i < n; i++)
-		pics[i] = &d->q[(first + i) % d->cfg.queue_max].pic;
-	in = (struct cnn_input){ .n = n, .pics = pics, .scale = m->scale };
-	rc = cnn_infer(&m->net, d->work, &in, d->probs);
+	for (i = 0; i < n; i++) {
+		struct picture *pic = &d->q[(first + i) % d->cfg.queue_max].pic;
+
+		/* The model reads min(count, clip) * scale. */
+		if (m->mf.clip < FLOWPIC_CELL_MAX)
+			for (c = 0; c < pic->ncells; c++)
+				if (pic->cells[c].count > m->mf.clip)
+					pic->cells[c].count = m->mf.clip;
+		pics[i] = pic;
+	}
+	in = (struct cnn_input){ .n = n, .pics = pics, .scale = m->mf.scale };
+	rc = cnn_infer(&m->mf.net, d->work, &in, d->probs);
 	if (rc) {
 		pthread_mutex_unlock(&d->model_lock);
 		pthread_mutex_lock(&d->q_lock);
@@ -223,10 +231,10 @@ static void classify(struct daemon *d, uint32_t first, uint32_t n)
 	}
 	for (i = 0; i < n; i++) {
 		struct daemon_item *it = &d->q[(first + i) % d->cfg.queue_max];
-		const float *p = d->probs + (size_t)i * m->nclasses;
+		const float *p = d->probs + (size_t)i * m->mf.nclasses;
 		struct flowpic_label l = { 0 };
 
-		for (best = 0, c = 1; c < m->nclasses; c++)
+		for (best = 0, c = 1; c < m->mf.nclasses; c++)
 			if (p[c] > p[best])
 				best = c;
 		l.class_id = p[best] >= d->cfg.threshold ? best :
@@ -310,7 +318,7 @@ static int apply_shaping(struct daemon *d, const struct policy *p,
 	unsigned int n, i;
 	int rc;
 
-	n = policy_shapes(p, m->classes, m->nclasses, sh);
+	n = policy_shapes(p, m->classes, m->mf.nclasses, sh);
 	if (!n && !d->shaper_open)
 		return 0;
 	if (!d->shaper_open) {
@@ -348,7 +356,7 @@ static int load_pair(struct daemon *d, struct daemon_model **mp,
 	rc = policy_load(p, d->cfg.policy_path, err, errlen);
 	if (rc)
 		goto err_model;
-	rc = policy_check_classes(p, m->classes, m->nclasses, err, errlen);
+	rc = policy_check_classes(p, m->classes, m->mf.nclasses, err, errlen);
 	if (rc)
 		goto err_policy;
 	*mp = m;
@@ -369,6 +377,31 @@ static void model_put(struct daemon_model *m)
 		return;
 	daemon_model_free(m);
 	free(m);
+}
+
+int daemon_model_load(struct daemon_model *m, const char *path,
+		      char *err, size_t errlen)
+{
+	uint32_t i;
+	int rc;
+
+	rc = model_load(&m->mf, path, err, errlen);
+	if (rc)
+		return rc;
+	if (!m->mf.nclasses || m->mf.nclasses > FLOWPIC_CLASSES_MAX) {
+		snprintf(err, errlen, "%s: %u classes (flowpic labels 1 .. %d)",
+			 path, m->mf.nclasses, FLOWPIC_CLASSES_MAX);
+		model_free(&m->mf);
+		return -EINVAL;
+	}
+	for (i = 0; i < m->mf.nclasses; i++)
+		m->classes[i] = m->mf.classes[i];
+	return 0;
+}
+
+void daemon_model_free(struct daemon_model *m)
+{
+	model_free(&m->mf);
 }
 
 /* --- start, reload, stop ------------------------------------------------------ */
@@ -392,7 +425,7 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	rc = load_pair(d, &d->model, &d->policy, err, errlen);
 	if (rc)
 		return rc;
-	d->geom = d->model->geom;
+	d->geom = d->model->mf.geom;
 	for (i = 0; i < c->nifaces; i++) {
 		if (if_nametoindex(c->ifaces[i]))
 			continue;
@@ -402,12 +435,12 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 		goto err_model;
 	}
 
-	d->work = cnn_work_new(&d->model->net, c->batch_max, 0);
-	d->probs = calloc((size_t)c->batch_max * d->model->nclasses,
+	d->work = cnn_work_new(&d->model->mf.net, c->batch_max, 0);
+	d->probs = calloc((size_t)c->batch_max * d->model->mf.nclasses,
 			  sizeof(*d->probs));
 	d->q = calloc(c->queue_max, sizeof(*d->q));
 	if (!d->work || !d->probs || !d->q ||
-	    cnn_prepare(&d->model->net)) {
+	    cnn_prepare(&d->model->mf.net)) {
 		snprintf(err, errlen, "out of memory (queue of %u windows, "
 			 "batch of %u)", c->queue_max, c->batch_max);
 		rc = -ENOMEM;
@@ -438,7 +471,7 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	rc = apply_shaping(d, &d->policy, d->model, err, errlen);
 	if (rc)
 		goto err_be;
-	policy_actions(&d->policy, d->model->classes, d->model->nclasses,
+	policy_actions(&d->policy, d->model->classes, d->model->mf.nclasses,
 		       d->actions);
 	rc = d->be.ops->set_policy(&d->be, d->actions, err, errlen);
 	if (rc)
@@ -491,21 +524,21 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	rc = load_pair(d, &m, &p, err, errlen);
 	if (rc)
 		goto err_count;
-	if (!same_geom(&m->geom, &d->geom)) {
+	if (!same_geom(&m->mf.geom, &d->geom)) {
 		snprintf(err, errlen, "%s: FlowPic geometry (%ux%u, %u "
 			 "channel(s), %" PRIu64 " ms windows) differs from the "
 			 "running one (%ux%u, %u, %" PRIu64 " ms); restart "
-			 "flowpicd to change it", d->cfg.model_path, m->geom.n,
-			 m->geom.n, m->geom.channels,
-			 (uint64_t)m->geom.window_ns / 1000000, d->geom.n,
+			 "flowpicd to change it", d->cfg.model_path, m->mf.geom.n,
+			 m->mf.geom.n, m->mf.geom.channels,
+			 (uint64_t)m->mf.geom.window_ns / 1000000, d->geom.n,
 			 d->geom.n, d->geom.channels,
 			 (uint64_t)d->geom.window_ns / 1000000);
 		rc = -EINVAL;
 		goto err_pair;
 	}
-	work = cnn_work_new(&m->net, d->cfg.batch_max, 0);
-	probs = calloc((size_t)d->cfg.batch_max * m->nclasses, sizeof(*probs));
-	if (!work || !probs || cnn_prepare(&m->net)) {
+	work = cnn_work_new(&m->mf.net, d->cfg.batch_max, 0);
+	probs = calloc((size_t)d->cfg.batch_max * m->mf.nclasses, sizeof(*probs));
+	if (!work || !probs || cnn_prepare(&m->mf.net)) {
 		snprintf(err, errlen, "out of memory loading %s",
 			 d->cfg.model_path);
 		if (work)
@@ -514,7 +547,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 		rc = -ENOMEM;
 		goto err_pair;
 	}
-	policy_actions(&p, m->classes, m->nclasses, actions);
+	policy_actions(&p, m->classes, m->mf.nclasses, actions);
 	rc = apply_shaping(d, &p, m, err, errlen);
 	if (rc) {
 		cnn_work_free(work);
@@ -614,8 +647,8 @@ int daemon_write_stats(struct daemon *d, const char *path)
 	fprintf(f, "\nmodel %s\npolicy %s\nclasses", d->cfg.model_path,
 		d->cfg.policy_path);
 	pthread_mutex_lock(&d->model_lock);
-	for (i = 0; i < d->model->nclasses; i++)
-		fprintf(f, " %s", d->model->names[i]);
+	for (i = 0; i < d->model->mf.nclasses; i++)
+		fprintf(f, " %s", d->model->mf.classes[i]);
 	pthread_mutex_unlock(&d->model_lock);
 	fprintf(f, "\n");
 	fprintf(f, "windows_received %" PRIu64 "\n"

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "cnn.h"
+#include "model_file.h"
 #include "flowpic.h"
 #include "picture.h"
 #include "policy.h"
@@ -54,20 +55,13 @@ struct daemon_config {
 	int		keep;		/* leave programs, labels, qdiscs */
 };
 
-/* The model as the daemon uses it: a net, its geometry and class names. */
+/* The model as the daemon uses it, with its class names as a list. */
 struct daemon_model {
-	struct cnn		net;
-	struct flowpic_geom	geom;
-	float			scale;		/* cell count -> input */
-	uint32_t		nclasses;
-	char			names[FLOWPIC_CLASSES_MAX][POLICY_NAME_MAX];
-	const char		*classes[FLOWPIC_CLASSES_MAX];
+	struct model	mf;
+	const char	*classes[FLOWPIC_CLASSES_MAX];
 };
 
-/*
- * Loads @path into @m (user/daemon_model.c, over user/model_file.h).
- * 0, or -errno with a sentence naming the file in @err.
- */
+/* Loads @path into @m. 0, or -errno with a sentence naming the file. */
 int daemon_model_load(struct daemon_model *m, const char *path,
 		      char *err, size_t errlen);
 void daemon_model_free(struct daemon_model *m);
