@@ -2,6 +2,7 @@
 #ifndef _FLOWPIC_KMOD_STATS_H
 #define _FLOWPIC_KMOD_STATS_H
 
+#include <linux/irqflags.h>	/* generic this_cpu_add() (UML) */
 #include <linux/percpu.h>
 
 #include "flowpic_record.h"

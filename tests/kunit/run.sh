@@ -1,0 +1,140 @@
+#!/bin/sh
+# KUnit layer: flowpic.ko's sources and the suites in tests/kunit/ built
+# into a UML kernel by the kernel's own tools/testing/kunit/kunit.py, from
+# Debian's linux-source-6.1 (tests/linux-source.sh).
+#
+# The shared unpacked tree is never written to: the layer works in a
+# hardlinked copy (FLOWPIC_CACHE/kunit-src, `cp -al`) whose only changed
+# files are replaced, not edited (net/Kconfig, net/Makefile), and whose
+# net/flowpic/ holds kmod/, include/, tests/vectors/ and the suites. The
+# UML build folder (FLOWPIC_CACHE/kunit-build) is kept, so warm runs only
+# rebuild flowpic's objects.
+#
+# Prints KTAP, then "# kunit: N passed, N failed, N skipped" counting test
+# cases. Anything that keeps the suites from running is a failure.
+cd "$(dirname "$0")/../.." || exit 1
+repo=$PWD
+cache=${FLOWPIC_CACHE:-/var/cache/flowpic}
+over=$cache/kunit-src
+build=$cache/kunit-build
+jobs=${FLOWPIC_JOBS:-2}
+timeout=${FLOWPIC_KUNIT_TIMEOUT:-300}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+die() {
+	echo "# kunit: $*"
+	[ -s "$tmp/log" ] && tail -40 "$tmp/log" | sed 's/^/# /'
+	echo "# kunit: 0 passed, 1 failed, 0 skipped"
+	exit 1
+}
+
+src=$(sh tests/linux-source.sh) || die "no linux-source-6.1 tree"
+[ -f "$src/tools/testing/kunit/kunit.py" ] || die "no kunit.py in $src"
+command -v python3 >/dev/null || die "python3 is missing"
+
+mkdir -p "$cache"
+exec 8>"$cache/.kunit.lock"
+flock 8
+
+# Replaces @1 in the copy by a private file (breaking the hardlink to the
+# shared tree) whose content is @1 plus the line @2, once.
+hook() {
+	grep -qxF "$2" "$over/$1" && return 0
+	cp "$over/$1" "$over/$1.flowpic" &&
+	echo "$2" >>"$over/$1.flowpic" &&
+	mv -f "$over/$1.flowpic" "$over/$1"
+}
+
+if [ ! -f "$over/.flowpic-overlay" ] ||
+   [ "$over/.flowpic-overlay" -ot "$src/.flowpic-unpacked" ]; then
+	echo "# kunit: making the hardlinked copy $over of $src"
+	rm -rf "$over" "$build"
+	cp -al "$src" "$over" || die "cp -al $src $over failed"
+	rm -f "$over/.flowpic-unpacked"
+	touch "$over/.flowpic-overlay"
+fi
+hook net/Kconfig 'source "net/flowpic/Kconfig"' || die "cannot hook net/Kconfig"
+hook net/Makefile 'obj-$(CONFIG_FLOWPIC) += flowpic/kmod/' ||
+	die "cannot hook net/Makefile"
+
+# Copies @1 to @2 only when it changed, so make sees true timestamps.
+sync_file() {
+	cmp -s "$1" "$2" || cp "$1" "$2"
+}
+
+dst=$over/net/flowpic
+mkdir -p "$dst/kmod" "$dst/include" "$dst/tests/vectors"
+sync_file tests/kunit/Kconfig "$dst/Kconfig"
+# Files gone from our tree must go from the copy too.
+for f in "$dst"/kmod/* "$dst"/include/* "$dst"/tests/vectors/*; do
+	[ -f "$f" ] || continue
+	rel=${f#"$dst"/}
+	base=${f##*/}
+	case $rel in
+	kmod/*.o | kmod/.*) ;;
+	kmod/*) [ -f "kmod/$base" ] || [ -f "tests/kunit/$base" ] ||
+			rm -f "$f" ;;
+	*) [ -f "$rel" ] || rm -f "$f" ;;
+	esac
+done
+for f in kmod/Kbuild kmod/*.c kmod/*.h tests/kunit/*.c; do
+	case $f in *.mod.c) continue ;; esac	# made by `make kmod`
+	[ -f "$f" ] && sync_file "$f" "$dst/kmod/${f##*/}"
+done
+for f in include/*.h; do
+	sync_file "$f" "$dst/include/${f##*/}"
+done
+for f in tests/vectors/*.h; do
+	sync_file "$f" "$dst/tests/vectors/${f##*/}"
+done
+
+echo "# kunit: building UML in $build (jobs $jobs)"
+start=$(date +%s)
+(cd "$over" && python3 tools/testing/kunit/kunit.py run \
+	--build_dir="$build" --kunitconfig="$repo/tests/kunit/kunitconfig" \
+	--jobs="$jobs" --timeout="$timeout" --raw_output=kunit \
+	'flowpic*') >"$tmp/log" 2>&1
+rc=$?
+echo "# kunit: kunit.py run exited $rc after $(($(date +%s) - start)) s"
+
+# The KTAP the UML kernel printed, from its first version line on.
+sed -n '/^K\?TAP version/,$p' "$tmp/log" >"$tmp/ktap"
+[ -s "$tmp/ktap" ] || die "the UML kernel printed no KTAP (kunit.py exit $rc)"
+# Kernel messages and kunit.py's own lines become KTAP diagnostics.
+sed -E '/^ *(K?TAP version|1\.\.|ok |not ok |#)/!s/^/# /' "$tmp/ktap"
+[ "$rc" = 0 ] || die "kunit.py run failed"
+
+# kunit.py's own parser judges the KTAP (crashes, missing plans, counts).
+(cd "$over" && python3 tools/testing/kunit/kunit.py parse \
+	--json="$tmp/result.json" "$tmp/ktap") >"$tmp/parse" 2>&1
+prc=$?
+counts=$(python3 - "$tmp/result.json" <<'EOF'
+import json, sys
+res = json.load(open(sys.argv[1]))
+n = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+def walk(case):
+    # A test case is a leaf; parameterised cases count once each param.
+    subs = case.get("sub_groups") or []
+    cases = case.get("test_cases") or []
+    for s in subs:
+        walk(s)
+    for c in cases:
+        st = c.get("status", "FAIL")
+        n["PASS" if st == "PASS" else "SKIP" if st == "SKIP" else "FAIL"] += 1
+walk(res)
+print(n["PASS"], n["FAIL"], n["SKIP"])
+EOF
+) || die "cannot read kunit.py's JSON result"
+set -- $counts
+pass=$1 fail=$2 skip=$3
+if [ "$prc" != 0 ] && [ "$fail" = 0 ]; then
+	sed 's/^/# /' "$tmp/parse" | tail -20
+	fail=1
+fi
+if [ $((pass + fail + skip)) = 0 ]; then
+	echo "# kunit: no flowpic test case ran"
+	fail=1
+fi
+echo "# kunit: $pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
