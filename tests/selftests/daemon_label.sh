@@ -1,0 +1,73 @@
+#!/bin/bash
+# Every flow of a scenario gets a label within one window plus a bounded
+# delay: UDP and TCP, IPv4 and IPv6, both directions, with flowpicd on the
+# server's interface and 2 s windows. The labels are in the kernel's map
+# (flowpic flows) and counted (flowpic stats).
+. "$(dirname "$0")/daemon_lib.sh"
+fpd_setup
+BOUND_MS=${BOUND_MS:-1500}	# window end -> label in the JSON stream
+
+make_model "$LAB_DIR/m.fpm" "steady,other" 0 4
+printf 'steady pass\nother pass\nunknown pass\n' >"$LAB_DIR/p.policy"
+fpd_start --model "$LAB_DIR/m.fpm" --policy "$LAB_DIR/p.policy" ||
+	{ ok 1 "flowpicd starts"; tap_end; }
+ok 0 "flowpicd starts"
+
+lab_web_server 20
+sleep 0.3
+t0=$(date +%s%3N)
+udp_stream 6001 6 50
+udp_stream 6002 6 20
+lab_bg lab_cli timeout 6 socat -u SYSTEM:'while :; do printf "%0200d\n" 0; sleep 0.05; done' \
+	UDP6-SENDTO:'[2001:db8::1]':6003,sourceport=6003
+lab_bg lab_srv timeout 8 socat -u UDP6-RECV:6003 OPEN:/dev/null
+lab_bg lab_cli timeout 6 curl -s -o /dev/null --limit-rate 200K \
+	"http://$LAB_SIP:8080/bulk.bin"
+lab_bg lab_cli timeout 6 curl -s -g -o /dev/null --limit-rate 100K \
+	"http://[2001:db8::1]:8080/bulk.bin"
+sleep $((WINDOW_MS / 1000 + 3))
+
+deadline=$((t0 + WINDOW_MS + BOUND_MS))
+check_flow() {	# PATTERN DESCRIPTION
+	local line t
+	line=$(grep -m1 -E "$1" "$OUT")
+	if [ -z "$line" ]; then
+		ok 1 "$2: labelled"
+		return
+	fi
+	t=$(printf '%s' "$line" | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
+	t=$(date -d "$t" +%s%3N)
+	[ "$t" -le "$deadline" ]
+	ok $? "$2: labelled $((t - t0)) ms after it started (window $WINDOW_MS ms + $BOUND_MS)"
+	printf '%s' "$line" | grep -q '"label":"steady"'
+	ok $? "$2: label is the model's verdict"
+}
+check_flow '"flow":"udp 192.0.2.1:6001 <-> 192.0.2.2:6001"' "UDP 50/s"
+check_flow '"flow":"udp 192.0.2.1:6002 <-> 192.0.2.2:6002"' "UDP 20/s"
+check_flow '"flow":"udp \[2001:db8::1\]:6003 <-> \[2001:db8::2\]:6003"' "UDP over IPv6"
+check_flow '"flow":"tcp 192.0.2.1:8080 <-> ' "TCP download"
+check_flow '"flow":"tcp \[2001:db8::1\]:8080 <-> ' "TCP download over IPv6"
+
+grep -q '"flow":"udp 192.0.2.1:6001 <-> 192.0.2.2:6001","window":1,' "$OUT"
+ok $? "a flow's next window is labelled too"
+
+flows=$("$FLOWPIC" flows --pin-dir "$PIN" --state-dir "$STATE")
+printf '%s\n' "$flows" | grep -E "udp 192.0.2.1:6001 <-> 192.0.2.2:6001 .* steady " >/dev/null
+ok $? "flowpic flows shows the label from the kernel's map"
+stats=$("$FLOWPIC" stats --pin-dir "$PIN" --state-dir "$STATE")
+n=$(printf '%s\n' "$stats" | awk '$1 == "windows_classified" { print $2 }')
+w=$(printf '%s\n' "$stats" | awk '$1 == "windows" { print $2 }')
+[ "${n:-0}" -ge 5 ] && [ "${w:-0}" -ge "${n:-0}" ]
+ok $? "flowpic stats: $w windows completed, ${n:-0} classified"
+j=$(wc -l <"$OUT")
+[ "$j" -ge "${n:-0}" ] && [ "$j" -ge 5 ]
+ok $? "one JSON line per labelled window ($j)"
+
+fpd_stop
+grep -q "flowpicd: stopped" "$LAB_DIR/flowpicd.log"
+ok $? "SIGTERM stops flowpicd cleanly"
+lab_srv tc filter show dev "$LAB_SIF" ingress | grep -q bpf
+ok $((! $?)) "and detaches the program without --keep"
+[ ! -e "$PIN/labels" ]
+ok $? "and unpins the maps"
+tap_end

@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# Shared by the daemon_*.sh selftests: TAP lines, the namespace lab of
+# tests/demo/lab.sh, models with a known verdict (daemon_model.c) and
+# flowpicd started in the server's namespace on a private bpffs
+# directory. Every test sources this from bash and calls fpd_setup.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+FPD=$ROOT/build/flowpicd
+FLOWPIC=$ROOT/build/flowpic
+. "$ROOT/tests/demo/lab.sh"
+PIN=/sys/fs/bpf/flowpic-t$$
+STATE=$LAB_DIR/state
+OUT=$LAB_DIR/windows.json
+FPD_PID=""
+WINDOW_MS=${WINDOW_MS:-2000}
+
+tap_n=0
+tap_fail=0
+ok() {	# ok CONDITION-STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_fail=$((tap_fail + 1))
+	fi
+}
+skip_all() {
+	echo "ok 1 - $(basename "$0") # SKIP $1"
+	echo "1..1"
+	exit 4
+}
+diag() { echo "# $*"; }
+tap_end() {
+	echo "1..$tap_n"
+	[ "$tap_fail" = 0 ]
+	exit $?
+}
+
+fpd_stop() {
+	if [ -n "$FPD_PID" ] && kill -0 "$FPD_PID" 2>/dev/null; then
+		kill -TERM "$FPD_PID"
+		wait "$FPD_PID" 2>/dev/null
+	fi
+	FPD_PID=""
+}
+
+fpd_cleanup() {
+	fpd_stop
+	# A test that killed flowpicd with --keep state left behind.
+	lab_srv tc qdisc del dev "$LAB_SIF" clsact 2>/dev/null
+	lab_down
+	rm -rf "$PIN"
+}
+
+fpd_setup() {
+	echo "TAP version 13"
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
+	[ -x "$FPD" ] || skip_all "build/flowpicd is not built"
+	[ -d /sys/fs/bpf ] || skip_all "no bpffs at /sys/fs/bpf"
+	for p in socat curl busybox nsenter; do
+		command -v "$p" >/dev/null || skip_all "$p is not installed"
+	done
+	trap fpd_cleanup EXIT
+	trap 'exit 1' INT TERM
+	lab_up || skip_all "cannot create namespaces and veth"
+	mkdir -p "$STATE"
+	: >"$OUT"
+	# The model maker links against the library like a unit test.
+	cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/user" \
+		"$ROOT/tests/selftests/daemon_model.c" -o "$LAB_DIR/daemon_model" \
+		"$ROOT/build/libflowpic.a" \
+		$(pkg-config --libs libbpf libnl-route-3.0 libnl-genl-3.0 \
+		  openblas libpng libpcap 2>/dev/null) -lndpi -lelf -lz -lm \
+		-lpthread 2>"$LAB_DIR/cc.log" ||
+		{ cat "$LAB_DIR/cc.log"; skip_all "cannot build daemon_model"; }
+}
+
+# make_model FILE CLASSES FAVOUR BIAS: a model that always says FAVOUR.
+make_model() {
+	"$LAB_DIR/daemon_model" "$1" "$WINDOW_MS" 32 "$2" "$3" "$4"
+}
+
+# fpd_start ARGS...: flowpicd on the server's interface; waits until it
+# writes its stats (it is then attached and labelling).
+fpd_start() {
+	nsenter --net="/run/netns/$LAB_SRV" "$FPD" -i "$LAB_SIF" \
+		--pin-dir "$PIN" --state-dir "$STATE" --output "$OUT" \
+		--min-packets 2 --idle 1s "$@" 2>>"$LAB_DIR/flowpicd.log" &
+	FPD_PID=$!
+	local i
+	rm -f "$STATE/flowpicd.stats"
+	for i in $(seq 1 50); do
+		[ -f "$STATE/flowpicd.stats" ] && return 0
+		kill -0 "$FPD_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	diag "flowpicd did not start:"
+	sed 's/^/# /' "$LAB_DIR/flowpicd.log"
+	return 1
+}
+
+# A UDP stream of $3 datagrams per second for $2 seconds from the client
+# to the server's port $1; the server appends what arrives to $LAB_DIR/rx.$1.
+udp_stream() {
+	local port=$1 secs=$2 pps=$3
+	: >"$LAB_DIR/rx.$port"
+	lab_bg lab_srv timeout $((secs + 2)) socat -u \
+		UDP-RECV:"$port",reuseaddr OPEN:"$LAB_DIR/rx.$port",append
+	sleep 0.2
+	lab_bg lab_cli timeout "$secs" bash -c '
+		while :; do printf "%0100d\n" 0; sleep '"$(awk -v p="$pps" 'BEGIN { printf "%.4f", 1 / p }')"'; done |
+		socat -u -b 101 - UDP-SENDTO:'"$LAB_SIP"':'"$port"',sourceport='"$port"
+}
+
+# Bytes received so far on a udp_stream port.
+rx_bytes() { stat -c %s "$LAB_DIR/rx.$1" 2>/dev/null || echo 0; }
+
+# The first JSON line whose flow mentions port $1.
+first_label() { grep -m1 -E "\"flow\":\"[^\"]*:$1[ \"]" "$OUT"; }

@@ -1,0 +1,69 @@
+#!/bin/bash
+# Policy effects, measured: a dropped class stops passing once labelled;
+# a shaped class is held to its HTB rate within 20%; the HTB qdisc goes
+# away when flowpicd stops.
+. "$(dirname "$0")/daemon_lib.sh"
+fpd_setup
+W=$((WINDOW_MS / 1000))
+
+# --- drop -------------------------------------------------------------------
+make_model "$LAB_DIR/m.fpm" "bad,good" 0 4
+printf 'bad drop\ngood pass\n' >"$LAB_DIR/drop.policy"
+fpd_start --model "$LAB_DIR/m.fpm" --policy "$LAB_DIR/drop.policy" ||
+	{ ok 1 "flowpicd starts"; tap_end; }
+udp_stream 6001 $((W + 6)) 50
+sleep 1
+a=$(rx_bytes 6001)
+sleep $((W + 1))
+first_label 6001 | grep -q '"label":"bad","confidence":[0-9.]*,"action":"drop"'
+ok $? "the stream is labelled 'bad', action drop"
+b=$(rx_bytes 6001)
+sleep 3
+c=$(rx_bytes 6001)
+[ "$a" -gt 0 ]
+ok $? "before its label the stream passes ($a bytes in 1 s)"
+[ "$c" = "$b" ]
+ok $? "after its label nothing more arrives ($((c - b)) bytes in 3 s)"
+d=$("$FLOWPIC" stats --pin-dir "$PIN" --state-dir "$STATE" |
+	awk '$1 == "dropped" { print $2 }')
+[ "${d:-0}" -ge 100 ]
+ok $? "the kernel counted the drops (${d:-0} packets)"
+fpd_stop
+
+# --- shape ------------------------------------------------------------------
+RATE_MBIT=${RATE_MBIT:-20}
+printf 'bad shape %smbit\ngood pass\n' "$RATE_MBIT" >"$LAB_DIR/shape.policy"
+fpd_start --model "$LAB_DIR/m.fpm" --policy "$LAB_DIR/shape.policy" ||
+	{ ok 1 "flowpicd starts with shape"; tap_end; }
+lab_srv tc qdisc show dev "$LAB_SIF" root | grep -q "htb f1c:"
+ok $? "shape: flowpicd put its HTB qdisc on $LAB_SIF"
+lab_web_server 40
+sleep 0.3
+lab_bulk $((W + 12)) 10M	# 80 Mbit/s before the label
+samples=()
+prev=0
+for s in $(seq 1 $((W + 11))); do
+	sleep 1
+	b=$(lab_bulk_bytes)
+	b=${b:-$prev}
+	samples+=($((b - prev)))
+	prev=$b
+done
+# Seconds W+4 .. W+11 are well after the first window's label.
+after=0
+for s in $(seq $((W + 4)) $((W + 10))); do
+	after=$((after + samples[s]))
+done
+mbit=$(awk -v b="$after" 'BEGIN { printf "%.1f", b * 8 / 7 / 1e6 }')
+before=$(awk -v b="${samples[1]}" 'BEGIN { printf "%.1f", b * 8 / 1e6 }')
+diag "download: ${before} Mbit/s before its label, ${mbit} Mbit/s after (shape ${RATE_MBIT}mbit)"
+awk -v m="$mbit" -v r="$RATE_MBIT" 'BEGIN { exit !(m >= 0.8 * r && m <= 1.2 * r) }'
+ok $? "shaped class held to ${RATE_MBIT} Mbit/s within 20% (${mbit})"
+awk -v m="$before" -v r="$RATE_MBIT" 'BEGIN { exit !(m > 1.5 * r) }'
+ok $? "and it ran faster before its label (${before} Mbit/s)"
+lab_srv tc -s class show dev "$LAB_SIF" classid f1c:100 | grep -q "Sent [1-9]"
+ok $? "its packets went through HTB class f1c:100"
+fpd_stop
+lab_srv tc qdisc show dev "$LAB_SIF" root | grep -q htb
+ok $((! $?)) "the HTB qdisc is removed when flowpicd stops"
+tap_end
