@@ -267,6 +267,33 @@ static void lru_append(struct flow_table *t, uint32_t id)
 	t->lru_tail = id;
 }
 
+/*
+ * Keeps the list sorted by last_ns, so the idle sweep from the head ends
+ * exactly the flows idle at a packet's time, even when a stitched
+ * capture's clock goes back. In order captures this is an append.
+ */
+static void lru_insert(struct flow_table *t, uint32_t id, __u64 ts_ns)
+{
+	struct flow *f = &t->pool[id];
+	uint32_t after = t->lru_tail;
+
+	while (after != NIL && (__s64)(t->pool[after].last_ns - ts_ns) > 0)
+		after = t->pool[after].lru_prev;
+	if (after == t->lru_tail) {
+		lru_append(t, id);
+		return;
+	}
+	f->lru_prev = after;
+	if (after == NIL) {
+		f->lru_next = t->lru_head;
+		t->lru_head = id;
+	} else {
+		f->lru_next = t->pool[after].lru_next;
+		t->pool[after].lru_next = id;
+	}
+	t->pool[f->lru_next].lru_prev = id;
+}
+
 static int table_grow(struct flow_table *t)
 {
 	uint32_t ncap = (t->mask + 1) * 2, nmask = ncap - 1, *ns, i, j;
@@ -381,7 +408,7 @@ int flow_table_packet(struct flow_table *t, const struct flowpic_key *key,
 	if (t->slot[i]) {
 		id = t->slot[i] - 1;
 		lru_unlink(t, id);
-		lru_append(t, id);
+		lru_insert(t, id, ts_ns);
 	} else {
 		if (t->live >= t->cfg.max_flows) {
 			t->stats.cnt[FLOWPIC_CNT_FLOWS_EVICTED]++;
@@ -403,7 +430,7 @@ int flow_table_packet(struct flow_table *t, const struct flowpic_key *key,
 		window_series_clear(&t->pool[id].series);
 		t->slot[i] = id + 1;
 		t->live++;
-		lru_append(t, id);
+		lru_insert(t, id, ts_ns);
 	}
 	err = flow_packet(t, &t->pool[id], ts_ns, size, dir, tcp_flags);
 	if (!t->pool[id].live)		/* FIN or RST ended it */

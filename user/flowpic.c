@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "bin", cmd_bin, "show the FlowPic cell of a packet size and time" },
+	{ "pictures", cmd_pictures, "print the FlowPics of captures or sessions" },
 };
 
 static void usage(FILE *f)

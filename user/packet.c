@@ -36,6 +36,8 @@ int packet_link_supported(int linktype)
 	case PACKET_LINK_ETHERNET:
 	case PACKET_LINK_PPP:
 	case PACKET_LINK_RAW:
+	case PACKET_LINK_DLT_RAW:
+	case PACKET_LINK_DLT_RAW_BSD:
 	case PACKET_LINK_C_HDLC:
 	case PACKET_LINK_LOOP:
 	case PACKET_LINK_SLL:
@@ -277,6 +279,8 @@ enum packet_kind packet_parse(int linktype, const uint8_t *d, uint32_t caplen,
 	case PACKET_LINK_ETHERNET:
 		return parse_ethernet(pkt, d, caplen, wirelen);
 	case PACKET_LINK_RAW:
+	case PACKET_LINK_DLT_RAW:
+	case PACKET_LINK_DLT_RAW_BSD:
 		break;
 	case PACKET_LINK_IPV4:
 		v = 4;

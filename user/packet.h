@@ -17,6 +17,8 @@
 #define PACKET_LINK_ETHERNET	1
 #define PACKET_LINK_PPP		9
 #define PACKET_LINK_RAW		101
+#define PACKET_LINK_DLT_RAW	12	/* libpcap's DLT_RAW for LINKTYPE_RAW */
+#define PACKET_LINK_DLT_RAW_BSD	14
 #define PACKET_LINK_C_HDLC	104
 #define PACKET_LINK_LOOP	108	/* OpenBSD loopback, network-order AF */
 #define PACKET_LINK_SLL		113

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Flow keys as text, the one spelling flowpic prints and reads:
+ *	TCP 192.0.2.1:443 <-> 198.51.100.7:51234
+ *	UDP [2001:db8::1]:443 <-> [2001:db8::2]:50000
+ * (canonical order: lo endpoint first).
+ */
+#ifndef _FLOWPIC_USER_FLOW_KEY_H
+#define _FLOWPIC_USER_FLOW_KEY_H
+
+#include <stddef.h>
+
+#include "flowpic.h"
+
+#define FLOW_KEY_TEXT_MAX	112
+
+/* Writes the text of @k; "-" for a key without a 5-tuple (family 0). */
+void flow_key_format(const struct flowpic_key *k, char *buf, size_t len);
+/* An address ("192.0.2.1" or "2001:db8::1", brackets allowed) as stored
+ * in a key; sets *family. 0 or -EINVAL. */
+int flow_key_parse_addr(const char *s, __be32 addr[4], __u8 *family);
+/*
+ * Builds the canonical key of @proto ("TCP", "UDP", "6", "17") between
+ * (@a, @pa) and (@b, @pb). 0 or -EINVAL (both addresses must be of one
+ * family, ports 0..65535).
+ */
+int flow_key_build(struct flowpic_key *k, const char *proto, const char *a,
+		   const char *pa, const char *b, const char *pb);
+
+#endif /* _FLOWPIC_USER_FLOW_KEY_H */
