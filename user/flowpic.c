@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
 	{ "bin", cmd_bin, "show the FlowPic cell of a packet size and time" },
 	{ "pictures", cmd_pictures, "print the FlowPics of captures or sessions" },
+	{ "dataset", cmd_dataset, "write labelled FlowPics of captures or sessions to a dataset file" },
 };
 
 static void usage(FILE *f)

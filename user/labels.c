@@ -58,6 +58,9 @@ struct labels {
 
 	const char *last_source;	/* lookup cache */
 	uint32_t last_capture;
+
+	size_t skipped;			/* nDPI lines not understood */
+	char first_skipped[512];
 };
 
 static const char *const default_map[][2] = {
@@ -642,9 +645,16 @@ int labels_load_ndpi(struct labels *l, const char *path, char *err,
 		    split_endpoint(tok[1], &aa, &pa) ||
 		    split_endpoint(tok[3], &ab, &pb) ||
 		    flow_key_build(&k, tok[0], aa, pa, ab, pb)) {
-			fail(err, errlen, path, line,
-			     "expected 'PROTO ADDR:PORT <-> ADDR:PORT' after the flow number");
-			goto err;
+			/*
+			 * ndpiReader sometimes prints an impossible IPv6
+			 * address ("2600:1901::7a0b::"): that flow cannot be
+			 * joined to packets, so it is skipped and reported.
+			 */
+			if (!l->skipped++)
+				fail(l->first_skipped, sizeof(l->first_skipped),
+				     path, line,
+				     "not 'PROTO ADDR:PORT <-> ADDR:PORT' after the flow number");
+			continue;
 		}
 		if (entry_add(l, &k, capture, labels_map_class(l, cat), path,
 			      line, err, errlen))
@@ -759,6 +769,12 @@ const char *labels_lookup(struct labels *l, const char *source,
 		}
 	}
 	return NULL;
+}
+
+const char *labels_skipped(const struct labels *l, size_t *count)
+{
+	*count = l->skipped;
+	return l->first_skipped;
 }
 
 size_t labels_count(const struct labels *l)

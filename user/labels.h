@@ -54,7 +54,11 @@ void labels_map_print(const struct labels *l, FILE *f);
 /* A labels CSV. 0, or -1 with the file and line in @err. */
 int labels_load_csv(struct labels *l, const char *path, char *err,
 		    size_t errlen);
-/* An nDPI result file. 0, or -1 with the file and line in @err. */
+/*
+ * An nDPI result file. 0, or -1 with the file and line in @err. Flow
+ * lines whose endpoints cannot be read are skipped and counted (see
+ * labels_skipped()).
+ */
 int labels_load_ndpi(struct labels *l, const char *path, char *err,
 		     size_t errlen);
 /* One rule "PATTERN=LABEL"; @where names it in messages. */
@@ -70,6 +74,8 @@ int labels_load_rules(struct labels *l, const char *path, char *err,
  */
 const char *labels_lookup(struct labels *l, const char *source,
 			  const struct flowpic_key *key);
+/* nDPI flow lines skipped so far, and where the first one was. */
+const char *labels_skipped(const struct labels *l, size_t *count);
 /* Number of flow entries and rules loaded. */
 size_t labels_count(const struct labels *l);
 /*

@@ -312,6 +312,12 @@ enum packet_kind packet_parse(int linktype, const uint8_t *d, uint32_t caplen,
 		off = 20;
 		break;
 	case PACKET_LINK_PPP:
+		/* BSD PPP captures may hold Cisco HDLC frames (0x0f, 0x8f). */
+		if (caplen >= 4 && (d[0] == 0x0f || d[0] == 0x8f)) {
+			v = ethertype_version(rd16(d + 2));
+			off = 4;
+			break;
+		}
 		if (caplen >= 2 && d[0] == 0xff && d[1] == 0x03)
 			off = 2;	/* HDLC address and control */
 		if (caplen < off + 2)

@@ -266,6 +266,9 @@ class Parser:
                 return 'malformed', 0
             v = {0x800: 4, 0x86dd: 6}.get(struct.unpack('>H', data[0:2])[0])
             off = 20
+        elif lt == 9 and len(data) >= 4 and data[0] in (0x0f, 0x8f):
+            v = {0x800: 4, 0x86dd: 6}.get(struct.unpack('>H', data[2:4])[0])
+            off = 4
         elif lt == 9:
             if data[:2] == b'\xff\x03':
                 off = 2
