@@ -40,8 +40,12 @@
  *	         enum flowpic_counter order.
  *
  * FLOWPIC_CMD_WINDOW (multicast on FLOWPIC_GENL_MCGRP_WINDOWS)
- *	A completed window: FLOWPIC_A_WINDOW, FLOWPIC_A_CELLS (array of
- *	struct flowpic_sparse_cell, index-sorted).
+ *	A completed window: FLOWPIC_A_WINDOW (.cells = number of sparse
+ *	cells), FLOWPIC_A_CELLS (array of struct flowpic_sparse_cell,
+ *	index-sorted). An attribute holds at most FLOWPIC_CELLS_PER_ATTR
+ *	cells (its length is 16 bits), so a larger picture comes as several
+ *	FLOWPIC_A_CELLS in order, to be concatenated; none when empty.
+ *	Listening needs CAP_NET_ADMIN.
  *
  * Attributes
  *
@@ -68,6 +72,8 @@
 #define FLOWPIC_MAX_FLOWS_LIMIT		1048576
 #define FLOWPIC_MAX_CELLS_MIN		16
 #define FLOWPIC_MAX_CELLS_LIMIT		65536
+/* (65535 - 4-byte attribute header) / sizeof(struct flowpic_sparse_cell) */
+#define FLOWPIC_CELLS_PER_ATTR		8191
 
 enum flowpic_cmd {
 	FLOWPIC_CMD_UNSPEC,

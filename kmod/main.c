@@ -2,23 +2,62 @@
 /*
  * flowpic.ko: builds FlowPics (packet size x arrival time histograms) of
  * the host's TCP and UDP flows and applies the verdicts flowpicd labels
- * them with. Loading sets up the counters, the configuration and the
- * "flowpic" generic netlink family, in that order; unloading undoes them
- * in reverse.
+ * them with. A packet goes hook.c -> flow_table.c -> window.c; closed
+ * windows leave through netlink.c; labels come back the same way and
+ * policy.c turns them into verdicts.
  */
 #include <linux/init.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 
 #include "flowpic.h"
 #include "config.h"
+#include "flow_table.h"
+#include "hook.h"
 #include "netlink.h"
 #include "stats.h"
 
 static unsigned int max_flows = 65536;
 module_param(max_flows, uint, 0444);
 MODULE_PARM_DESC(max_flows, "Flow table bound, 1..1048576 (default 65536)");
+
+static struct flowpic_table flowpic_table;
+
+static void flowpic_deliver_fn(struct work_struct *work)
+{
+	flowpic_genl_deliver(&flowpic_table);
+}
+
+static DECLARE_WORK(flowpic_deliver_work, flowpic_deliver_fn);
+
+static void flowpic_notify(struct flowpic_table *t)
+{
+	schedule_work(&flowpic_deliver_work);
+}
+
+/* Idle flows are looked for twice per idle period, 10 ms .. 1 s apart. */
+static unsigned long flowpic_sweep_delay(const struct flowpic_config *c)
+{
+	u64 ms = div_u64(c->idle_ns / 2, NSEC_PER_MSEC);
+
+	return msecs_to_jiffies(clamp_t(u64, ms, 10, MSEC_PER_SEC));
+}
+
+static void flowpic_sweep_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(flowpic_sweep_work, flowpic_sweep_fn);
+
+static void flowpic_sweep_fn(struct work_struct *work)
+{
+	struct flowpic_config c;
+
+	flowpic_config_read(&c);
+	flowpic_table_sweep(&flowpic_table, &c, ktime_get_ns());
+	schedule_delayed_work(&flowpic_sweep_work, flowpic_sweep_delay(&c));
+}
 
 static int __init flowpic_init(void)
 {
@@ -36,12 +75,23 @@ static int __init flowpic_init(void)
 	err = flowpic_config_init(max_flows);
 	if (err)
 		goto err_config;
-	err = flowpic_genl_init();
+	err = flowpic_table_init(&flowpic_table, flowpic_notify);
+	if (err)
+		goto err_table;
+	err = flowpic_genl_init(&flowpic_table);
 	if (err)
 		goto err_genl;
+	err = flowpic_hook_init(&flowpic_table);
+	if (err)
+		goto err_hook;
+	schedule_delayed_work(&flowpic_sweep_work, HZ);
 	return 0;
 
+err_hook:
+	flowpic_genl_exit();
 err_genl:
+	flowpic_table_destroy(&flowpic_table);
+err_table:
 	flowpic_config_exit();
 err_config:
 	flowpic_stats_exit();
@@ -51,7 +101,14 @@ err_stats:
 
 static void __exit flowpic_exit(void)
 {
+	/* No packets (the hooks wait for them), then no sweeps, requests. */
+	flowpic_hook_exit();
+	cancel_delayed_work_sync(&flowpic_sweep_work);
 	flowpic_genl_exit();
+	cancel_work_sync(&flowpic_deliver_work);
+	/* Flows that left the table wait for RCU; they go first. */
+	rcu_barrier();
+	flowpic_table_destroy(&flowpic_table);
 	flowpic_config_exit();
 	flowpic_stats_exit();
 }

@@ -6,13 +6,17 @@
  * is any message with a non-zero reserved header field.
  */
 #include <linux/kernel.h>
+#include <linux/minmax.h>
+#include <linux/slab.h>
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
 #include "flowpic.h"
 #include "config.h"
+#include "flow_table.h"
 #include "netlink.h"
+#include "policy.h"
 #include "stats.h"
 
 /* Not const only because 6.1's nla_policy points at them so. */
@@ -55,6 +59,42 @@ const struct nla_policy flowpic_config_policy[FLOWPIC_A_MAX + 1] = {
 	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
 };
+
+const struct nla_policy flowpic_label_policy[FLOWPIC_A_MAX + 1] = {
+	[FLOWPIC_A_KEY]		= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_key)),
+	[FLOWPIC_A_LABEL]	= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_label)),
+	[FLOWPIC_A_ACTION]	= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_action)),
+	[FLOWPIC_A_GEOM]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MAX_FLOWS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MAX_CELLS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_IDLE_NS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MIN_PACKETS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_WINDOW]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_CELLS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_CLASS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
+};
+
+const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1] = {
+	[FLOWPIC_A_CLASS]	= NLA_POLICY_MAX(NLA_U16,
+						 FLOWPIC_POLICY_SLOTS - 1),
+	[FLOWPIC_A_ACTION]	= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_action)),
+	[FLOWPIC_A_GEOM]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MAX_FLOWS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MAX_CELLS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_IDLE_NS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MIN_PACKETS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_KEY]		= { .type = NLA_REJECT },
+	[FLOWPIC_A_WINDOW]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_CELLS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_LABEL]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
+};
+
+/* The table GET_FLOWS and SET_LABEL work on. */
+static struct flowpic_table *flowpic_genl_table;
 
 /* Points the user at @attr with @msg, a string that outlives the request. */
 static void flowpic_set_err(struct netlink_ext_ack *extack,
@@ -166,6 +206,251 @@ static int flowpic_get_stats(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+const char *flowpic_key_invalid(const struct flowpic_key *k)
+{
+	static const u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+	struct flowpic_key c = *k;
+
+	if (k->family != FLOWPIC_FAMILY_IPV4 && k->family != FLOWPIC_FAMILY_IPV6)
+		return "key: family must be 4 or 6";
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
+		return "key: proto must be TCP (6) or UDP (17)";
+	if (k->__pad)
+		return "key: padding must be zero";
+	if (k->family == FLOWPIC_FAMILY_IPV4 &&
+	    (memcmp(k->lo_addr, v4_prefix, sizeof(v4_prefix)) ||
+	     memcmp(k->hi_addr, v4_prefix, sizeof(v4_prefix))))
+		return "key: IPv4 addresses must be ::ffff:a.b.c.d";
+	if (flowpic_key_canon(&c) != FLOWPIC_DIR_LO_TO_HI)
+		return "key: endpoints not in canonical order";
+	return NULL;
+}
+
+const char *flowpic_label_invalid(const struct flowpic_label *l)
+{
+	if (l->class_id > FLOWPIC_CLASS_UNKNOWN)
+		return "label: class_id must be below 64, or 64 (unknown)";
+	if (l->confidence > FLOWPIC_CONFIDENCE_ONE)
+		return "label: confidence must be 0..10000";
+	return NULL;
+}
+
+static const char *flowpic_action_why(const struct flowpic_action *a)
+{
+	if (flowpic_action_invalid(a))
+		return "action: type 0..3; value 0 for pass and drop";
+	return NULL;
+}
+
+static int flowpic_set_label(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	const struct flowpic_action *act = NULL;
+	const struct flowpic_label *label;
+	const struct flowpic_key *key;
+	const char *why;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_KEY) ||
+	    GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_LABEL))
+		return -EINVAL;
+	key = nla_data(a[FLOWPIC_A_KEY]);
+	label = nla_data(a[FLOWPIC_A_LABEL]);
+	why = flowpic_key_invalid(key);
+	if (why) {
+		flowpic_set_err(info->extack, a[FLOWPIC_A_KEY], why);
+		return -EINVAL;
+	}
+	why = flowpic_label_invalid(label);
+	if (why) {
+		flowpic_set_err(info->extack, a[FLOWPIC_A_LABEL], why);
+		return -EINVAL;
+	}
+	if (a[FLOWPIC_A_ACTION]) {
+		act = nla_data(a[FLOWPIC_A_ACTION]);
+		why = flowpic_action_why(act);
+		if (why) {
+			flowpic_set_err(info->extack, a[FLOWPIC_A_ACTION], why);
+			return -EINVAL;
+		}
+	}
+	err = flowpic_table_set_label(flowpic_genl_table, key, label, act);
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, a[FLOWPIC_A_KEY],
+				    "flow not in the table");
+	return err;
+}
+
+static int flowpic_set_policy(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	const struct flowpic_action *act;
+	const char *why;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_CLASS) ||
+	    GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_ACTION))
+		return -EINVAL;
+	act = nla_data(a[FLOWPIC_A_ACTION]);
+	why = flowpic_action_why(act);
+	if (why) {
+		flowpic_set_err(info->extack, a[FLOWPIC_A_ACTION], why);
+		return -EINVAL;
+	}
+	flowpic_policy_set(nla_get_u16(a[FLOWPIC_A_CLASS]), act);
+	return 0;
+}
+
+/* What GET_FLOWS reports of one flow, copied under its lock. */
+struct flowpic_flow_view {
+	struct flowpic_window win;
+	struct flowpic_label label;
+	struct flowpic_action action;
+	bool labelled;
+	bool has_action;
+};
+
+static int flowpic_flows_start(struct netlink_callback *cb)
+{
+	struct rhashtable_iter *it;
+
+	it = kmalloc(sizeof(*it), GFP_KERNEL);
+	if (!it)
+		return -ENOMEM;
+	rhashtable_walk_enter(&flowpic_genl_table->ht, it);
+	cb->args[0] = (long)it;
+	return 0;
+}
+
+static int flowpic_flows_done(struct netlink_callback *cb)
+{
+	struct rhashtable_iter *it = (struct rhashtable_iter *)cb->args[0];
+
+	if (it) {
+		rhashtable_walk_exit(it);
+		kfree(it);
+	}
+	return 0;
+}
+
+static int flowpic_put_flow(struct sk_buff *skb, struct netlink_callback *cb,
+			    const struct flowpic_flow_view *v)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &flowpic_genl_family, NLM_F_MULTI,
+			  FLOWPIC_CMD_GET_FLOWS);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put(skb, FLOWPIC_A_KEY, sizeof(v->win.key), &v->win.key) ||
+	    nla_put(skb, FLOWPIC_A_WINDOW, sizeof(v->win), &v->win) ||
+	    (v->labelled && nla_put(skb, FLOWPIC_A_LABEL, sizeof(v->label),
+				    &v->label)) ||
+	    (v->has_action && nla_put(skb, FLOWPIC_A_ACTION,
+				      sizeof(v->action), &v->action))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * One message per flow; a flow that does not fit stays the walk's current
+ * one and opens the next call. A resize of the table restarts the walk,
+ * so a flow may then be reported twice, never skipped.
+ */
+static int flowpic_flows_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct rhashtable_iter *it = (struct rhashtable_iter *)cb->args[0];
+	struct flowpic_flow_view v;
+	struct flowpic_flow *f;
+	bool dead;
+
+	rhashtable_walk_start(it);
+	for (f = rhashtable_walk_peek(it); f; f = rhashtable_walk_next(it)) {
+		if (IS_ERR(f)) {
+			if (PTR_ERR(f) == -EAGAIN)
+				continue;
+			break;
+		}
+		spin_lock_bh(&f->lock);
+		dead = f->dead;
+		v.win = f->win;
+		v.win.cells = f->cells.n;
+		v.label = f->label;
+		v.labelled = f->labelled;
+		/* The action that applies: the flow's own, else its class's. */
+		v.has_action = f->has_action || f->labelled;
+		v.action = f->has_action ? f->action :
+			   flowpic_policy_get(f->label.class_id);
+		spin_unlock_bh(&f->lock);
+		if (dead)
+			continue;
+		if (flowpic_put_flow(skb, cb, &v))
+			break;
+	}
+	rhashtable_walk_stop(it);
+	return skb->len;
+}
+
+static_assert(FLOWPIC_CELLS_PER_ATTR ==
+	      (U16_MAX - NLA_HDRLEN) / sizeof(struct flowpic_sparse_cell));
+
+static int flowpic_send_window(const struct flowpic_done *d)
+{
+	size_t cell = sizeof(struct flowpic_sparse_cell);
+	u32 full = d->cells.n / FLOWPIC_CELLS_PER_ATTR;
+	u32 rest = d->cells.n % FLOWPIC_CELLS_PER_ATTR;
+	struct sk_buff *msg;
+	size_t size;
+	void *hdr;
+	u32 i;
+
+	size = nla_total_size(sizeof(d->win)) +
+	       full * nla_total_size(FLOWPIC_CELLS_PER_ATTR * cell) +
+	       (rest ? nla_total_size(rest * cell) : 0);
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put(msg, 0, 0, &flowpic_genl_family, 0,
+			  FLOWPIC_CMD_WINDOW);
+	if (!hdr)
+		goto err_size;
+	if (nla_put(msg, FLOWPIC_A_WINDOW, sizeof(d->win), &d->win))
+		goto err_size;
+	for (i = 0; i < d->cells.n; i += FLOWPIC_CELLS_PER_ATTR) {
+		u32 n = min_t(u32, d->cells.n - i, FLOWPIC_CELLS_PER_ATTR);
+
+		if (nla_put(msg, FLOWPIC_A_CELLS, n * cell, &d->cells.cell[i]))
+			goto err_size;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_multicast(&flowpic_genl_family, msg, 0, 0, GFP_KERNEL);
+
+err_size:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+void flowpic_genl_deliver(struct flowpic_table *t)
+{
+	struct flowpic_done *d, *tmp;
+	LIST_HEAD(done);
+
+	flowpic_table_take_done(t, &done);
+	list_for_each_entry_safe(d, tmp, &done, list) {
+		list_del(&d->list);
+		if (genl_has_listeners(&flowpic_genl_family, &init_net, 0) &&
+		    !flowpic_send_window(d))
+			flowpic_count(FLOWPIC_CNT_WINDOWS);
+		else
+			flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);
+		flowpic_done_free(d);
+		cond_resched();
+	}
+}
+
 /*
  * Commands without a policy take no attributes: genetlink refuses any
  * (resv_start_op 0 makes every command strict).
@@ -179,6 +464,26 @@ static const struct genl_ops flowpic_genl_ops[] = {
 		.cmd = FLOWPIC_CMD_SET_CONFIG,
 		.doit = flowpic_set_config,
 		.policy = flowpic_config_policy,
+		.maxattr = FLOWPIC_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FLOWPIC_CMD_GET_FLOWS,
+		.start = flowpic_flows_start,
+		.dumpit = flowpic_flows_dump,
+		.done = flowpic_flows_done,
+	},
+	{
+		.cmd = FLOWPIC_CMD_SET_LABEL,
+		.doit = flowpic_set_label,
+		.policy = flowpic_label_policy,
+		.maxattr = FLOWPIC_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FLOWPIC_CMD_SET_POLICY,
+		.doit = flowpic_set_policy,
+		.policy = flowpic_policy_policy,
 		.maxattr = FLOWPIC_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},
@@ -211,8 +516,9 @@ struct genl_family flowpic_genl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(flowpic_genl_mcgrps),
 };
 
-int flowpic_genl_init(void)
+int flowpic_genl_init(struct flowpic_table *t)
 {
+	flowpic_genl_table = t;
 	return genl_register_family(&flowpic_genl_family);
 }
 

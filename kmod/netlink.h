@@ -4,14 +4,25 @@
 
 #include <net/genetlink.h>
 
-#include "flowpic_genl.h"
+#include "flowpic.h"
 
 extern struct genl_family flowpic_genl_family;
 
+struct flowpic_table;
+
 /* The request policies, shared with the KUnit suites. */
 extern const struct nla_policy flowpic_config_policy[FLOWPIC_A_MAX + 1];
+extern const struct nla_policy flowpic_label_policy[FLOWPIC_A_MAX + 1];
+extern const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1];
 
-int flowpic_genl_init(void);
+/* NULL when userspace's @k / @l is acceptable, else why not. */
+const char *flowpic_key_invalid(const struct flowpic_key *k);
+const char *flowpic_label_invalid(const struct flowpic_label *l);
+
+/* Registers the family; GET_FLOWS and SET_LABEL work on @t. */
+int flowpic_genl_init(struct flowpic_table *t);
 void flowpic_genl_exit(void);
+/* Announces @t's closed windows on the "windows" group. Sleeps. */
+void flowpic_genl_deliver(struct flowpic_table *t);
 
 #endif /* _FLOWPIC_KMOD_NETLINK_H */

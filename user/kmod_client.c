@@ -449,33 +449,85 @@ struct window_walk {
 	int (*cb)(const struct kmod_window *w, void *arg);
 	void *arg;
 	int ret;
+	struct flowpic_sparse_cell *buf;	/* cells of split windows */
+	size_t cap;
 };
+
+/*
+ * The cells of a window, which a large picture spreads over several
+ * FLOWPIC_A_CELLS attributes; copied together only in that case.
+ */
+static int window_cells(struct window_walk *ww, struct nlmsghdr *nlh,
+			struct kmod_window *w)
+{
+	const size_t cell = sizeof(struct flowpic_sparse_cell);
+	struct nlattr *a, *first = NULL;
+	size_t total = 0, n = 0;
+	int rem, parts = 0;
+
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		if (nla_type(a) != FLOWPIC_A_CELLS)
+			continue;
+		if (nla_len(a) % cell) {
+			fail(ww->c, "flowpic.ko window: FLOWPIC_A_CELLS of %d "
+			     "bytes", nla_len(a));
+			return -EPROTO;
+		}
+		total += nla_len(a) / cell;
+		first = first ? first : a;
+		parts++;
+	}
+	w->ncells = total;
+	w->cells = NULL;
+	if (parts <= 1) {
+		w->cells = first ? nla_data(first) : NULL;
+		goto check;
+	}
+	if (total > ww->cap) {
+		void *p = realloc(ww->buf, total * cell);
+
+		if (!p)
+			return -ENOMEM;
+		ww->buf = p;
+		ww->cap = total;
+	}
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		if (nla_type(a) != FLOWPIC_A_CELLS)
+			continue;
+		memcpy(ww->buf + n, nla_data(a), nla_len(a));
+		n += nla_len(a) / cell;
+	}
+	w->cells = ww->buf;
+check:
+	if (w->ncells != w->window.cells) {
+		fail(ww->c, "flowpic.ko window: %u cells announced, %u sent",
+		     w->window.cells, w->ncells);
+		return -EPROTO;
+	}
+	return 0;
+}
 
 static int on_window(struct nl_msg *msg, void *arg)
 {
 	struct window_walk *ww = arg;
-	struct nlattr *tb[FLOWPIC_A_MAX + 1];
-	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	struct nlattr *a;
 	struct kmod_window w;
-	int len;
 
 	if (gh->cmd != FLOWPIC_CMD_WINDOW)
 		return NL_OK;
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, FLOWPIC_A_MAX, NULL) < 0 ||
-	    get_exact(ww->c, tb[FLOWPIC_A_WINDOW], &w.window,
-		      sizeof(w.window), "FLOWPIC_A_WINDOW")) {
+	a = nlmsg_find_attr(nlh, GENL_HDRLEN, FLOWPIC_A_WINDOW);
+	if (get_exact(ww->c, a, &w.window, sizeof(w.window),
+		      "FLOWPIC_A_WINDOW")) {
 		ww->ret = -EPROTO;
 		return NL_STOP;
 	}
-	len = tb[FLOWPIC_A_CELLS] ? nla_len(tb[FLOWPIC_A_CELLS]) : 0;
-	if (len % sizeof(struct flowpic_sparse_cell)) {
-		fail(ww->c, "flowpic.ko window: FLOWPIC_A_CELLS is %d bytes",
-		     len);
-		ww->ret = -EPROTO;
+	ww->ret = window_cells(ww, nlh, &w);
+	if (ww->ret)
 		return NL_STOP;
-	}
-	w.ncells = len / sizeof(struct flowpic_sparse_cell);
-	w.cells = w.ncells ? nla_data(tb[FLOWPIC_A_CELLS]) : NULL;
 	ww->ret = ww->cb(&w, ww->arg);
 	return ww->ret ? NL_STOP : NL_OK;
 }
@@ -500,6 +552,7 @@ int kmod_client_recv_windows(struct kmod_client *c,
 		err = nl_recvmsgs(c->ev, ncb);
 	} while (err >= 0 && !ww.ret);
 	nl_cb_put(ncb);
+	free(ww.buf);
 	if (ww.ret)
 		return ww.ret;
 	if (err == -NLE_AGAIN)

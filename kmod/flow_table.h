@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FLOWPIC_KMOD_FLOW_TABLE_H
+#define _FLOWPIC_KMOD_FLOW_TABLE_H
+
+#include <linux/list.h>
+#include <linux/rhashtable.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "flowpic.h"
+#include "config.h"
+#include "window.h"
+
+/* What the hook found in a packet, for the flow table. */
+struct flowpic_pkt {
+	struct flowpic_key key;		/* canonical */
+	u32 size;			/* IP total length */
+	u8 dir;				/* FLOWPIC_DIR_* */
+	u8 fin;
+	u8 rst;
+};
+
+/* One bidirectional flow and its open window. */
+struct flowpic_flow {
+	struct rhash_head node;
+	struct flowpic_key key;
+	struct list_head age;		/* table->flows, oldest first */
+	struct rcu_head rcu;
+	spinlock_t lock;		/* everything below */
+	bool dead;			/* closed, leaving the table */
+	bool labelled;
+	bool has_action;
+	struct flowpic_geom geom;	/* of the open window */
+	u64 base_ns;			/* windows tile from here ... */
+	u32 base_index;			/* ... numbered from here */
+	u64 last_ns;
+	struct flowpic_window win;	/* the open window's header */
+	struct flowpic_cells cells;	/* and its FlowPic */
+	struct flowpic_label label;
+	struct flowpic_action action;	/* overrides the class policy */
+};
+
+/* Closed windows waiting for delivery, beyond which they are lost. */
+#define FLOWPIC_DONE_MAX	4096
+/* Flows looked at to pick the least recently seen one to evict. */
+#define FLOWPIC_EVICT_SCAN	16
+
+struct flowpic_table {
+	struct rhashtable ht;
+	spinlock_t lock;		/* flows, count, done, ndone */
+	struct list_head flows;		/* creation order */
+	u32 count;
+	struct list_head done;		/* struct flowpic_done */
+	u32 ndone;
+	/* Called (lock not held) when done was empty and is not. */
+	void (*notify)(struct flowpic_table *t);
+};
+
+int flowpic_table_init(struct flowpic_table *t,
+		       void (*notify)(struct flowpic_table *t));
+/* Frees every flow and undelivered window. No packet may be in flight. */
+void flowpic_table_destroy(struct flowpic_table *t);
+
+/*
+ * Accounts packet @p seen at @now (CLOCK_MONOTONIC ns) with config @cfg:
+ * finds or creates its flow, closes the window it ends, bins it. Sets
+ * @act to the action the flow's label asks for. Called under RCU.
+ */
+void flowpic_table_packet(struct flowpic_table *t,
+			  const struct flowpic_config *cfg,
+			  const struct flowpic_pkt *p, u64 now,
+			  struct flowpic_action *act);
+
+/* Closes and removes flows idle for cfg->idle_ns at @now. Sleeps. */
+void flowpic_table_sweep(struct flowpic_table *t,
+			 const struct flowpic_config *cfg, u64 now);
+
+/*
+ * Labels the flow of @key; @action NULL keeps the class policy in charge.
+ * -ENOENT when the flow is not in the table.
+ */
+int flowpic_table_set_label(struct flowpic_table *t,
+			    const struct flowpic_key *key,
+			    const struct flowpic_label *label,
+			    const struct flowpic_action *action);
+
+/* Moves the closed windows to @out (a list of struct flowpic_done). */
+void flowpic_table_take_done(struct flowpic_table *t, struct list_head *out);
+
+/* The flow of @key, or NULL. Caller holds rcu_read_lock(). */
+struct flowpic_flow *flowpic_table_lookup(struct flowpic_table *t,
+					  const struct flowpic_key *key);
+
+/* Number of flows in the table. */
+u32 flowpic_table_count(struct flowpic_table *t);
+
+extern const struct rhashtable_params flowpic_table_params;
+
+#endif /* _FLOWPIC_KMOD_FLOW_TABLE_H */

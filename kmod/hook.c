@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The netfilter side: every IPv4 and IPv6 packet the host receives
+ * (PRE_ROUTING, which forwarded packets also cross) or sends (LOCAL_OUT)
+ * is parsed as the tc program parses it and accounted to its flow; the
+ * flow's label decides its verdict. Hooked in the initial namespace only,
+ * where the generic netlink family lives too.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <linux/timekeeping.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+
+#include "hook.h"
+#include "policy.h"
+#include "stats.h"
+
+/* Ports and, for TCP, FIN/RST at @off, which is within the @size bytes. */
+static enum flowpic_parse_result flowpic_parse_l4(const struct sk_buff *skb,
+						  unsigned int nh, u32 off,
+						  u8 proto,
+						  struct flowpic_pkt *pkt)
+{
+	struct tcphdr _th;
+	struct udphdr _uh;
+	const struct tcphdr *th;
+	const struct udphdr *uh;
+
+	pkt->key.proto = proto;
+	if (proto == IPPROTO_TCP) {
+		if (off + sizeof(_th) > pkt->size)
+			return FLOWPIC_PARSE_MALFORMED;
+		th = skb_header_pointer(skb, nh + off, sizeof(_th), &_th);
+		if (!th || th->doff < 5)
+			return FLOWPIC_PARSE_MALFORMED;
+		pkt->key.lo_port = th->source;
+		pkt->key.hi_port = th->dest;
+		pkt->fin = th->fin;
+		pkt->rst = th->rst;
+	} else {
+		if (off + sizeof(_uh) > pkt->size)
+			return FLOWPIC_PARSE_MALFORMED;
+		uh = skb_header_pointer(skb, nh + off, sizeof(_uh), &_uh);
+		if (!uh)
+			return FLOWPIC_PARSE_MALFORMED;
+		pkt->key.lo_port = uh->source;
+		pkt->key.hi_port = uh->dest;
+	}
+	pkt->dir = flowpic_key_canon(&pkt->key);
+	return FLOWPIC_PARSE_FLOW;
+}
+
+static enum flowpic_parse_result flowpic_parse_ipv4(const struct sk_buff *skb,
+						    unsigned int nh, u32 wire,
+						    struct flowpic_pkt *pkt)
+{
+	struct iphdr _iph;
+	const struct iphdr *iph;
+	u32 ihl, tot;
+
+	iph = skb_header_pointer(skb, nh, sizeof(_iph), &_iph);
+	if (!iph || iph->version != 4)
+		return FLOWPIC_PARSE_MALFORMED;
+	ihl = iph->ihl * 4U;
+	tot = ntohs(iph->tot_len);
+	if (ihl < sizeof(*iph) || tot < ihl || tot > wire)
+		return FLOWPIC_PARSE_MALFORMED;
+	pkt->size = tot;
+	pkt->key.family = FLOWPIC_FAMILY_IPV4;
+	flowpic_addr_from_v4(pkt->key.lo_addr, iph->saddr);
+	flowpic_addr_from_v4(pkt->key.hi_addr, iph->daddr);
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
+		return FLOWPIC_PARSE_NOT_TCP_UDP;
+	if (ntohs(iph->frag_off) & IP_OFFSET)
+		return FLOWPIC_PARSE_FRAGMENT;
+	return flowpic_parse_l4(skb, nh, ihl, iph->protocol, pkt);
+}
+
+static enum flowpic_parse_result flowpic_parse_ipv6(const struct sk_buff *skb,
+						    unsigned int nh, u32 wire,
+						    struct flowpic_pkt *pkt)
+{
+	struct ipv6hdr _ip6h;
+	const struct ipv6hdr *ip6h;
+	u8 _ext[8], next;
+	const u8 *ext;
+	u32 off = sizeof(_ip6h), len;
+	int hops;
+
+	ip6h = skb_header_pointer(skb, nh, sizeof(_ip6h), &_ip6h);
+	if (!ip6h || ip6h->version != 6)
+		return FLOWPIC_PARSE_MALFORMED;
+	pkt->size = sizeof(*ip6h) + ntohs(ip6h->payload_len);
+	if (pkt->size > wire)
+		return FLOWPIC_PARSE_MALFORMED;
+	pkt->key.family = FLOWPIC_FAMILY_IPV6;
+	memcpy(pkt->key.lo_addr, &ip6h->saddr, sizeof(pkt->key.lo_addr));
+	memcpy(pkt->key.hi_addr, &ip6h->daddr, sizeof(pkt->key.hi_addr));
+	next = ip6h->nexthdr;
+
+	for (hops = 0; hops <= FLOWPIC_IPV6_EXT_MAX; hops++) {
+		switch (next) {
+		case NEXTHDR_TCP:
+		case NEXTHDR_UDP:
+			return flowpic_parse_l4(skb, nh, off, next, pkt);
+		case NEXTHDR_HOP:
+		case NEXTHDR_ROUTING:
+		case NEXTHDR_DEST:
+		case NEXTHDR_MOBILITY:
+		case 139:	/* HIP */
+		case 140:	/* shim6 */
+		case NEXTHDR_AUTH:
+		case NEXTHDR_FRAGMENT:
+			break;
+		default:
+			return FLOWPIC_PARSE_NOT_TCP_UDP;
+		}
+		if (hops == FLOWPIC_IPV6_EXT_MAX || off + 8 > pkt->size)
+			return FLOWPIC_PARSE_MALFORMED;
+		ext = skb_header_pointer(skb, nh + off, sizeof(_ext), _ext);
+		if (!ext)
+			return FLOWPIC_PARSE_MALFORMED;
+		if (next == NEXTHDR_FRAGMENT)
+			len = 8;
+		else if (next == NEXTHDR_AUTH)
+			len = (ext[1] + 2U) * 4;
+		else
+			len = (ext[1] + 1U) * 8;
+		if (off + len > pkt->size)
+			return FLOWPIC_PARSE_MALFORMED;
+		if (next == NEXTHDR_FRAGMENT &&
+		    (((u32)ext[2] << 8 | ext[3]) & 0xfff8)) {
+			/* The rest is payload of an earlier fragment. */
+			return ext[0] == NEXTHDR_TCP || ext[0] == NEXTHDR_UDP ?
+			       FLOWPIC_PARSE_FRAGMENT :
+			       FLOWPIC_PARSE_NOT_TCP_UDP;
+		}
+		next = ext[0];
+		off += len;
+	}
+	return FLOWPIC_PARSE_MALFORMED;
+}
+
+enum flowpic_parse_result flowpic_parse(const struct sk_buff *skb, u8 pf,
+					struct flowpic_pkt *pkt)
+{
+	unsigned int nh = skb_network_offset(skb);
+	u32 wire;
+
+	memset(pkt, 0, sizeof(*pkt));
+	if (skb->len <= nh)
+		return FLOWPIC_PARSE_MALFORMED;
+	wire = skb->len - nh;
+	if (pf == NFPROTO_IPV4)
+		return flowpic_parse_ipv4(skb, nh, wire, pkt);
+	if (pf == NFPROTO_IPV6)
+		return flowpic_parse_ipv6(skb, nh, wire, pkt);
+	return FLOWPIC_PARSE_NOT_IP;
+}
+
+unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
+			      u8 pf)
+{
+	struct flowpic_action act;
+	struct flowpic_pkt pkt;
+
+	flowpic_count(FLOWPIC_CNT_PACKETS);
+	switch (flowpic_parse(skb, pf, &pkt)) {
+	case FLOWPIC_PARSE_FLOW:
+		break;
+	case FLOWPIC_PARSE_NOT_IP:
+		flowpic_count(FLOWPIC_CNT_NOT_IP);
+		return NF_ACCEPT;
+	case FLOWPIC_PARSE_NOT_TCP_UDP:
+		flowpic_count(FLOWPIC_CNT_NOT_TCP_UDP);
+		return NF_ACCEPT;
+	case FLOWPIC_PARSE_FRAGMENT:
+		flowpic_count(FLOWPIC_CNT_FRAGMENT);
+		return NF_ACCEPT;
+	default:
+		flowpic_count(FLOWPIC_CNT_MALFORMED);
+		return NF_ACCEPT;
+	}
+	flowpic_table_packet(t, flowpic_config_rcu(), &pkt, ktime_get_ns(),
+			     &act);
+	return flowpic_policy_apply(skb, &act);
+}
+
+static unsigned int flowpic_nf_hook(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	return flowpic_hook_skb(priv, skb, state->pf);
+}
+
+/* After mangle, so a mark or priority we set is what filter sees. */
+static struct nf_hook_ops flowpic_nf_ops[] = {
+	{
+		.hook		= flowpic_nf_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP_PRI_MANGLE + 1,
+	},
+	{
+		.hook		= flowpic_nf_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_MANGLE + 1,
+	},
+	{
+		.hook		= flowpic_nf_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP6_PRI_MANGLE + 1,
+	},
+	{
+		.hook		= flowpic_nf_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_MANGLE + 1,
+	},
+};
+
+int flowpic_hook_init(struct flowpic_table *t)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(flowpic_nf_ops); i++)
+		flowpic_nf_ops[i].priv = t;
+	return nf_register_net_hooks(&init_net, flowpic_nf_ops,
+				     ARRAY_SIZE(flowpic_nf_ops));
+}
+
+void flowpic_hook_exit(void)
+{
+	nf_unregister_net_hooks(&init_net, flowpic_nf_ops,
+				ARRAY_SIZE(flowpic_nf_ops));
+}

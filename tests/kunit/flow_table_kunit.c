@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suites for flowpic.ko's packet path: the sparse FlowPic and its
+ * bound, the flow table (window rollover, FIN/RST, idle expiry, eviction,
+ * labels and policy), the parser and hook fed with constructed skbs, and
+ * the validation of SET_LABEL and SET_POLICY attributes. Each test builds
+ * its own table, so the module's own table is never touched.
+ */
+#include <kunit/test.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/netlink.h>
+
+#include "flowpic.h"
+#include "config.h"
+#include "flow_table.h"
+#include "hook.h"
+#include "netlink.h"
+#include "policy.h"
+#include "stats.h"
+#include "window.h"
+
+#define T0	1000000000000ULL	/* an arbitrary CLOCK_MONOTONIC */
+#define SEC	1000000000ULL
+
+/* --- the sparse FlowPic --------------------------------------------------- */
+
+static void flowpic_cells_sorted_test(struct kunit *test)
+{
+	static const u32 idx[] = { 500, 3, 77, 3, 1023, 0, 77, 3 };
+	struct flowpic_cells s = {};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(idx); i++)
+		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, idx[i], 64,
+							GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, s.n, 5U);
+	for (i = 1; i < s.n; i++)
+		KUNIT_EXPECT_LT(test, s.cell[i - 1].index, s.cell[i].index);
+	KUNIT_EXPECT_EQ(test, s.cell[0].index, 0U);
+	KUNIT_EXPECT_EQ(test, s.cell[1].index, 3U);
+	KUNIT_EXPECT_EQ(test, s.cell[1].count, 3U);
+	KUNIT_EXPECT_EQ(test, s.cell[2].count, 2U);
+	flowpic_cells_free(&s);
+}
+
+static void flowpic_cells_saturate_test(struct kunit *test)
+{
+	struct flowpic_cells s = {};
+	int i;
+
+	for (i = 0; i < 300; i++)
+		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, 9, 16, GFP_KERNEL),
+				0);
+	KUNIT_EXPECT_EQ(test, s.n, 1U);
+	KUNIT_EXPECT_EQ(test, s.cell[0].count, (u32)FLOWPIC_CELL_MAX);
+	flowpic_cells_free(&s);
+}
+
+static void flowpic_cells_bound_test(struct kunit *test)
+{
+	struct flowpic_cells s = {};
+	u32 i;
+
+	for (i = 0; i < 16; i++)
+		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, i * 2, 16,
+							GFP_KERNEL), 0);
+	/* Full: a new cell is refused, an existing one still counts. */
+	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 1, 16, GFP_KERNEL),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 4, 16, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, s.n, 16U);
+	KUNIT_EXPECT_EQ(test, s.cell[2].count, 2U);
+	KUNIT_EXPECT_LE(test, s.cap, 16U);
+	flowpic_cells_free(&s);
+}
+
+static struct kunit_case flowpic_cells_cases[] = {
+	KUNIT_CASE(flowpic_cells_sorted_test),
+	KUNIT_CASE(flowpic_cells_saturate_test),
+	KUNIT_CASE(flowpic_cells_bound_test),
+	{}
+};
+
+static struct kunit_suite flowpic_cells_suite = {
+	.name = "flowpic_cells",
+	.test_cases = flowpic_cells_cases,
+};
+
+/* --- the flow table ------------------------------------------------------- */
+
+struct table_ctx {
+	struct flowpic_table t;
+	struct flowpic_config cfg;
+	u64 cnt0[__FLOWPIC_CNT_MAX];
+	struct list_head seen;		/* windows taken, freed at exit */
+	struct sk_buff_head skbs;	/* skbs made, freed at exit */
+};
+
+static int table_init(struct kunit *test)
+{
+	struct table_ctx *c;
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	if (flowpic_table_init(&c->t, NULL))
+		return -ENOMEM;
+	INIT_LIST_HEAD(&c->seen);
+	skb_queue_head_init(&c->skbs);
+	c->cfg.geom = (struct flowpic_geom){
+		.window_ns = FLOWPIC_MINI_WINDOW_NS, .n = FLOWPIC_MINI_N,
+		.max_size = FLOWPIC_MAX_PKT_SIZE, .channels = 1,
+	};
+	c->cfg.max_flows = 1024;
+	c->cfg.max_cells = 4096;
+	c->cfg.idle_ns = 60 * SEC;
+	c->cfg.min_packets = 1;
+	flowpic_stats_read(c->cnt0);
+	test->priv = c;
+	return 0;
+}
+
+static void table_exit(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_done *d, *tmp;
+	LIST_HEAD(done);
+
+	flowpic_table_take_done(&c->t, &done);
+	list_splice(&c->seen, &done);
+	list_for_each_entry_safe(d, tmp, &done, list)
+		flowpic_done_free(d);
+	skb_queue_purge(&c->skbs);
+	rcu_barrier();
+	flowpic_table_destroy(&c->t);
+}
+
+/* How much counter @i moved since the test began. */
+static u64 cnt_delta(struct table_ctx *c, enum flowpic_counter i)
+{
+	u64 now[__FLOWPIC_CNT_MAX];
+
+	flowpic_stats_read(now);
+	return now[i] - c->cnt0[i];
+}
+
+/* A packet of flow 192.0.2.1:@sport -> 198.51.100.1:443 (TCP). */
+static void mkpkt(struct flowpic_pkt *p, u16 sport, u32 size, bool reply)
+{
+	__be32 a = htonl(0xc0000201), b = htonl(0xc6336401);
+
+	memset(p, 0, sizeof(*p));
+	flowpic_addr_from_v4(p->key.lo_addr, reply ? b : a);
+	flowpic_addr_from_v4(p->key.hi_addr, reply ? a : b);
+	p->key.lo_port = reply ? htons(443) : htons(sport);
+	p->key.hi_port = reply ? htons(sport) : htons(443);
+	p->key.proto = IPPROTO_TCP;
+	p->key.family = FLOWPIC_FAMILY_IPV4;
+	p->dir = flowpic_key_canon(&p->key);
+	p->size = size;
+}
+
+static struct flowpic_action feed(struct table_ctx *c,
+				  const struct flowpic_pkt *p, u64 now)
+{
+	struct flowpic_action act;
+
+	rcu_read_lock();
+	flowpic_table_packet(&c->t, &c->cfg, p, now, &act);
+	rcu_read_unlock();
+	return act;
+}
+
+/* Takes the closed windows; returns how many, the first in @first. */
+static int take(struct kunit *test, struct table_ctx *c,
+		struct flowpic_done **first)
+{
+	struct flowpic_done *d;
+	LIST_HEAD(done);
+	int n = 0;
+
+	flowpic_table_take_done(&c->t, &done);
+	list_for_each_entry(d, &done, list)
+		n++;
+	*first = list_first_entry_or_null(&done, struct flowpic_done, list);
+	list_splice_tail(&done, &c->seen);
+	return n;
+}
+
+/* Open window of the flow of @p, copied under RCU; false if none. */
+static bool open_window(struct table_ctx *c, const struct flowpic_pkt *p,
+			struct flowpic_window *w, u32 *ncells)
+{
+	struct flowpic_flow *f;
+
+	rcu_read_lock();
+	f = flowpic_table_lookup(&c->t, &p->key);
+	if (f) {
+		spin_lock_bh(&f->lock);
+		*w = f->win;
+		*ncells = f->cells.n;
+		spin_unlock_bh(&f->lock);
+	}
+	rcu_read_unlock();
+	return f;
+}
+
+static void flowpic_rollover_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p, r;
+	struct flowpic_window w;
+	struct flowpic_done *d;
+	u32 n;
+
+	mkpkt(&p, 40000, 100, false);
+	mkpkt(&r, 40000, 1400, true);
+	feed(c, &p, T0);
+	feed(c, &r, T0 + SEC);
+	feed(c, &p, T0 + 14 * SEC);
+	KUNIT_EXPECT_EQ(test, take(test, c, &d), 0);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+
+	/* 16 s after the first packet: window 0 closes, window 1 opens. */
+	feed(c, &p, T0 + 16 * SEC);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.index, 0U);
+	KUNIT_EXPECT_EQ(test, d->win.reason, FLOWPIC_END_TIME);
+	KUNIT_EXPECT_EQ(test, d->win.start_ns, T0);
+	KUNIT_EXPECT_EQ(test, d->win.packets[0], 2U);
+	KUNIT_EXPECT_EQ(test, d->win.packets[1], 1U);
+	KUNIT_EXPECT_EQ(test, d->win.bytes[1], 1400ULL);
+	/* 100 B at 0 s and 14 s, 1400 B at 1 s: three cells, 32x32. */
+	KUNIT_EXPECT_EQ(test, d->win.cells, 3U);
+	KUNIT_EXPECT_EQ(test, d->cells.n, 3U);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[0].index, 2U * 32 + 0);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[1].index, 2U * 32 + 29);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[2].index, 29U * 32 + 2);
+
+	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, w.index, 1U);
+	KUNIT_EXPECT_EQ(test, w.start_ns, T0 + 15 * SEC);
+	KUNIT_EXPECT_EQ(test, w.packets[0], 1U);
+	KUNIT_EXPECT_EQ(test, n, 1U);
+
+	/* Silence across window 2: the next packet opens window 3. */
+	feed(c, &p, T0 + 46 * SEC);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.index, 1U);
+	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, w.index, 3U);
+	KUNIT_EXPECT_EQ(test, w.start_ns, T0 + 45 * SEC);
+}
+
+static void flowpic_geometry_change_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p;
+	struct flowpic_window w;
+	struct flowpic_done *d;
+	u32 n;
+
+	mkpkt(&p, 40001, 100, false);
+	feed(c, &p, T0);
+	/* The open window keeps its geometry; the next one takes the new. */
+	c->cfg.geom.n = 64;
+	c->cfg.geom.window_ns = 10 * SEC;
+	feed(c, &p, T0 + 5 * SEC);
+	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, w.n, 32);
+	feed(c, &p, T0 + 20 * SEC);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.n, 32);
+	KUNIT_EXPECT_EQ(test, d->win.packets[0], 2U);
+	/* 10 s windows tile on from the end of the 15 s one (T0 + 15 s). */
+	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, w.n, 64);
+	KUNIT_EXPECT_EQ(test, w.index, 1U);
+	KUNIT_EXPECT_EQ(test, w.start_ns, T0 + 15 * SEC);
+	feed(c, &p, T0 + 26 * SEC);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, w.index, 2U);
+	KUNIT_EXPECT_EQ(test, w.start_ns, T0 + 25 * SEC);
+}
+
+static void flowpic_fin_rst_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p;
+	struct flowpic_done *d;
+	struct flowpic_window w;
+	u32 n;
+
+	mkpkt(&p, 40002, 60, false);
+	feed(c, &p, T0);
+	p.fin = 1;
+	feed(c, &p, T0 + SEC);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.reason, FLOWPIC_END_FIN);
+	KUNIT_EXPECT_EQ(test, d->win.packets[0], 2U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+	KUNIT_EXPECT_FALSE(test, open_window(c, &p, &w, &n));
+
+	p.fin = 0;
+	p.rst = 1;
+	feed(c, &p, T0 + 2 * SEC);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.reason, FLOWPIC_END_RST);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+}
+
+static void flowpic_min_packets_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p;
+	struct flowpic_done *d;
+
+	c->cfg.min_packets = 3;
+	mkpkt(&p, 40003, 60, false);
+	feed(c, &p, T0);
+	feed(c, &p, T0 + SEC);
+	feed(c, &p, T0 + 16 * SEC);	/* window 0 had 2: not announced */
+	KUNIT_EXPECT_EQ(test, take(test, c, &d), 0);
+	feed(c, &p, T0 + 17 * SEC);
+	feed(c, &p, T0 + 18 * SEC);
+	feed(c, &p, T0 + 31 * SEC);	/* window 1 had 3 */
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.index, 1U);
+}
+
+static void flowpic_sparse_bound_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p;
+	struct flowpic_done *d;
+	int i;
+
+	c->cfg.max_cells = 16;
+	c->cfg.geom.n = 1500;
+	/* 20 sizes, 20 rows of a 1500x1500 picture: 4 over the bound. */
+	for (i = 0; i < 20; i++) {
+		mkpkt(&p, 40004, 100 + i, false);
+		feed(c, &p, T0 + i);
+	}
+	p.rst = 1;
+	feed(c, &p, T0 + 20);		/* row 119: over the bound again */
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.cells, 16U);
+	KUNIT_EXPECT_EQ(test, d->win.packets[0], 21U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_CELLS_DROPPED), 5ULL);
+}
+
+static void flowpic_eviction_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p[5];
+	struct flowpic_window w;
+	struct flowpic_done *d;
+	u32 n;
+	int i;
+
+	c->cfg.max_flows = 4;
+	for (i = 0; i < 4; i++) {
+		mkpkt(&p[i], 41000 + i, 60, false);
+		feed(c, &p[i], T0 + i * SEC);
+	}
+	feed(c, &p[0], T0 + 10 * SEC);	/* flow 1 is now the least recent */
+	mkpkt(&p[4], 41004, 60, false);
+	feed(c, &p[4], T0 + 11 * SEC);
+
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 4U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED), 1ULL);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_NEW), 5ULL);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.reason, FLOWPIC_END_EVICT);
+	KUNIT_EXPECT_EQ(test, memcmp(&d->win.key, &p[1].key, sizeof(p[1].key)),
+			0);
+	KUNIT_EXPECT_FALSE(test, open_window(c, &p[1], &w, &n));
+	KUNIT_EXPECT_TRUE(test, open_window(c, &p[0], &w, &n));
+	KUNIT_EXPECT_TRUE(test, open_window(c, &p[4], &w, &n));
+
+	/* A lowered bound: the sweep evicts down to it. */
+	c->cfg.max_flows = 2;
+	flowpic_table_sweep(&c->t, &c->cfg, T0 + 12 * SEC);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 2U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED), 3ULL);
+}
+
+static void flowpic_idle_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt a, b;
+	struct flowpic_done *d;
+
+	c->cfg.idle_ns = 5 * SEC;
+	mkpkt(&a, 42000, 60, false);
+	mkpkt(&b, 42001, 60, false);
+	feed(c, &a, T0);
+	feed(c, &b, T0 + 3 * SEC);
+	flowpic_table_sweep(&c->t, &c->cfg, T0 + 6 * SEC);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.reason, FLOWPIC_END_IDLE);
+	KUNIT_EXPECT_EQ(test, memcmp(&d->win.key, &a.key, sizeof(a.key)), 0);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+	flowpic_table_sweep(&c->t, &c->cfg, T0 + 9 * SEC);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+}
+
+static void flowpic_label_policy_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_label l = { .class_id = 3, .confidence = 9000 };
+	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
+	struct flowpic_action mark = { .type = FLOWPIC_ACT_MARK, .value = 7 };
+	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
+	struct flowpic_pkt p, q;
+	struct flowpic_action act;
+
+	mkpkt(&p, 43000, 60, false);
+	mkpkt(&q, 43001, 60, false);
+	KUNIT_EXPECT_EQ(test, flowpic_table_set_label(&c->t, &p.key, &l, NULL),
+			-ENOENT);
+	act = feed(c, &p, T0);
+	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_PASS);
+
+	flowpic_policy_set(3, &drop);
+	KUNIT_EXPECT_EQ(test, flowpic_table_set_label(&c->t, &p.key, &l, NULL),
+			0);
+	act = feed(c, &p, T0 + 1);
+	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_DROP);
+	/* Unlabelled flows pass whatever the policy says. */
+	act = feed(c, &q, T0 + 2);
+	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_PASS);
+
+	/* The flow's own action wins over its class's. */
+	flowpic_table_set_label(&c->t, &p.key, &l, &mark);
+	act = feed(c, &p, T0 + 3);
+	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_MARK);
+	KUNIT_EXPECT_EQ(test, act.value, 7U);
+	flowpic_policy_set(3, &pass);
+}
+
+static struct kunit_case flowpic_table_cases[] = {
+	KUNIT_CASE(flowpic_rollover_test),
+	KUNIT_CASE(flowpic_geometry_change_test),
+	KUNIT_CASE(flowpic_fin_rst_test),
+	KUNIT_CASE(flowpic_min_packets_test),
+	KUNIT_CASE(flowpic_sparse_bound_test),
+	KUNIT_CASE(flowpic_eviction_test),
+	KUNIT_CASE(flowpic_idle_test),
+	KUNIT_CASE(flowpic_label_policy_test),
+	{}
+};
+
+static struct kunit_suite flowpic_table_suite = {
+	.name = "flowpic_flow_table",
+	.init = table_init,
+	.exit = table_exit,
+	.test_cases = flowpic_table_cases,
+};
+
+/* --- the parser and the hook, on constructed skbs ------------------------- */
+
+/* An skb holding @len bytes of @hdr at its network header. */
+static struct sk_buff *mkskb(struct kunit *test, const void *hdr, u32 len)
+{
+	struct sk_buff *skb = alloc_skb(len + 64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_reserve(skb, 32);
+	skb_reset_network_header(skb);
+	skb_put_data(skb, hdr, len);
+	skb_queue_tail(&((struct table_ctx *)test->priv)->skbs, skb);
+	return skb;
+}
+
+struct v4_tcp {
+	struct iphdr ip;
+	struct tcphdr tcp;
+	u8 payload[52];
+} __packed;
+
+static void v4_tcp_fill(struct v4_tcp *h, __be32 s, __be32 d, u16 sp, u16 dp)
+{
+	memset(h, 0, sizeof(*h));
+	h->ip.version = 4;
+	h->ip.ihl = 5;
+	h->ip.tot_len = htons(sizeof(*h));
+	h->ip.ttl = 64;
+	h->ip.protocol = IPPROTO_TCP;
+	h->ip.saddr = s;
+	h->ip.daddr = d;
+	h->tcp.source = htons(sp);
+	h->tcp.dest = htons(dp);
+	h->tcp.doff = 5;
+	h->tcp.ack = 1;
+}
+
+static void flowpic_parse_v4_test(struct kunit *test)
+{
+	__be32 a = htonl(0xc6336407), b = htonl(0xc0000201);
+	struct flowpic_pkt p;
+	struct v4_tcp h;
+	u8 lo[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 };
+
+	/* 198.51.100.7:443 -> 192.0.2.1:40000: the reply direction. */
+	v4_tcp_fill(&h, a, b, 443, 40000);
+	h.tcp.fin = 1;
+	KUNIT_ASSERT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_FLOW);
+	KUNIT_EXPECT_EQ(test, p.size, (u32)sizeof(h));
+	KUNIT_EXPECT_EQ(test, p.dir, FLOWPIC_DIR_HI_TO_LO);
+	KUNIT_EXPECT_EQ(test, memcmp(p.key.lo_addr, lo, 16), 0);
+	KUNIT_EXPECT_EQ(test, ntohs(p.key.lo_port), 40000);
+	KUNIT_EXPECT_EQ(test, p.key.proto, IPPROTO_TCP);
+	KUNIT_EXPECT_EQ(test, p.key.family, FLOWPIC_FAMILY_IPV4);
+	KUNIT_EXPECT_TRUE(test, p.fin);
+	KUNIT_EXPECT_FALSE(test, p.rst);
+}
+
+static void flowpic_parse_v4_bad_test(struct kunit *test)
+{
+	__be32 a = htonl(0xc0000201), b = htonl(0xc6336407);
+	struct flowpic_pkt p;
+	struct v4_tcp h;
+
+	v4_tcp_fill(&h, a, b, 1, 2);
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, 19), NFPROTO_IPV4,
+					    &p), FLOWPIC_PARSE_MALFORMED);
+	h.ip.tot_len = htons(sizeof(h) + 1);	/* longer than the skb */
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_MALFORMED);
+	h.ip.tot_len = htons(30);		/* TCP header cut */
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_MALFORMED);
+	h.ip.tot_len = htons(sizeof(h));
+	h.tcp.doff = 4;
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_MALFORMED);
+	h.tcp.doff = 5;
+	h.ip.ihl = 4;
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_MALFORMED);
+	h.ip.ihl = 5;
+	h.ip.version = 6;
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_MALFORMED);
+	h.ip.version = 4;
+	h.ip.frag_off = htons(185);		/* a later fragment */
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_FRAGMENT);
+	h.ip.frag_off = htons(IP_MF);		/* the first one has ports */
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_FLOW);
+	h.ip.frag_off = 0;
+	h.ip.protocol = IPPROTO_ICMP;
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_NOT_TCP_UDP);
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_ARP, &p),
+			FLOWPIC_PARSE_NOT_IP);
+}
+
+struct v6_hbh_udp {
+	struct ipv6hdr ip;
+	u8 hbh[8];
+	struct udphdr udp;
+	u8 payload[100];
+} __packed;
+
+static void v6_fill(struct v6_hbh_udp *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->ip.version = 6;
+	h->ip.payload_len = htons(sizeof(*h) - sizeof(h->ip));
+	h->ip.nexthdr = NEXTHDR_HOP;
+	h->ip.hop_limit = 64;
+	h->ip.saddr.s6_addr[0] = 0x20;		/* 2001:db8::2 */
+	h->ip.saddr.s6_addr[1] = 0x01;
+	h->ip.saddr.s6_addr[2] = 0x0d;
+	h->ip.saddr.s6_addr[3] = 0xb8;
+	h->ip.saddr.s6_addr[15] = 2;
+	h->ip.daddr = h->ip.saddr;		/* 2001:db8::1 */
+	h->ip.daddr.s6_addr[15] = 1;
+	h->hbh[0] = NEXTHDR_UDP;		/* 8 bytes, PadN inside */
+	h->hbh[2] = 1;
+	h->hbh[3] = 4;
+	h->udp.source = htons(5353);
+	h->udp.dest = htons(53);
+	h->udp.len = htons(sizeof(h->udp) + sizeof(h->payload));
+}
+
+static void flowpic_parse_v6_test(struct kunit *test)
+{
+	struct v6_hbh_udp h;
+	struct flowpic_pkt p;
+
+	v6_fill(&h);
+	KUNIT_ASSERT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV6, &p),
+			FLOWPIC_PARSE_FLOW);
+	KUNIT_EXPECT_EQ(test, p.size, (u32)sizeof(h));
+	KUNIT_EXPECT_EQ(test, p.key.family, FLOWPIC_FAMILY_IPV6);
+	KUNIT_EXPECT_EQ(test, p.key.proto, IPPROTO_UDP);
+	KUNIT_EXPECT_EQ(test, p.dir, FLOWPIC_DIR_HI_TO_LO);
+	KUNIT_EXPECT_EQ(test, ntohs(p.key.lo_port), 53);
+
+	/* The extension header claims more than the packet holds. */
+	h.hbh[1] = 20;
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV6, &p),
+			FLOWPIC_PARSE_MALFORMED);
+	/* A later fragment: no ports to read. */
+	v6_fill(&h);
+	h.ip.nexthdr = NEXTHDR_FRAGMENT;
+	h.hbh[2] = 0;
+	h.hbh[3] = 0x08;			/* offset 1 (8 bytes) */
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV6, &p),
+			FLOWPIC_PARSE_FRAGMENT);
+	/* payload_len past the skb. */
+	v6_fill(&h);
+	h.ip.payload_len = htons(2000);
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV6, &p),
+			FLOWPIC_PARSE_MALFORMED);
+	v6_fill(&h);
+	h.hbh[0] = IPPROTO_ICMPV6;
+	KUNIT_EXPECT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV6, &p),
+			FLOWPIC_PARSE_NOT_TCP_UDP);
+}
+
+static void flowpic_hook_enforce_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	__be32 a = htonl(0xc0000201), b = htonl(0xc6336407);
+	struct flowpic_label l = { .class_id = 5 };
+	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
+	struct flowpic_action prio = { .type = FLOWPIC_ACT_PRIORITY,
+				       .value = 0x10002 };
+	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
+	struct flowpic_pkt p;
+	struct sk_buff *skb;
+	struct v4_tcp h;
+
+	v4_tcp_fill(&h, a, b, 40000, 443);
+	skb = mkskb(test, &h, sizeof(h));
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->t, skb, NFPROTO_IPV4),
+			(unsigned int)NF_ACCEPT);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_PACKETS), 1ULL);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BINNED), 1ULL);
+
+	KUNIT_ASSERT_EQ(test, flowpic_parse(skb, NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_FLOW);
+	KUNIT_ASSERT_EQ(test, flowpic_table_set_label(&c->t, &p.key, &l, NULL),
+			0);
+	flowpic_policy_set(5, &prio);
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->t, skb, NFPROTO_IPV4),
+			(unsigned int)NF_ACCEPT);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, skb->priority, 0x10002U);
+
+	flowpic_policy_set(5, &drop);
+	/* The reply belongs to the same flow and is dropped too. */
+	v4_tcp_fill(&h, b, a, 443, 40000);
+	skb = mkskb(test, &h, sizeof(h));
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->t, skb, NFPROTO_IPV4),
+			(unsigned int)NF_DROP);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_DROPPED), 1ULL);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+	flowpic_policy_set(5, &pass);
+
+	/* Malformed: counted, accepted, no flow. */
+	h.ip.ihl = 3;
+	skb = mkskb(test, &h, sizeof(h));
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->t, skb, NFPROTO_IPV4),
+			(unsigned int)NF_ACCEPT);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_MALFORMED), 1ULL);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+}
+
+static struct kunit_case flowpic_hook_cases[] = {
+	KUNIT_CASE(flowpic_parse_v4_test),
+	KUNIT_CASE(flowpic_parse_v4_bad_test),
+	KUNIT_CASE(flowpic_parse_v6_test),
+	KUNIT_CASE(flowpic_hook_enforce_test),
+	{}
+};
+
+static struct kunit_suite flowpic_hook_suite = {
+	.name = "flowpic_hook",
+	.init = table_init,
+	.exit = table_exit,
+	.test_cases = flowpic_hook_cases,
+};
+
+/* --- SET_LABEL and SET_POLICY attributes ---------------------------------- */
+
+static int parse_with(struct sk_buff *skb, const struct nla_policy *pol,
+		      struct nlattr **tb)
+{
+	struct netlink_ext_ack extack = {};
+
+	return nla_parse(tb, FLOWPIC_A_MAX, (struct nlattr *)skb->data,
+			 skb->len, pol, &extack);
+}
+
+static void flowpic_label_attrs_test(struct kunit *test)
+{
+	struct nlattr *tb[FLOWPIC_A_MAX + 1];
+	struct flowpic_label l = { .class_id = 1, .confidence = 5000 };
+	struct flowpic_action act = { .type = FLOWPIC_ACT_MARK, .value = 3 };
+	struct flowpic_pkt p;
+	struct sk_buff *skb;
+	u64 too_long[3] = {};
+
+	skb = alloc_skb(1024, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	mkpkt(&p, 40000, 60, false);
+
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_KEY, sizeof(p.key),
+				      &p.key), 0);
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_LABEL, sizeof(l), &l), 0);
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_ACTION, sizeof(act),
+				      &act), 0);
+	KUNIT_EXPECT_EQ(test, parse_with(skb, flowpic_label_policy, tb), 0);
+
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_KEY, sizeof(p.key) - 4,
+				      &p.key), 0);
+	KUNIT_EXPECT_LT(test, parse_with(skb, flowpic_label_policy, tb), 0);
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_ACTION, sizeof(too_long),
+				      too_long), 0);
+	KUNIT_EXPECT_LT(test, parse_with(skb, flowpic_label_policy, tb), 0);
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, FLOWPIC_A_MAX_FLOWS, 5), 0);
+	KUNIT_EXPECT_LT(test, parse_with(skb, flowpic_label_policy, tb), 0);
+
+	/* SET_POLICY: class 0 .. 64. */
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u16(skb, FLOWPIC_A_CLASS,
+					  FLOWPIC_CLASS_UNKNOWN), 0);
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_ACTION, sizeof(act),
+				      &act), 0);
+	KUNIT_EXPECT_EQ(test, parse_with(skb, flowpic_policy_policy, tb), 0);
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u16(skb, FLOWPIC_A_CLASS,
+					  FLOWPIC_POLICY_SLOTS), 0);
+	KUNIT_EXPECT_LT(test, parse_with(skb, flowpic_policy_policy, tb), 0);
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, FLOWPIC_A_CLASS, 1), 0);
+	KUNIT_EXPECT_LT(test, parse_with(skb, flowpic_policy_policy, tb), 0);
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_KEY, sizeof(p.key),
+				      &p.key), 0);
+	KUNIT_EXPECT_LT(test, parse_with(skb, flowpic_policy_policy, tb), 0);
+	kfree_skb(skb);
+}
+
+static void flowpic_key_label_values_test(struct kunit *test)
+{
+	struct flowpic_label l = { .class_id = FLOWPIC_CLASS_UNKNOWN };
+	struct flowpic_pkt p;
+	struct flowpic_key k;
+
+	mkpkt(&p, 40000, 60, false);
+	KUNIT_EXPECT_NULL(test, flowpic_key_invalid(&p.key));
+	k = p.key;
+	k.family = 5;
+	KUNIT_EXPECT_NOT_NULL(test, flowpic_key_invalid(&k));
+	k = p.key;
+	k.proto = IPPROTO_ICMP;
+	KUNIT_EXPECT_NOT_NULL(test, flowpic_key_invalid(&k));
+	k = p.key;
+	k.__pad = 1;
+	KUNIT_EXPECT_NOT_NULL(test, flowpic_key_invalid(&k));
+	k = p.key;
+	k.lo_addr[2] = 0;			/* not ::ffff:a.b.c.d */
+	KUNIT_EXPECT_NOT_NULL(test, flowpic_key_invalid(&k));
+	mkpkt(&p, 40000, 60, false);
+	k = p.key;
+	swap(k.lo_addr[3], k.hi_addr[3]);	/* endpoints swapped */
+	swap(k.lo_port, k.hi_port);
+	KUNIT_EXPECT_NOT_NULL(test, flowpic_key_invalid(&k));
+
+	KUNIT_EXPECT_NULL(test, flowpic_label_invalid(&l));
+	l.class_id = FLOWPIC_CLASS_UNKNOWN + 1;
+	KUNIT_EXPECT_NOT_NULL(test, flowpic_label_invalid(&l));
+	l.class_id = 0;
+	l.confidence = FLOWPIC_CONFIDENCE_ONE + 1;
+	KUNIT_EXPECT_NOT_NULL(test, flowpic_label_invalid(&l));
+}
+
+static struct kunit_case flowpic_attr_cases[] = {
+	KUNIT_CASE(flowpic_label_attrs_test),
+	KUNIT_CASE(flowpic_key_label_values_test),
+	{}
+};
+
+static struct kunit_suite flowpic_attr_suite = {
+	.name = "flowpic_label_attrs",
+	.test_cases = flowpic_attr_cases,
+};
+
+kunit_test_suites(&flowpic_cells_suite, &flowpic_table_suite,
+		  &flowpic_hook_suite, &flowpic_attr_suite);
