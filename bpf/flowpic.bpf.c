@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowpic's tc program: parses each packet down to its flow, bins it into
+ * the flow's open FlowPic window, hands completed windows to userspace
+ * through a ring buffer and applies the action of the flow's label.
+ *
+ * One packet through this file: flowpic_tc() -> parse_eth() -> parse_ipv4()
+ * or parse_ipv6() -> parse_l4() -> flow_packet() (window, cells, label)
+ * -> apply_action(). Every packet is passed untouched unless its flow's
+ * label says otherwise; what could not be attributed is counted in
+ * "stats".
+ *
+ * Configuration is read-only data the loader (user/datapath.c) writes
+ * before load, so the verifier sees it as constants and prunes the table
+ * variants not in use.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/errno.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "flowpic.h"
+#include "flowpic_maps.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct flowpic_geom cfg_geom = {
+	.window_ns	= FLOWPIC_MINI_WINDOW_NS,
+	.n		= FLOWPIC_MINI_N,
+	.max_size	= FLOWPIC_MAX_PKT_SIZE,
+	.channels	= 1,
+};
+const volatile __u32 cfg_cells = FLOWPIC_MINI_N * FLOWPIC_MINI_N;
+const volatile __u32 cfg_cap = 1024;	/* which flows_* table is in use */
+const volatile __u32 cfg_min_packets = 1;
+const volatile __u32 cfg_evict_scan = FLOWPIC_BPF_EVICT_SCAN;
+
+/* Bumped by the loader after every label or policy write. */
+volatile __u32 flowpic_bpf_gen;
+
+#define FLOW_TABLE(cap, entries)					\
+struct {								\
+	__uint(type, BPF_MAP_TYPE_HASH);				\
+	__uint(max_entries, entries);					\
+	__type(key, struct flowpic_key);				\
+	__type(value, struct flowpic_flow_##cap);			\
+} flows_##cap SEC(".maps")
+
+FLOW_TABLE(1024, FLOWPIC_BPF_MAX_FLOWS);
+FLOW_TABLE(2048, 1);
+FLOW_TABLE(4096, 1);
+FLOW_TABLE(8192, 1);
+
+/* A zeroed flow value to insert from: too big for the stack. */
+struct flow_init {
+	__u8	bytes[sizeof(struct flowpic_flow_8192)];
+} __attribute__((aligned(8)));
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_init);
+} flow_init SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FLOWPIC_BPF_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct flowpic_key);
+	__type(value, struct flowpic_label);
+} labels SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOWPIC_POLICY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct flowpic_action);
+} policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flowpic_bpf_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FLOWPIC_BPF_RINGBUF);
+} windows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOWPIC_BPF_FRAGS);
+	__type(key, struct flowpic_frag_key);
+	__type(value, struct flowpic_frag_value);
+} frags SEC(".maps");
+
+#define ETH_P_8021Q_	0x8100
+#define ETH_P_8021AD_	0x88a8
+#define ETH_P_QINQ_OLD	0x9100
+#define ETH_P_PPPOE_SES	0x8864
+#define PPP_IPV4	0x0021
+#define PPP_IPV6	0x0057
+
+#define VLAN_MAX	4	/* as the offline reader (user/packet.h) */
+#define IPV6_EXT_MAX	8
+#define PARSE_MAX	1024	/* headers deeper than this are not read */
+
+#define TCP_FIN		0x01
+#define TCP_RST		0x04
+
+enum pkt_kind {
+	PKT_FLOW,
+	PKT_FRAGMENT,
+	PKT_NOT_IP,
+	PKT_NOT_TCP_UDP,
+	PKT_MALFORMED,
+};
+
+enum frag_kind {
+	FRAG_NONE,
+	FRAG_FIRST,
+	FRAG_LATER,
+};
+
+struct pkt {
+	struct flowpic_key key;
+	struct flowpic_frag_key frag;
+	__u32	size;		/* IP total length */
+	__u32	wirelen;	/* bytes from the IP header on */
+	__u32	l3_off;	/* IP header, from the frame's start */
+	__u32	l4_off;	/* transport header, from the IP header */
+	__u8	dir;
+	__u8	tcp_flags;
+	__u8	frag_kind;
+};
+
+static __always_inline void *pkt_linear(struct __sk_buff *skb, __u32 off,
+					__u32 len)
+{
+	void *data, *data_end;
+
+	/*
+	 * The barriers keep clang from sharing &skb->data between calls (the
+	 * verifier refuses a moved ctx pointer) and from narrowing the
+	 * pointer arithmetic to 32 bits.
+	 */
+	barrier_var(skb);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	barrier_var(data);
+	if (data + off + len > data_end)
+		return NULL;
+	return data + off;
+}
+
+/*
+ * @len bytes at @off, or NULL when the packet is shorter. Headers outside
+ * the linear part are pulled in first (GSO and paged skbs).
+ */
+static __always_inline void *pkt_ptr(struct __sk_buff *skb, __u32 off,
+				     __u32 len)
+{
+	void *h;
+
+	if (off > PARSE_MAX)
+		return NULL;
+	h = pkt_linear(skb, off, len);
+	if (h)
+		return h;
+	if (off + len > skb->len || bpf_skb_pull_data(skb, off + len))
+		return NULL;
+	return pkt_linear(skb, off, len);
+}
+
+static __always_inline struct flowpic_bpf_stats *stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+#define STAT_INC(s, field)	do { if (s) (s)->field++; } while (0)
+
+static __always_inline int parse_l4(struct __sk_buff *skb, struct pkt *p,
+				    __u8 proto)
+{
+	__u8 *l4;
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return PKT_NOT_TCP_UDP;
+	p->key.proto = proto;
+	p->frag.proto = proto;
+	if (p->frag_kind == FRAG_LATER)
+		return PKT_FRAGMENT;
+	if (proto == IPPROTO_TCP) {
+		if (p->l4_off + 20 > p->size)
+			return PKT_MALFORMED;	/* TCP header truncated */
+		l4 = pkt_ptr(skb, p->l3_off + p->l4_off, 20);
+		if (!l4)
+			return PKT_MALFORMED;
+		if ((l4[12] >> 4) < 5)
+			return PKT_MALFORMED;	/* data offset below 5 */
+		p->tcp_flags = l4[13] & (TCP_FIN | TCP_RST);
+	} else {
+		if (p->l4_off + 8 > p->size)
+			return PKT_MALFORMED;	/* UDP header truncated */
+		l4 = pkt_ptr(skb, p->l3_off + p->l4_off, 8);
+		if (!l4)
+			return PKT_MALFORMED;
+	}
+	__builtin_memcpy(&p->key.lo_port, l4, 2);
+	__builtin_memcpy(&p->key.hi_port, l4 + 2, 2);
+	return PKT_FLOW;
+}
+
+/*
+ * Sizes and offsets below are relative to the IP header (p->size is the
+ * IP total length; p->l4_off the transport header's offset from it) and
+ * @l3 is where it starts in the frame.
+ */
+static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pkt *p,
+				      __u32 l3)
+{
+	__u32 ihl, tot, off;
+	__u8 *ip;
+	__be32 a;
+
+	ip = pkt_ptr(skb, l3, 20);
+	if (!ip)
+		return PKT_MALFORMED;
+	if ((ip[0] >> 4) != 4)
+		return PKT_MALFORMED;
+	ihl = (ip[0] & 0x0f) * 4U;
+	tot = (__u32)ip[2] << 8 | ip[3];
+	if (ihl < 20 || tot < ihl || tot > p->wirelen)
+		return PKT_MALFORMED;
+	p->key.family = FLOWPIC_FAMILY_IPV4;
+	p->frag.family = FLOWPIC_FAMILY_IPV4;
+	p->size = tot;
+	p->frag.id = (__u32)ip[4] << 8 | ip[5];
+	__builtin_memcpy(&a, ip + 12, 4);
+	flowpic_addr_from_v4(p->key.lo_addr, a);
+	__builtin_memcpy(&a, ip + 16, 4);
+	flowpic_addr_from_v4(p->key.hi_addr, a);
+	off = (__u32)ip[6] << 8 | ip[7];
+	if (off & 0x1fff)
+		p->frag_kind = FRAG_LATER;
+	else if (off & 0x2000)
+		p->frag_kind = FRAG_FIRST;
+	p->l4_off = ihl;
+	return parse_l4(skb, p, ip[9]);
+}
+
+static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pkt *p,
+				      __u32 l3)
+{
+	__u32 off = 40, len, hops;
+	__u8 *ip, *ext, next;
+
+	ip = pkt_ptr(skb, l3, 40);
+	if (!ip)
+		return PKT_MALFORMED;
+	if ((ip[0] >> 4) != 6)
+		return PKT_MALFORMED;
+	p->size = 40U + ((__u32)ip[4] << 8 | ip[5]);
+	if (p->size > p->wirelen)
+		return PKT_MALFORMED;
+	p->key.family = FLOWPIC_FAMILY_IPV6;
+	p->frag.family = FLOWPIC_FAMILY_IPV6;
+	__builtin_memcpy(p->key.lo_addr, ip + 8, 16);
+	__builtin_memcpy(p->key.hi_addr, ip + 24, 16);
+	next = ip[6];
+
+	/* Unrolled: clang would hoist the ctx field addresses of a loop. */
+#pragma unroll
+	for (hops = 0; hops <= IPV6_EXT_MAX; hops++) {
+		switch (next) {
+		case 0:		/* hop-by-hop options */
+		case 43:	/* routing */
+		case 60:	/* destination options */
+		case 135:	/* mobility */
+		case 139:	/* HIP */
+		case 140:	/* shim6 */
+			if (off + 8 > p->size)
+				return PKT_MALFORMED;
+			ext = pkt_ptr(skb, l3 + off, 8);
+			if (!ext)
+				return PKT_MALFORMED;
+			len = (ext[1] + 1U) * 8;
+			break;
+		case 51:	/* authentication header, 4-byte units */
+			if (off + 8 > p->size)
+				return PKT_MALFORMED;
+			ext = pkt_ptr(skb, l3 + off, 8);
+			if (!ext)
+				return PKT_MALFORMED;
+			len = (ext[1] + 2U) * 4;
+			break;
+		case 44:	/* fragment */
+			if (off + 8 > p->size)
+				return PKT_MALFORMED;
+			ext = pkt_ptr(skb, l3 + off, 8);
+			if (!ext)
+				return PKT_MALFORMED;
+			len = 8;
+			p->frag.id = (__u32)ext[4] << 24 | (__u32)ext[5] << 16 |
+				     (__u32)ext[6] << 8 | ext[7];
+			if (((__u32)ext[2] << 8 | ext[3]) & 0xfff8)
+				p->frag_kind = FRAG_LATER;
+			else if (ext[3] & 1)
+				p->frag_kind = FRAG_FIRST;
+			break;
+		default:
+			p->l4_off = off;
+			return parse_l4(skb, p, next);
+		}
+		if (hops == IPV6_EXT_MAX)
+			return PKT_MALFORMED;	/* more than walked */
+		if (off + len > p->size)
+			return PKT_MALFORMED;
+		next = ext[0];
+		off += len;
+		if (off > PARSE_MAX)
+			return PKT_MALFORMED;
+		if (p->frag_kind == FRAG_LATER) {
+			/* The rest is payload of an earlier fragment. */
+			p->key.proto = next;
+			p->frag.proto = next;
+			return next == IPPROTO_TCP || next == IPPROTO_UDP ?
+			       PKT_FRAGMENT : PKT_NOT_TCP_UDP;
+		}
+	}
+	return PKT_MALFORMED;
+}
+
+static __always_inline int parse_eth(struct __sk_buff *skb, struct pkt *p)
+{
+	__u32 off = 12, tags;
+	__u16 type = 0;
+	__u8 *h;
+
+#pragma unroll
+	for (tags = 0; tags <= VLAN_MAX; tags++) {
+		h = pkt_ptr(skb, off, 2);
+		if (!h)
+			return PKT_MALFORMED;
+		type = (__u16)h[0] << 8 | h[1];
+		off += 2;
+		if (type != ETH_P_8021Q_ && type != ETH_P_8021AD_ &&
+		    type != ETH_P_QINQ_OLD)
+			break;
+		if (tags == VLAN_MAX)
+			return PKT_MALFORMED;	/* more tags than walked */
+		off += 2;
+	}
+	if (type == ETH_P_PPPOE_SES) {
+		h = pkt_ptr(skb, off, 8);
+		if (!h)
+			return PKT_MALFORMED;
+		type = (__u16)h[6] << 8 | h[7];
+		off += 8;
+		type = type == PPP_IPV4 ? ETH_P_IP :
+		       type == PPP_IPV6 ? ETH_P_IPV6 : 0;
+	}
+	if (type != ETH_P_IP && type != ETH_P_IPV6)
+		return PKT_NOT_IP;
+	if (skb->len <= off)
+		return PKT_MALFORMED;	/* no bytes after the link header */
+	p->wirelen = skb->len - off;
+	p->l3_off = off;
+	if (type == ETH_P_IP)
+		return parse_ipv4(skb, p, off);
+	return parse_ipv6(skb, p, off);
+}
+
+/* The datagram a fragment belongs to, addresses as on the wire. */
+static __always_inline void frag_key_fill(struct pkt *p)
+{
+	__builtin_memcpy(p->frag.src, p->key.lo_addr, sizeof(p->frag.src));
+	__builtin_memcpy(p->frag.dst, p->key.hi_addr, sizeof(p->frag.dst));
+}
+
+/*
+ * A first fragment: remember its flow, so that the later fragments (no
+ * ports) join it, as the offline reader does (user/fragment.h).
+ */
+static __always_inline void frag_note(struct pkt *p, __u64 now)
+{
+	struct flowpic_frag_value fv = {};
+
+	frag_key_fill(p);
+	p->dir = flowpic_key_canon(&p->key);
+	fv.key = p->key;
+	fv.dir = p->dir;
+	fv.expires_ns = now + FLOWPIC_FRAG_TIMEOUT_NS;
+	bpf_map_update_elem(&frags, &p->frag, &fv, BPF_ANY);
+}
+
+static __always_inline int frag_attribute(struct pkt *p, __u64 now)
+{
+	struct flowpic_frag_value *fv;
+
+	frag_key_fill(p);
+	fv = bpf_map_lookup_elem(&frags, &p->frag);
+	if (!fv || now > fv->expires_ns)
+		return 0;
+	p->key = fv->key;
+	p->dir = fv->dir;
+	return 1;
+}
+
+static __always_inline void *flow_table(void)
+{
+	if (cfg_cap == 1024)
+		return &flows_1024;
+	if (cfg_cap == 2048)
+		return &flows_2048;
+	if (cfg_cap == 4096)
+		return &flows_4096;
+	return &flows_8192;
+}
+
+static __always_inline struct flowpic_window *flow_win(void *v)
+{
+	return v + FLOWPIC_BPF_WIN_OFF;
+}
+
+/*
+ * Closes the open window of @v into @rec (NULL when the ring buffer was
+ * full): copies header and cells, then empties them for the next window.
+ * Called with the flow's lock held, so no packet is lost or counted twice
+ * on the way. Returns the window's packet count.
+ */
+/* A volatile store, or clang turns the loop into a memset BPF lacks. */
+#define WRITE_ZERO(x)	(*(volatile __u64 *)&(x) = 0)
+
+static __always_inline __u32 window_close(void *v, void *rec, __u8 reason)
+{
+	struct flowpic_window *w = flow_win(v);
+	__u64 *src = v + FLOWPIC_BPF_CELLS_OFF, *dst;
+	__u32 i, words = (cfg_cells + 7) / 8, pkts;
+
+	pkts = w->packets[0] + w->packets[1];
+	if (rec) {
+		__builtin_memcpy(rec, w, sizeof(*w));
+		((struct flowpic_window *)rec)->reason = reason;
+		dst = rec + sizeof(struct flowpic_window);
+		for (i = 0; i < FLOWPIC_BPF_CAP_MAX / 8; i++) {
+			if (i >= words)
+				break;
+			dst[i] = src[i];
+			WRITE_ZERO(src[i]);
+		}
+	} else {
+		for (i = 0; i < FLOWPIC_BPF_CAP_MAX / 8; i++) {
+			if (i >= words)
+				break;
+			WRITE_ZERO(src[i]);
+		}
+	}
+	w->packets[0] = 0;
+	w->packets[1] = 0;
+	w->bytes[0] = 0;
+	w->bytes[1] = 0;
+	return pkts;
+}
+
+static __always_inline void *record_reserve(void)
+{
+	return bpf_ringbuf_reserve(&windows, sizeof(struct flowpic_window) +
+				   ((cfg_cells + 7) / 8) * 8, 0);
+}
+
+/* Sends or drops a closed window's record, counting what happened. */
+static __always_inline void record_finish(struct flowpic_bpf_stats *s,
+					  void *rec, int reserved, __u32 pkts)
+{
+	if (!reserved)
+		return;
+	if (pkts < cfg_min_packets) {
+		if (rec)
+			bpf_ringbuf_discard(rec, 0);
+		return;
+	}
+	if (!rec) {
+		STAT_INC(s, windows_lost);
+		return;
+	}
+	bpf_ringbuf_submit(rec, 0);
+	STAT_INC(s, windows);
+}
+
+struct evict_ctx {
+	struct flowpic_key key;
+	__u64	oldest_ns;
+	__u32	seen;
+	__u32	found;
+};
+
+static long evict_scan(void *map, const struct flowpic_key *key,
+		       struct flowpic_flow_state *st, struct evict_ctx *c)
+{
+	if (!c->found || st->last_ns < c->oldest_ns) {
+		c->oldest_ns = st->last_ns;
+		c->key = *key;
+		c->found = 1;
+	}
+	return ++c->seen >= cfg_evict_scan;
+}
+
+/*
+ * The table is full: the least recently seen of the first cfg_evict_scan
+ * flows (all of them when the table is no larger) makes room. Its open
+ * window is sent with reason EVICT, so nothing is lost silently.
+ */
+__noinline int flow_evict(void)
+{
+	struct flowpic_bpf_stats *s = stats_get();
+	void *table = flow_table();
+	struct evict_ctx c = {};
+	__u32 pkts = 0;
+	void *v, *rec;
+
+	bpf_for_each_map_elem(table, evict_scan, &c, 0);
+	if (!c.found)
+		return 0;
+	v = bpf_map_lookup_elem(table, &c.key);
+	if (!v)
+		return 0;
+	rec = record_reserve();
+	bpf_spin_lock(&((struct flowpic_flow_state *)v)->lock);
+	pkts = window_close(v, rec, FLOWPIC_END_EVICT);
+	bpf_spin_unlock(&((struct flowpic_flow_state *)v)->lock);
+	record_finish(s, rec, 1, pkts);
+	if (bpf_map_delete_elem(table, &c.key))
+		return 0;
+	STAT_INC(s, flows_evicted);
+	bpf_map_delete_elem(&labels, &c.key);
+	return 1;
+}
+
+static __always_inline void *flow_create(void *table, struct pkt *p,
+					 __u64 now,
+					 struct flowpic_bpf_stats *s)
+{
+	struct flowpic_flow_state *st;
+	struct flowpic_window *w;
+	__u32 zero = 0;
+	void *init;
+	long err;
+
+	init = bpf_map_lookup_elem(&flow_init, &zero);
+	if (!init)
+		return NULL;
+	st = init;
+	w = flow_win(init);
+	__builtin_memset(st, 0, sizeof(*st));
+	__builtin_memset(w, 0, sizeof(*w));
+	st->first_ns = now;
+	st->last_ns = now;
+	st->class_id = FLOWPIC_BPF_NO_LABEL;
+	st->policy_gen = ~flowpic_bpf_gen;	/* read the label once */
+	w->key = p->key;
+	w->start_ns = now;
+	w->cells = cfg_cells;
+	w->n = cfg_geom.n;
+	w->channels = cfg_geom.channels;
+
+	err = bpf_map_update_elem(table, &p->key, init, BPF_NOEXIST);
+	if (err == -E2BIG) {
+		flow_evict();
+		err = bpf_map_update_elem(table, &p->key, init, BPF_NOEXIST);
+	}
+	if (!err)
+		STAT_INC(s, flows_new);
+	/* -EEXIST: another CPU created it first; use theirs. */
+	return bpf_map_lookup_elem(table, &p->key);
+}
+
+/* The label's action for @key, as the policy map says. */
+static __always_inline void policy_read(const struct flowpic_key *key,
+					struct flowpic_action *act,
+					__u16 *class_id)
+{
+	struct flowpic_label *l;
+	struct flowpic_action *a;
+	__u32 slot;
+
+	act->type = FLOWPIC_ACT_PASS;
+	act->value = 0;
+	*class_id = FLOWPIC_BPF_NO_LABEL;
+	l = bpf_map_lookup_elem(&labels, key);
+	if (!l)
+		return;
+	*class_id = l->class_id;
+	slot = l->class_id;
+	if (slot > FLOWPIC_CLASS_UNKNOWN)
+		return;		/* not a class: never trust userspace */
+	a = bpf_map_lookup_elem(&policy, &slot);
+	if (a && !flowpic_action_invalid(a))
+		*act = *a;
+}
+
+static __always_inline int apply_action(struct __sk_buff *skb,
+					struct flowpic_bpf_stats *s,
+					const struct flowpic_action *act)
+{
+	switch (act->type) {
+	case FLOWPIC_ACT_DROP:
+		STAT_INC(s, dropped);
+		return TC_ACT_SHOT;
+	case FLOWPIC_ACT_MARK:
+		skb->mark = act->value;
+		STAT_INC(s, marked);
+		break;
+	case FLOWPIC_ACT_PRIORITY:
+		skb->priority = act->value;
+		STAT_INC(s, prioritised);
+		break;
+	}
+	return TC_ACT_OK;
+}
+
+/*
+ * A global function, verified once whatever path the parser took to get
+ * here: the window's copy loops are the verifier's biggest cost.
+ */
+__noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
+{
+	struct flowpic_bpf_stats *s = stats_get();
+	struct flowpic_geom g = {
+		.window_ns	= cfg_geom.window_ns,
+		.n		= cfg_geom.n,
+		.max_size	= cfg_geom.max_size,
+		.channels	= cfg_geom.channels,
+	};
+	struct flowpic_flow_state *st;
+	struct flowpic_action act = {};
+	struct flowpic_window *w;
+	struct flowpic_cell cell;
+	void *table = flow_table();
+	void *v, *rec_time = NULL, *rec_end = NULL;
+	__u64 idx;
+	__u32 gen, flags, ch, pkts_time = 0, pkts_end = 0;
+	__u16 class_id = FLOWPIC_BPF_NO_LABEL;
+	__u64 widx;
+	__u8 *cells;
+	int closes = 0, ends, fresh;
+
+	if (!p)
+		return TC_ACT_OK;
+	v = bpf_map_lookup_elem(table, &p->key);
+	if (!v) {
+		v = flow_create(table, p, now, s);
+		if (!v)
+			return TC_ACT_OK;
+	}
+	st = v;
+	w = flow_win(v);
+	cells = v + FLOWPIC_BPF_CELLS_OFF;
+
+	gen = flowpic_bpf_gen;
+	fresh = st->policy_gen != gen;
+	if (fresh)
+		policy_read(&p->key, &act, &class_id);
+
+	/* Reserve outside the lock: the helpers may not run under it. */
+	widx = flowpic_window_index(&g, (__s64)(now - st->first_ns));
+	if (widx > *(volatile __u32 *)&w->index) {
+		rec_time = record_reserve();
+		closes = 1;
+	}
+	ends = p->tcp_flags & (TCP_FIN | TCP_RST);
+	if (ends)
+		rec_end = record_reserve();
+
+	bpf_spin_lock(&st->lock);
+	if (fresh) {
+		st->action = act;
+		st->class_id = class_id;
+		st->policy_gen = gen;
+	} else {
+		act = st->action;
+	}
+	if (closes && widx > w->index) {
+		pkts_time = window_close(v, rec_time, FLOWPIC_END_TIME);
+		w->index = (__u32)widx;
+		w->start_ns = st->first_ns + widx * g.window_ns;
+	} else {
+		closes = closes ? 2 : 0;	/* another CPU closed it */
+	}
+	flags = flowpic_bin(&g, p->size, (__s64)(now - w->start_ns), &cell);
+	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID))) {
+		ch = g.channels == 2 ? p->dir & 1 : 0;
+		idx = flowpic_cell_index(&g, ch, &cell);
+		/* One register for the check and the access. */
+		barrier_var(idx);
+		if (idx < cfg_cells && idx < FLOWPIC_BPF_CAP_MAX &&
+		    cells[idx] < FLOWPIC_CELL_MAX)
+			cells[idx]++;
+	}
+	w->packets[p->dir & 1]++;
+	w->bytes[p->dir & 1] += p->size;
+	st->last_ns = now;
+	if (ends)
+		pkts_end = window_close(v, rec_end, p->tcp_flags & TCP_RST ?
+					FLOWPIC_END_RST : FLOWPIC_END_FIN);
+	bpf_spin_unlock(&st->lock);
+
+	if (closes == 2) {
+		if (rec_time)
+			bpf_ringbuf_discard(rec_time, 0);
+	} else {
+		record_finish(s, rec_time, closes, pkts_time);
+	}
+	record_finish(s, rec_end, ends, pkts_end);
+	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID)))
+		STAT_INC(s, binned);
+	if (flags & FLOWPIC_BIN_CLIPPED)
+		STAT_INC(s, clipped);
+	if (flags & FLOWPIC_BIN_EARLY)
+		STAT_INC(s, clock_back);
+	if (ends) {
+		/* The flow is over: so is its label. */
+		bpf_map_delete_elem(table, &p->key);
+		bpf_map_delete_elem(&labels, &p->key);
+	}
+	return apply_action(skb, s, &act);
+}
+
+SEC("tc")
+int flowpic_tc(struct __sk_buff *skb)
+{
+	struct flowpic_bpf_stats *s = stats_get();
+	struct pkt p = {};
+	__u64 now;
+	int kind;
+
+	STAT_INC(s, packets);
+	kind = parse_eth(skb, &p);
+	switch (kind) {
+	case PKT_NOT_IP:
+		STAT_INC(s, not_ip);
+		return TC_ACT_OK;
+	case PKT_NOT_TCP_UDP:
+		STAT_INC(s, not_tcp_udp);
+		return TC_ACT_OK;
+	case PKT_MALFORMED:
+		STAT_INC(s, malformed);
+		return TC_ACT_OK;
+	}
+	now = bpf_ktime_get_ns();
+	if (kind == PKT_FRAGMENT) {
+		if (!frag_attribute(&p, now)) {
+			STAT_INC(s, fragment);
+			return TC_ACT_OK;
+		}
+	} else {
+		if (p.frag_kind == FRAG_FIRST)
+			frag_note(&p, now);
+		else
+			p.dir = flowpic_key_canon(&p.key);
+	}
+	return flow_packet(skb, &p, now);
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause */
+/*
+ * The tc program's maps as its loader (user/datapath.c) sees them: value
+ * layouts, the configuration the loader writes before load, and the names
+ * under the bpffs directory. Both sides include this file, so the layouts
+ * cannot drift (xdp-tools' common_kern_user.h pattern).
+ *
+ * A flow's value is its state, then a struct flowpic_window, then the
+ * dense cells, so that a completed window leaves through the ring buffer
+ * as one contiguous copy of (window, cells), the record
+ * include/flowpic_record.h describes. The flow table comes in four value
+ * sizes (cell capacity 1024, 2048, 4096, 8192 bytes); the loader sizes
+ * the one the configured geometry fits in and leaves the others at one
+ * entry, so a 32x32 one-channel flow costs about 1.2 KB, not 8 KB.
+ */
+#ifndef _FLOWPIC_BPF_MAPS_H
+#define _FLOWPIC_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include "flowpic.h"
+
+#define FLOWPIC_BPF_CAP_MIN	1024
+#define FLOWPIC_BPF_CAP_MAX	8192	/* 64x64 two channels, 90x90 one */
+
+/* Defaults when the loader is given none. */
+#define FLOWPIC_BPF_MAX_FLOWS	65536
+#define FLOWPIC_BPF_RINGBUF	(4U << 20)
+#define FLOWPIC_BPF_EVICT_SCAN	256
+#define FLOWPIC_BPF_FRAGS	1024
+
+/* Per-flow state that is not part of the record. */
+struct flowpic_flow_state {
+	struct bpf_spin_lock lock;	/* the window, the cells and this */
+	__u32	policy_gen;		/* flowpic_bpf_gen this was read at */
+	__u64	first_ns;		/* first packet: windows tile from here */
+	__u64	last_ns;		/* last packet: idle sweep, eviction */
+	struct flowpic_action action;	/* label's action, cached */
+	__u16	class_id;		/* cached label, _UNKNOWN + 1 if none */
+	__u16	__pad[3];
+};
+
+#define FLOWPIC_BPF_NO_LABEL	(FLOWPIC_CLASS_UNKNOWN + 1)
+
+#define FLOWPIC_FLOW_VALUE(cap)						\
+struct flowpic_flow_##cap {						\
+	struct flowpic_flow_state st;					\
+	struct flowpic_window win;	/* the open window */		\
+	__u8	cells[cap];						\
+}
+
+FLOWPIC_FLOW_VALUE(1024);
+FLOWPIC_FLOW_VALUE(2048);
+FLOWPIC_FLOW_VALUE(4096);
+FLOWPIC_FLOW_VALUE(8192);
+
+#define FLOWPIC_BPF_WIN_OFF	sizeof(struct flowpic_flow_state)
+#define FLOWPIC_BPF_CELLS_OFF	(FLOWPIC_BPF_WIN_OFF + sizeof(struct flowpic_window))
+
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 40,
+		      "flow state layout");
+FLOWPIC_STATIC_ASSERT(FLOWPIC_BPF_CELLS_OFF % 8 == 0,
+		      "cells are copied in 8-byte words");
+
+/*
+ * The counters, named so that `bpftool map dump` prints names; one field
+ * per enum flowpic_counter, in its order (asserted below).
+ */
+struct flowpic_bpf_stats {
+	__u64	packets;
+	__u64	binned;
+	__u64	not_ip;
+	__u64	not_tcp_udp;
+	__u64	malformed;
+	__u64	fragment;
+	__u64	clipped;
+	__u64	clock_back;
+	__u64	flows_new;
+	__u64	flows_evicted;
+	__u64	windows;
+	__u64	windows_lost;
+	__u64	cells_dropped;
+	__u64	dropped;
+	__u64	marked;
+	__u64	prioritised;
+};
+
+#define FLOWPIC_BPF_STAT_AT(f, c)					\
+	FLOWPIC_STATIC_ASSERT(__builtin_offsetof(struct flowpic_bpf_stats, f) \
+			      == (c) * 8, #f " is counter " #c)
+FLOWPIC_BPF_STAT_AT(packets, FLOWPIC_CNT_PACKETS);
+FLOWPIC_BPF_STAT_AT(binned, FLOWPIC_CNT_BINNED);
+FLOWPIC_BPF_STAT_AT(not_ip, FLOWPIC_CNT_NOT_IP);
+FLOWPIC_BPF_STAT_AT(not_tcp_udp, FLOWPIC_CNT_NOT_TCP_UDP);
+FLOWPIC_BPF_STAT_AT(malformed, FLOWPIC_CNT_MALFORMED);
+FLOWPIC_BPF_STAT_AT(fragment, FLOWPIC_CNT_FRAGMENT);
+FLOWPIC_BPF_STAT_AT(clipped, FLOWPIC_CNT_CLIPPED);
+FLOWPIC_BPF_STAT_AT(clock_back, FLOWPIC_CNT_CLOCK_BACK);
+FLOWPIC_BPF_STAT_AT(flows_new, FLOWPIC_CNT_FLOWS_NEW);
+FLOWPIC_BPF_STAT_AT(flows_evicted, FLOWPIC_CNT_FLOWS_EVICTED);
+FLOWPIC_BPF_STAT_AT(windows, FLOWPIC_CNT_WINDOWS);
+FLOWPIC_BPF_STAT_AT(windows_lost, FLOWPIC_CNT_WINDOWS_LOST);
+FLOWPIC_BPF_STAT_AT(cells_dropped, FLOWPIC_CNT_CELLS_DROPPED);
+FLOWPIC_BPF_STAT_AT(dropped, FLOWPIC_CNT_DROPPED);
+FLOWPIC_BPF_STAT_AT(marked, FLOWPIC_CNT_MARKED);
+FLOWPIC_BPF_STAT_AT(prioritised, FLOWPIC_CNT_PRIORITISED);
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_bpf_stats) ==
+		      __FLOWPIC_CNT_MAX * 8, "one field per counter");
+
+/*
+ * Later IP fragments carry no ports: the first fragment's flow is
+ * remembered by (source, destination, protocol, identification), as the
+ * offline reader does (user/fragment.h).
+ */
+struct flowpic_frag_key {
+	__be32	src[4];
+	__be32	dst[4];
+	__u32	id;
+	__u8	proto;
+	__u8	family;
+	__u16	__pad;
+};
+
+struct flowpic_frag_value {
+	struct flowpic_key key;
+	__u64	expires_ns;
+	__u8	dir;
+	__u8	__pad[7];
+};
+
+#define FLOWPIC_FRAG_TIMEOUT_NS	30000000000ULL	/* as Linux's ipfrag_time */
+
+/* Map names, also the file names under the bpffs directory. */
+#define FLOWPIC_PIN_FLOWS	"flows"
+#define FLOWPIC_PIN_LABELS	"labels"
+#define FLOWPIC_PIN_POLICY	"policy"
+#define FLOWPIC_PIN_STATS	"stats"
+#define FLOWPIC_PIN_WINDOWS	"windows"
+#define FLOWPIC_PIN_FRAGS	"frags"
+#define FLOWPIC_PIN_PROG	"prog"
+
+#endif /* _FLOWPIC_BPF_MAPS_H */
