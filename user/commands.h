@@ -20,5 +20,7 @@ int cmd_pictures(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);	/* user/dataset.c */
 int cmd_label(int argc, char **argv);	/* user/ndpi_label.c */
 int cmd_show(int argc, char **argv);	/* user/render.c */
+int cmd_flows(int argc, char **argv);	/* user/live.c */
+int cmd_stats(int argc, char **argv);	/* user/live.c */
 
 #endif /* _FLOWPIC_COMMANDS_H */

@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{ "bin", cmd_bin, "show the FlowPic cell of a packet size and time" },
 	{ "pictures", cmd_pictures, "print the FlowPics of captures or sessions" },
+	{ "flows", cmd_flows, "list live flows and their labels (kernel maps)" },
+	{ "stats", cmd_stats, "show the kernel side's and flowpicd's counters" },
 	{ "dataset", cmd_dataset, "write labelled FlowPics of captures or sessions to a dataset file" },
 };
 
