@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "flows", cmd_flows, "list live flows and their labels (kernel maps)" },
 	{ "stats", cmd_stats, "show the kernel side's and flowpicd's counters" },
 	{ "dataset", cmd_dataset, "write labelled FlowPics of captures or sessions to a dataset file" },
+	{ "show", cmd_show, "draw FlowPics of a dataset file to PNG, or list them" },
 };
 
 static void usage(FILE *f)
