@@ -6,13 +6,13 @@
  * policy turns it into a verdict. See flowpicd(8).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -200,6 +200,24 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Signals reach the loop through a pipe: OpenBLAS starts its threads
+ * before main(), with signals unblocked, so any thread may take one and a
+ * signalfd would miss it; a handler works in whichever thread runs it.
+ */
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int signo)
+{
+	unsigned char b = (unsigned char)signo;
+	int saved = errno;
+
+	if (write(sig_pipe[1], &b, 1) < 0) {
+		/* the pipe is full: a signal is pending already */
+	}
+	errno = saved;
+}
+
 static int add_fd(int ep, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -211,7 +229,7 @@ static int run(struct daemon *d, int sfd)
 {
 	struct itimerspec sec = { .it_interval.tv_sec = 1,
 				  .it_value.tv_sec = 1 };
-	struct signalfd_siginfo si;
+	unsigned char si;
 	struct epoll_event ev[4];
 	int ep, tfd, bfd, n, i, quit = 0;
 	char err[512];
@@ -240,8 +258,8 @@ static int run(struct daemon *d, int sfd)
 			} else if (ev[i].data.fd == tfd) {
 				if (read(tfd, &ticks, sizeof(ticks)) > 0)
 					daemon_tick(d);
-			} else if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo != SIGHUP) {
+			} else if (read(sfd, &si, 1) == 1) {
+				if (si != SIGHUP) {
 					quit = 1;
 					continue;
 				}
@@ -268,8 +286,8 @@ int main(int argc, char **argv)
 {
 	struct daemon_config cfg;
 	struct daemon *d;
+	struct sigaction sa;
 	char err[1024];
-	sigset_t set;
 	int rc, sfd;
 	unsigned int i;
 
@@ -284,19 +302,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Signals arrive through the loop's signalfd, in no thread. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, SIGPIPE);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		fprintf(stderr, "flowpicd: signalfd: %s\n", strerror(errno));
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK)) {
+		fprintf(stderr, "flowpicd: pipe: %s\n", strerror(errno));
 		return 1;
 	}
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = sig_pipe[0];
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -320,6 +337,5 @@ int main(int argc, char **argv)
 	fprintf(stderr, "flowpicd: stopped%s\n", cfg.keep ?
 		", programs, labels and policy kept in place" : "");
 	free(d);
-	close(sfd);
 	return rc;
 }
