@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats, "show the kernel side's and flowpicd's counters" },
 	{ "dataset", cmd_dataset, "write labelled FlowPics of captures or sessions to a dataset file" },
 	{ "show", cmd_show, "draw FlowPics of a dataset file to PNG, or list them" },
+	{ "label", cmd_label, "label the flows of captures with nDPI, as a labels CSV" },
 };
 
 static void usage(FILE *f)
