@@ -84,7 +84,24 @@ static int picture_set_sparse(struct picture *p,
 	return 0;
 }
 
+static int window_in(struct daemon *d, const struct flowpic_window *w,
+		     const uint8_t *dense,
+		     const struct flowpic_sparse_cell *sparse, uint32_t nsparse);
+
 int daemon_window_in(struct daemon *d, const struct flowpic_window *w,
+		     const uint8_t *dense,
+		     const struct flowpic_sparse_cell *sparse, uint32_t nsparse)
+{
+	int rc;
+
+	pthread_mutex_lock(&d->in_lock);
+	rc = window_in(d, w, dense, sparse, nsparse);
+	pthread_mutex_unlock(&d->in_lock);
+	return rc;
+}
+
+/* One producer at a time (in_lock): the slot past the tail is its own. */
+static int window_in(struct daemon *d, const struct flowpic_window *w,
 		     const uint8_t *dense,
 		     const struct flowpic_sparse_cell *sparse, uint32_t nsparse)
 {
@@ -302,6 +319,26 @@ static void *classifier_main(void *arg)
 	return NULL;
 }
 
+static void *sweeper_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&d->q_lock);
+	while (!d->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&d->sweep_cond, &d->q_lock, &ts);
+		if (d->stop)
+			break;
+		pthread_mutex_unlock(&d->q_lock);
+		d->be.ops->sweep(&d->be, d->cfg.idle_ns);
+		pthread_mutex_lock(&d->q_lock);
+	}
+	pthread_mutex_unlock(&d->q_lock);
+	return NULL;
+}
+
 /* --- model, policy, shaping ------------------------------------------------- */
 
 static int same_geom(const struct flowpic_geom *a, const struct flowpic_geom *b)
@@ -420,7 +457,9 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->q_cond, &ca);
+	pthread_cond_init(&d->sweep_cond, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&d->in_lock, NULL);
 
 	rc = load_pair(d, &d->model, &d->policy, err, errlen);
 	if (rc)
@@ -484,7 +523,22 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 		goto err_shaper;
 	}
 	d->classifier_running = 1;
+	rc = pthread_create(&d->sweeper, NULL, sweeper_main, d);
+	if (rc) {
+		snprintf(err, errlen, "sweeper thread: %s", strerror(rc));
+		rc = -rc;
+		goto err_thread;
+	}
+	d->sweeper_running = 1;
 	return 0;
+
+err_thread:
+	pthread_mutex_lock(&d->q_lock);
+	d->stop = 1;
+	pthread_mutex_unlock(&d->q_lock);
+	pthread_cond_broadcast(&d->q_cond);
+	pthread_join(d->classifier, NULL);
+	d->classifier_running = 0;
 
 err_shaper:
 	if (d->shaper_open) {
@@ -596,7 +650,6 @@ void daemon_tick(struct daemon *d)
 {
 	char path[512];
 
-	d->be.ops->sweep(&d->be, d->cfg.idle_ns);
 	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir,
 		 DAEMON_STATS_FILE);
 	daemon_write_stats(d, path);
@@ -682,6 +735,10 @@ void daemon_stop(struct daemon *d)
 	d->stop = 1;
 	pthread_mutex_unlock(&d->q_lock);
 	pthread_cond_broadcast(&d->q_cond);
+	pthread_cond_broadcast(&d->sweep_cond);
+	if (d->sweeper_running)
+		pthread_join(d->sweeper, NULL);
+	d->sweeper_running = 0;
 	if (d->classifier_running)
 		pthread_join(d->classifier, NULL);
 	d->classifier_running = 0;

@@ -143,11 +143,17 @@ struct daemon {
 	/* The queue: one producer (reader), one consumer (classifier). */
 	pthread_mutex_t		q_lock;
 	pthread_cond_t		q_cond;
+	pthread_cond_t		sweep_cond;
 	struct daemon_item	*q;
 	uint32_t		q_head, q_count;
 	int			stop;
 	pthread_t		classifier;
 	int			classifier_running;
+	/* The idle sweep walks the whole flow table: a thread of its own,
+	 * so the ring buffer is drained meanwhile. */
+	pthread_t		sweeper;
+	int			sweeper_running;
+	pthread_mutex_t		in_lock;	/* producers: reader, sweeper */
 
 	FILE			*out;
 	struct daemon_counters	cnt;		/* under q_lock */
@@ -167,7 +173,7 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 		 char *err, size_t errlen);
 /* Reads completed windows until nothing is queued in the backend. */
 int daemon_poll(struct daemon *d);
-/* The idle sweep and the stats file; call about once a second. */
+/* The stats file; call about once a second. */
 void daemon_tick(struct daemon *d);
 /*
  * Reloads model and policy (SIGHUP). On any error the running ones stay

@@ -16,6 +16,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include "daemon.h"
 #include "geometry.h"
 
@@ -301,6 +303,12 @@ int main(int argc, char **argv)
 			"CAP_NET_ADMIN and CAP_SYS_ADMIN\n");
 		return 1;
 	}
+
+	/*
+	 * One classifier thread, small matrices: OpenBLAS's own threads
+	 * would only spin beside it and take the CPU the kernel side needs.
+	 */
+	openblas_set_num_threads(1);
 
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK)) {
 		fprintf(stderr, "flowpicd: pipe: %s\n", strerror(errno));
