@@ -31,15 +31,10 @@
 /* Per-flow state that is not part of the record. */
 struct flowpic_flow_state {
 	struct bpf_spin_lock lock;	/* the window, the cells and this */
-	__u32	policy_gen;		/* flowpic_bpf_gen this was read at */
+	__u32	__pad;
 	__u64	first_ns;		/* first packet: windows tile from here */
 	__u64	last_ns;		/* last packet: idle sweep, eviction */
-	struct flowpic_action action;	/* label's action, cached */
-	__u16	class_id;		/* cached label, _UNKNOWN + 1 if none */
-	__u16	__pad[3];
 };
-
-#define FLOWPIC_BPF_NO_LABEL	(FLOWPIC_CLASS_UNKNOWN + 1)
 
 #define FLOWPIC_FLOW_VALUE(cap)						\
 struct flowpic_flow_##cap {						\
@@ -56,7 +51,7 @@ FLOWPIC_FLOW_VALUE(8192);
 #define FLOWPIC_BPF_WIN_OFF	sizeof(struct flowpic_flow_state)
 #define FLOWPIC_BPF_CELLS_OFF	(FLOWPIC_BPF_WIN_OFF + sizeof(struct flowpic_window))
 
-FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 40,
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 24,
 		      "flow state layout");
 FLOWPIC_STATIC_ASSERT(FLOWPIC_BPF_CELLS_OFF % 8 == 0,
 		      "cells are copied in 8-byte words");

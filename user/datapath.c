@@ -360,8 +360,6 @@ int datapath_open(struct datapath **dpp, const struct datapath_config *c,
 		fail(err, errlen, "out of memory");
 		goto err_destroy;
 	}
-	/* Flows reused from a pinned table re-read their labels. */
-	dp->skel->bss->flowpic_bpf_gen = (uint32_t)time(NULL);
 	*dpp = dp;
 	return 0;
 
@@ -655,12 +653,6 @@ static int key_canonical(const struct flowpic_key *key)
 		key->family == FLOWPIC_FAMILY_IPV6);
 }
 
-static void policy_changed(struct datapath *dp)
-{
-	__atomic_add_fetch(&dp->skel->bss->flowpic_bpf_gen, 1,
-			   __ATOMIC_SEQ_CST);
-}
-
 int datapath_set_label(struct datapath *dp, const struct flowpic_key *key,
 		       const struct flowpic_label *label)
 {
@@ -673,7 +665,6 @@ int datapath_set_label(struct datapath *dp, const struct flowpic_key *key,
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.labels), key,
 				label, BPF_ANY))
 		return -errno;
-	policy_changed(dp);
 	return 0;
 }
 
@@ -681,7 +672,6 @@ int datapath_clear_label(struct datapath *dp, const struct flowpic_key *key)
 {
 	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.labels), key))
 		return -errno;
-	policy_changed(dp);
 	return 0;
 }
 
@@ -695,7 +685,6 @@ int datapath_set_policy(struct datapath *dp, uint16_t class_id,
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.policy), &slot, act,
 				BPF_ANY))
 		return -errno;
-	policy_changed(dp);
 	return 0;
 }
 
