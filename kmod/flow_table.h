@@ -56,6 +56,10 @@ struct flowpic_table {
 	void (*notify)(struct flowpic_table *t);
 };
 
+/* The flows' slab cache, module-wide, before any table. */
+int flowpic_flow_cache_init(void);
+void flowpic_flow_cache_exit(void);
+
 int flowpic_table_init(struct flowpic_table *t,
 		       void (*notify)(struct flowpic_table *t));
 /* Frees every flow and undelivered window. No packet may be in flight. */

@@ -75,6 +75,9 @@ static int __init flowpic_init(void)
 	err = flowpic_config_init(max_flows);
 	if (err)
 		goto err_config;
+	err = flowpic_flow_cache_init();
+	if (err)
+		goto err_cache;
 	err = flowpic_table_init(&flowpic_table, flowpic_notify);
 	if (err)
 		goto err_table;
@@ -92,6 +95,8 @@ err_hook:
 err_genl:
 	flowpic_table_destroy(&flowpic_table);
 err_table:
+	flowpic_flow_cache_exit();
+err_cache:
 	flowpic_config_exit();
 err_config:
 	flowpic_stats_exit();
@@ -109,6 +114,7 @@ static void __exit flowpic_exit(void)
 	/* Flows that left the table wait for RCU; they go first. */
 	rcu_barrier();
 	flowpic_table_destroy(&flowpic_table);
+	flowpic_flow_cache_exit();
 	flowpic_config_exit();
 	flowpic_stats_exit();
 }

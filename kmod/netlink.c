@@ -493,9 +493,19 @@ static const struct genl_ops flowpic_genl_ops[] = {
 	},
 };
 
+/*
+ * Windows show the host's traffic: listening needs CAP_NET_ADMIN. Kernels
+ * with the multicast capability flags (6.1.6x and later, 6.7) check them
+ * at bind time; older ones have no such check.
+ */
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+#define FLOWPIC_MCGRP_FLAGS	GENL_MCAST_CAP_NET_ADMIN
+#else
+#define FLOWPIC_MCGRP_FLAGS	0
+#endif
+
 static const struct genl_multicast_group flowpic_genl_mcgrps[] = {
-	/* Windows show the host's traffic: listening needs CAP_NET_ADMIN. */
-	{ .name = FLOWPIC_GENL_MCGRP_WINDOWS, .flags = GENL_UNS_ADMIN_PERM },
+	{ .name = FLOWPIC_GENL_MCGRP_WINDOWS, .flags = FLOWPIC_MCGRP_FLAGS },
 };
 
 struct genl_family flowpic_genl_family __ro_after_init = {

@@ -532,6 +532,12 @@ static int on_window(struct nl_msg *msg, void *arg)
 	return ww->ret ? NL_STOP : NL_OK;
 }
 
+/* Announcements carry no sequence number of ours. */
+static int no_seq_check(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 int kmod_client_recv_windows(struct kmod_client *c,
 			     int (*cb)(const struct kmod_window *w, void *arg),
 			     void *arg)
@@ -548,6 +554,7 @@ int kmod_client_recv_windows(struct kmod_client *c,
 	if (!ncb)
 		return -ENOMEM;
 	nl_cb_set(ncb, NL_CB_VALID, NL_CB_CUSTOM, on_window, &ww);
+	nl_cb_set(ncb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
 	do {
 		err = nl_recvmsgs(c->ev, ncb);
 	} while (err >= 0 && !ww.ret);

@@ -23,7 +23,9 @@
 #     dependencies from modules.dep, decompressed, loaded before the
 #     scripts run.
 #
-# Prints KTAP and ends with "# qemu: N passed, N failed, N skipped".
+# The guest boots with slab_nomerge so a module's own slab caches show in
+# /proc/slabinfo. Prints KTAP and ends with "# qemu: N passed, N failed,
+# N skipped".
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
 BUILD=${BUILD:-build}
@@ -173,7 +175,7 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-nographic -nodefaults -no-reboot \
 	-machine pc -accel tcg -cpu max -smp 2 -m "$mem" \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=4" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 slab_nomerge" \
 	-serial "file:$work/console.log" -serial "file:$work/verdict.log" \
 	</dev/null >"$work/qemu.log" 2>&1
 qrc=$?

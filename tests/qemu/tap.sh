@@ -45,7 +45,7 @@ tap_prog() {
 
 # Fails if the kernel log since the last `dmesg -c` shows trouble.
 tap_dmesg_clean() {
-	_bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|kmemleak|refcount_t|list_del corruption|UBSAN|KASAN' | head -5)
+	_bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|kmemleak|refcount_t|list_del corruption|UBSAN|KASAN|still has objects' | head -5)
 	[ -z "$_bad" ]
 	tap_ok $? "$1${_bad:+: $_bad}"
 }
