@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Whole capture files (pcap, pcapng) through libpcap, the frame parser,
+ * the flow table and window imaging, as `flowpic pictures` runs them.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capture.h"
+#include "flow_table.h"
+#include "fragment.h"
+#include "geometry.h"
+#include "packet.h"
+
+static int sink(void *ctx, const struct flowpic_window *w,
+		const struct window_series *s, const struct picture *p)
+{
+	uint64_t *total = ctx;
+
+	*total += picture_total(p) + w->packets[0] + s->n;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct fragment_table frags;
+	struct capture_frame fr;
+	struct flowpic_geom g;
+	struct flow_config c;
+	struct flow_table *t;
+	struct capture *cap;
+	struct packet pkt;
+	uint64_t total = 0;
+	char err[512];
+	FILE *f;
+	int lt;
+
+	f = fmemopen((void *)data, size, "rb");
+	if (!f)
+		return 0;
+	cap = capture_open_stream(f, "fuzz", err, sizeof(err));
+	if (!cap)
+		return 0;	/* libpcap closed f */
+	geometry_default(&g, 8);
+	g.window_ns = 1000000;	/* 1 ms: many windows from few packets */
+	g.channels = 2;
+	flow_config_default(&c, &g);
+	c.idle_ns = 5000000;
+	c.gap_cap_ns = 2000000;
+	c.max_flows = 4;	/* evictions too */
+	t = flow_table_new(&c, sink, &total);
+	fragment_table_init(&frags);
+	lt = capture_linktype(cap);
+	while (t && capture_next(cap, &fr) == 1) {
+		switch (packet_parse(lt, fr.data, fr.caplen, fr.wirelen, &pkt)) {
+		case PACKET_FLOW:
+			if (pkt.frag == PACKET_FRAG_FIRST)
+				fragment_table_note(&frags, &pkt, fr.ts_ns);
+			flow_table_packet(t, &pkt.key, fr.ts_ns, pkt.size,
+					  pkt.dir, pkt.tcp_flags);
+			break;
+		case PACKET_FRAGMENT:
+			if (fragment_table_attribute(&frags, &pkt, fr.ts_ns))
+				flow_table_packet(t, &pkt.key, fr.ts_ns,
+						  pkt.size, pkt.dir, 0);
+			break;
+		default:
+			break;
+		}
+	}
+	if (t)
+		flow_table_flush(t);
+	flow_table_free(t);
+	capture_close(cap);
+	return 0;
+}
