@@ -33,7 +33,7 @@ void daemon_config_default(struct daemon_config *c)
 	c->backend = DAEMON_BACKEND_BPF;
 	c->threshold = 0.5f;
 	c->batch_max = 64;
-	c->batch_wait_ns = 1000000;		/* 1 ms */
+	c->batch_wait_ns = 0;	/* take what is queued: lowest latency */
 	c->queue_max = 65536;
 	c->idle_ns = 10000000000ULL;		/* 10 s */
 	c->min_packets = 3;
@@ -324,10 +324,24 @@ static void *sweeper_main(void *arg)
 	struct daemon *d = arg;
 	struct timespec ts;
 
+	/*
+	 * A sweep walks the whole flow table; a quarter of the idle time
+	 * between two keeps closing windows on time without the walk
+	 * taking the CPU that labelling needs.
+	 */
+	uint64_t period = d->cfg.idle_ns / 4, t;
+
+	if (period < 100000000ULL)
+		period = 100000000ULL;
+	if (period > 5000000000ULL)
+		period = 5000000000ULL;
 	pthread_mutex_lock(&d->q_lock);
 	while (!d->stop) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += 1;
+		t = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
+		    period;
+		ts.tv_sec = (time_t)(t / 1000000000ULL);
+		ts.tv_nsec = (long)(t % 1000000000ULL);
 		pthread_cond_timedwait(&d->sweep_cond, &d->q_lock, &ts);
 		if (d->stop)
 			break;

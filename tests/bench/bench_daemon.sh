@@ -62,7 +62,7 @@ for rate in $RATES; do
 		--model "$LAB_DIR/m.fpm" --policy "$LAB_DIR/p.policy" \
 		--pin-dir "$PIN" --state-dir "$LAB_DIR/state" \
 		--output /dev/null --min-packets 1 --idle 60s \
-		--max-flows "$flows" 2>"$LAB_DIR/fpd.log" &
+		--max-flows "$flows" ${BENCH_FPD_ARGS:-} 2>"$LAB_DIR/fpd.log" &
 	FPD_PID=$!
 	for i in $(seq 1 50); do
 		[ -f "$LAB_DIR/state/flowpicd.stats" ] && break
