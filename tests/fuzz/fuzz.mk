@@ -10,7 +10,7 @@ CFLAGS	:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wno-unused-parameter \
 	   -Iinclude -Iuser -fsanitize=fuzzer-no-link,address
 OBJS	:= $(patsubst %,$(B)/obj/%.o,$(SRCS))
 TARGETS	:= $(patsubst tests/fuzz/%.c,$(B)/%,$(wildcard tests/fuzz/fuzz_*.c))
-HDRS	:= $(wildcard include/*.h user/*.h)
+HDRS	:= $(wildcard include/*.h) $(patsubst %,user/%.h,$(SRCS) commands)
 
 all: $(TARGETS)
 
