@@ -13,6 +13,7 @@ linux-headers-amd64 linux-image-amd64 linux-source-6.1
 qemu-system-x86 busybox-static cpio xz-utils
 bc flex bison python3 kmod
 iproute2 tcpdump iputils-ping netcat-openbsd
+socat curl wget gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 "
 
 missing=""
