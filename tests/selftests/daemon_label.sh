@@ -3,7 +3,7 @@
 # delay: UDP and TCP, IPv4 and IPv6, both directions, with flowpicd on the
 # server's interface and 2 s windows. The labels are in the kernel's map
 # (flowpic flows) and counted (flowpic stats).
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/lib_daemon.sh"
 fpd_setup
 BOUND_MS=${BOUND_MS:-1500}	# window end -> label in the JSON stream
 

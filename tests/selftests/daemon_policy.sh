@@ -2,7 +2,7 @@
 # Policy effects, measured: a dropped class stops passing once labelled;
 # a shaped class is held to its HTB rate within 20%; the HTB qdisc goes
 # away when flowpicd stops.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/lib_daemon.sh"
 fpd_setup
 W=$((WINDOW_MS / 1000))
 

@@ -2,7 +2,7 @@
 # flowpicd refuses to start, naming the cause, exit status 1: not root,
 # BPF unavailable, interface missing, model invalid, policy invalid (bad
 # line, class the model lacks), and a root qdisc it did not create.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/lib_daemon.sh"
 fpd_setup
 
 make_model "$LAB_DIR/m.fpm" "a,b" 0 0

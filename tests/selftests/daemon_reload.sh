@@ -3,7 +3,7 @@
 # verdict and the new policy take effect on the running flow; an invalid
 # policy or a model of another geometry is refused and the running ones
 # stay.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/lib_daemon.sh"
 fpd_setup
 W=$((WINDOW_MS / 1000))
 

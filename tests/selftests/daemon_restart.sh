@@ -2,7 +2,7 @@
 # kill -9 of flowpicd and a restart lose no labels, and enforcement never
 # stops meanwhile: the program stays attached, its maps pinned, and the
 # new flowpicd picks them up.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/lib_daemon.sh"
 fpd_setup
 W=$((WINDOW_MS / 1000))
 
