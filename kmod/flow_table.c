@@ -42,14 +42,17 @@ void flowpic_flow_cache_exit(void)
 }
 
 int flowpic_table_init(struct flowpic_table *t,
-		       void (*notify)(struct flowpic_table *t))
+		       void (*notify)(struct flowpic_table *t),
+		       bool (*listening)(void))
 {
 	spin_lock_init(&t->lock);
 	INIT_LIST_HEAD(&t->flows);
 	INIT_LIST_HEAD(&t->done);
 	t->count = 0;
 	t->ndone = 0;
+	t->done_cells = 0;
 	t->notify = notify;
+	t->listening = listening;
 	return rhashtable_init(&t->ht, &flowpic_table_params);
 }
 
@@ -79,6 +82,7 @@ void flowpic_table_destroy(struct flowpic_table *t)
 	INIT_LIST_HEAD(&t->done);
 	INIT_LIST_HEAD(&t->flows);
 	t->ndone = 0;
+	t->done_cells = 0;
 	t->count = 0;
 }
 
@@ -95,27 +99,29 @@ u32 flowpic_table_count(struct flowpic_table *t)
 
 /*
  * Detaches @f's open window for delivery (flow lock held). NULL when
- * there is nothing to announce: no packets, fewer than min_packets, or no
- * memory (then counted lost). The flow keeps a clean window either way.
+ * there is nothing to announce (no packets, fewer than min_packets) or
+ * nobody to announce it to or no memory (both counted lost). The flow
+ * keeps a clean window either way.
  */
-static struct flowpic_done *flowpic_flow_close(struct flowpic_flow *f,
+static struct flowpic_done *flowpic_flow_close(struct flowpic_table *t,
+					       struct flowpic_flow *f,
 					       const struct flowpic_config *cfg,
 					       u8 reason)
 {
 	u32 pkts = f->win.packets[0] + f->win.packets[1];
 	struct flowpic_done *d = NULL;
 
-	if (pkts && pkts >= cfg->min_packets) {
+	if (pkts && pkts >= cfg->min_packets &&
+	    (!t->listening || t->listening()))
 		d = kmalloc(sizeof(*d), GFP_ATOMIC);
-		if (d) {
-			d->win = f->win;
-			d->win.reason = reason;
-			d->win.cells = f->cells.n;
-			d->cells = f->cells;
-			memset(&f->cells, 0, sizeof(f->cells));
-		} else {
-			flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);
-		}
+	if (d) {
+		d->win = f->win;
+		d->win.reason = reason;
+		d->win.cells = f->cells.n;
+		d->cells = f->cells;
+		memset(&f->cells, 0, sizeof(f->cells));
+	} else if (pkts && pkts >= cfg->min_packets) {
+		flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);
 	}
 	f->cells.n = 0;
 	f->win.packets[0] = 0;
@@ -132,7 +138,8 @@ static bool flowpic_table_queue_locked(struct flowpic_table *t,
 {
 	bool first;
 
-	if (t->ndone >= FLOWPIC_DONE_MAX) {
+	if (t->ndone >= FLOWPIC_DONE_MAX ||
+	    t->done_cells + d->cells.n > FLOWPIC_DONE_CELLS_MAX) {
 		flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);
 		flowpic_done_free(d);
 		return false;
@@ -140,6 +147,7 @@ static bool flowpic_table_queue_locked(struct flowpic_table *t,
 	first = list_empty(&t->done);
 	list_add_tail(&d->list, &t->done);
 	t->ndone++;
+	t->done_cells += d->cells.n;
 	return first;
 }
 
@@ -162,6 +170,7 @@ void flowpic_table_take_done(struct flowpic_table *t, struct list_head *out)
 	spin_lock_bh(&t->lock);
 	list_splice_tail_init(&t->done, out);
 	t->ndone = 0;
+	t->done_cells = 0;
 	spin_unlock_bh(&t->lock);
 }
 
@@ -206,7 +215,7 @@ static bool flowpic_table_evict(struct flowpic_table *t,
 		spin_unlock(&victim->lock);
 		return false;
 	}
-	d = flowpic_flow_close(victim, cfg, FLOWPIC_END_EVICT);
+	d = flowpic_flow_close(t, victim, cfg, FLOWPIC_END_EVICT);
 	victim->dead = true;
 	spin_unlock(&victim->lock);
 
@@ -311,7 +320,7 @@ void flowpic_table_packet(struct flowpic_table *t,
 	}
 	idx = flowpic_flow_window(f, now);
 	if (idx > f->win.index) {
-		d_time = flowpic_flow_close(f, cfg, FLOWPIC_END_TIME);
+		d_time = flowpic_flow_close(t, f, cfg, FLOWPIC_END_TIME);
 		if (memcmp(&f->geom, &cfg->geom, sizeof(f->geom))) {
 			/* New geometry: tile on from where this window ends. */
 			f->base_ns += (u64)(idx - f->base_index) *
@@ -344,7 +353,7 @@ void flowpic_table_packet(struct flowpic_table *t,
 		*act = flowpic_policy_get(f->label.class_id);
 
 	if (p->fin || p->rst) {
-		d_end = flowpic_flow_close(f, cfg, p->rst ? FLOWPIC_END_RST :
+		d_end = flowpic_flow_close(t, f, cfg, p->rst ? FLOWPIC_END_RST :
 							   FLOWPIC_END_FIN);
 		WRITE_ONCE(f->dead, true);
 		gone = true;
@@ -390,7 +399,7 @@ void flowpic_table_sweep(struct flowpic_table *t,
 		spin_lock_bh(&f->lock);
 		idle = !f->dead && (s64)(now - f->last_ns) >= (s64)cfg->idle_ns;
 		if (idle) {
-			d = flowpic_flow_close(f, cfg, FLOWPIC_END_IDLE);
+			d = flowpic_flow_close(t, f, cfg, FLOWPIC_END_IDLE);
 			WRITE_ONCE(f->dead, true);
 		}
 		spin_unlock_bh(&f->lock);

@@ -40,20 +40,28 @@ struct flowpic_flow {
 	struct flowpic_action action;	/* overrides the class policy */
 };
 
-/* Closed windows waiting for delivery, beyond which they are lost. */
+/*
+ * Closed windows waiting for delivery, and their cells (8 bytes each),
+ * beyond which they are lost: at most 4096 windows, 32 MB of cells.
+ */
 #define FLOWPIC_DONE_MAX	4096
+#define FLOWPIC_DONE_CELLS_MAX	(1U << 22)
 /* Flows looked at to pick the least recently seen one to evict. */
 #define FLOWPIC_EVICT_SCAN	16
 
 struct flowpic_table {
 	struct rhashtable ht;
-	spinlock_t lock;		/* flows, count, done, ndone */
+	spinlock_t lock;		/* flows, count, done, ndone, */
+					/* done_cells */
 	struct list_head flows;		/* creation order */
 	u32 count;
 	struct list_head done;		/* struct flowpic_done */
 	u32 ndone;
+	u32 done_cells;
 	/* Called (lock not held) when done was empty and is not. */
 	void (*notify)(struct flowpic_table *t);
+	/* False when nobody would receive a window; NULL: always true. */
+	bool (*listening)(void);
 };
 
 /* The flows' slab cache, module-wide, before any table. */
@@ -61,7 +69,8 @@ int flowpic_flow_cache_init(void);
 void flowpic_flow_cache_exit(void);
 
 int flowpic_table_init(struct flowpic_table *t,
-		       void (*notify)(struct flowpic_table *t));
+		       void (*notify)(struct flowpic_table *t),
+		       bool (*listening)(void));
 /* Frees every flow and undelivered window. No packet may be in flight. */
 void flowpic_table_destroy(struct flowpic_table *t);
 

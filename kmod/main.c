@@ -78,7 +78,8 @@ static int __init flowpic_init(void)
 	err = flowpic_flow_cache_init();
 	if (err)
 		goto err_cache;
-	err = flowpic_table_init(&flowpic_table, flowpic_notify);
+	err = flowpic_table_init(&flowpic_table, flowpic_notify,
+				 flowpic_genl_listening);
 	if (err)
 		goto err_table;
 	err = flowpic_genl_init(&flowpic_table);

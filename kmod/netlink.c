@@ -433,6 +433,11 @@ err_size:
 	return -EMSGSIZE;
 }
 
+bool flowpic_genl_listening(void)
+{
+	return genl_has_listeners(&flowpic_genl_family, &init_net, 0);
+}
+
 void flowpic_genl_deliver(struct flowpic_table *t)
 {
 	struct flowpic_done *d, *tmp;
@@ -441,8 +446,7 @@ void flowpic_genl_deliver(struct flowpic_table *t)
 	flowpic_table_take_done(t, &done);
 	list_for_each_entry_safe(d, tmp, &done, list) {
 		list_del(&d->list);
-		if (genl_has_listeners(&flowpic_genl_family, &init_net, 0) &&
-		    !flowpic_send_window(d))
+		if (flowpic_genl_listening() && !flowpic_send_window(d))
 			flowpic_count(FLOWPIC_CNT_WINDOWS);
 		else
 			flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);

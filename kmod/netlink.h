@@ -22,6 +22,8 @@ const char *flowpic_label_invalid(const struct flowpic_label *l);
 /* Registers the family; GET_FLOWS and SET_LABEL work on @t. */
 int flowpic_genl_init(struct flowpic_table *t);
 void flowpic_genl_exit(void);
+/* Whether anyone listens to the "windows" group. */
+bool flowpic_genl_listening(void);
 /* Announces @t's closed windows on the "windows" group. Sleeps. */
 void flowpic_genl_deliver(struct flowpic_table *t);
 

@@ -112,7 +112,7 @@ static int table_init(struct kunit *test)
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
-	if (flowpic_table_init(&c->t, NULL))
+	if (flowpic_table_init(&c->t, NULL, NULL))
 		return -ENOMEM;
 	INIT_LIST_HEAD(&c->seen);
 	skb_queue_head_init(&c->skbs);
@@ -450,7 +450,49 @@ static void flowpic_label_policy_test(struct kunit *test)
 	flowpic_policy_set(3, &pass);
 }
 
+static bool nobody_listens(void)
+{
+	return false;
+}
+
+static void flowpic_no_listener_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p;
+	struct flowpic_done *d;
+
+	c->t.listening = nobody_listens;
+	mkpkt(&p, 44000, 60, false);
+	feed(c, &p, T0);
+	feed(c, &p, T0 + 16 * SEC);
+	p.fin = 1;
+	feed(c, &p, T0 + 17 * SEC);
+	/* Two windows ended, neither copied, both counted lost. */
+	KUNIT_EXPECT_EQ(test, take(test, c, &d), 0);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_WINDOWS_LOST), 2ULL);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+}
+
+static void flowpic_done_bound_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p;
+	struct flowpic_done *d;
+	int i;
+
+	/* More closed windows than the queue holds: the rest is lost. */
+	for (i = 0; i < FLOWPIC_DONE_MAX + 3; i++) {
+		mkpkt(&p, 1024 + i, 60, false);
+		p.rst = 1;
+		feed(c, &p, T0 + i);
+	}
+	KUNIT_EXPECT_EQ(test, take(test, c, &d), FLOWPIC_DONE_MAX);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_WINDOWS_LOST), 3ULL);
+}
+
 static struct kunit_case flowpic_table_cases[] = {
+	KUNIT_CASE(flowpic_no_listener_test),
+	KUNIT_CASE(flowpic_done_bound_test),
 	KUNIT_CASE(flowpic_rollover_test),
 	KUNIT_CASE(flowpic_geometry_change_test),
 	KUNIT_CASE(flowpic_fin_rst_test),
