@@ -3,6 +3,7 @@
  * The offline pipeline: reader -> packet -> flow table -> window -> sink,
  * and `flowpic pictures`, which prints every window's FlowPic.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -208,6 +209,15 @@ int pipeline_run(struct pipeline *p, const char *path, char *err,
 	if (n == (ssize_t)sizeof(head) && capture_sniff(head, sizeof(head))) {
 		close(fd);
 		rc = run_capture(p, path, err, errlen);
+	} else if (n >= 0 && n < (ssize_t)sizeof(head)) {
+		close(fd);
+		snprintf(err, errlen, "%s: %s", path, n ? "too short for any input format" : "empty file");
+		rc = -1;
+	} else if (head[0] != 0x1f && !isprint(head[0])) {
+		close(fd);
+		snprintf(err, errlen, "%s: neither a capture (pcap, pcapng) nor session CSV (text or gzip): first byte 0x%02x",
+			 path, head[0]);
+		rc = -1;
 	} else {
 		/* Text or gzip: zlib reads both. */
 		rc = run_sessions(p, path, fd, err, errlen);
