@@ -45,6 +45,8 @@ int flowpic_table_init(struct flowpic_table *t,
 		       void (*notify)(struct flowpic_table *t),
 		       bool (*listening)(void))
 {
+	int err;
+
 	spin_lock_init(&t->lock);
 	INIT_LIST_HEAD(&t->flows);
 	INIT_LIST_HEAD(&t->done);
@@ -53,7 +55,13 @@ int flowpic_table_init(struct flowpic_table *t,
 	t->done_cells = 0;
 	t->notify = notify;
 	t->listening = listening;
-	return rhashtable_init(&t->ht, &flowpic_table_params);
+	t->frags = flowpic_frags_alloc();
+	if (!t->frags)
+		return -ENOMEM;
+	err = rhashtable_init(&t->ht, &flowpic_table_params);
+	if (err)
+		flowpic_frags_free(t->frags);
+	return err;
 }
 
 static void flowpic_flow_free(struct flowpic_flow *f)
@@ -77,6 +85,8 @@ void flowpic_table_destroy(struct flowpic_table *t)
 	struct flowpic_done *d, *tmp;
 
 	rhashtable_free_and_destroy(&t->ht, flowpic_flow_free_ht, NULL);
+	flowpic_frags_free(t->frags);
+	t->frags = NULL;
 	list_for_each_entry_safe(d, tmp, &t->done, list)
 		flowpic_done_free(d);
 	INIT_LIST_HEAD(&t->done);

@@ -9,12 +9,22 @@
 
 #include "flowpic.h"
 #include "config.h"
+#include "fragment.h"
 #include "window.h"
+
+enum flowpic_frag_kind {
+	FLOWPIC_FRAG_NONE,
+	FLOWPIC_FRAG_FIRST,		/* offset 0, more to come: has ports */
+	FLOWPIC_FRAG_LATER,		/* no ports */
+};
 
 /* What the hook found in a packet, for the flow table. */
 struct flowpic_pkt {
-	struct flowpic_key key;		/* canonical */
+	struct flowpic_key key;		/* canonical, but for later */
+					/* fragments: source in lo_* */
 	u32 size;			/* IP total length */
+	u32 frag_id;			/* IP identification */
+	u8 frag;			/* enum flowpic_frag_kind */
 	u8 dir;				/* FLOWPIC_DIR_* */
 	u8 fin;
 	u8 rst;
@@ -62,6 +72,7 @@ struct flowpic_table {
 	void (*notify)(struct flowpic_table *t);
 	/* False when nobody would receive a window; NULL: always true. */
 	bool (*listening)(void);
+	struct flowpic_frags *frags;	/* first fragments' flows */
 };
 
 /* The flows' slab cache, module-wide, before any table. */

@@ -79,8 +79,14 @@ static enum flowpic_parse_result flowpic_parse_ipv4(const struct sk_buff *skb,
 	flowpic_addr_from_v4(pkt->key.hi_addr, iph->daddr);
 	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
 		return FLOWPIC_PARSE_NOT_TCP_UDP;
-	if (ntohs(iph->frag_off) & IP_OFFSET)
+	pkt->frag_id = ntohs(iph->id);
+	if (ntohs(iph->frag_off) & IP_OFFSET) {
+		pkt->key.proto = iph->protocol;
+		pkt->frag = FLOWPIC_FRAG_LATER;
 		return FLOWPIC_PARSE_FRAGMENT;
+	}
+	if (ntohs(iph->frag_off) & IP_MF)
+		pkt->frag = FLOWPIC_FRAG_FIRST;
 	return flowpic_parse_l4(skb, nh, ihl, iph->protocol, pkt);
 }
 
@@ -136,9 +142,17 @@ static enum flowpic_parse_result flowpic_parse_ipv6(const struct sk_buff *skb,
 			len = (ext[1] + 1U) * 8;
 		if (off + len > pkt->size)
 			return FLOWPIC_PARSE_MALFORMED;
+		if (next == NEXTHDR_FRAGMENT) {
+			pkt->frag_id = (u32)ext[4] << 24 | (u32)ext[5] << 16 |
+				       (u32)ext[6] << 8 | ext[7];
+			pkt->frag = ext[3] & 1 ? FLOWPIC_FRAG_FIRST :
+						 FLOWPIC_FRAG_NONE;
+		}
 		if (next == NEXTHDR_FRAGMENT &&
 		    (((u32)ext[2] << 8 | ext[3]) & 0xfff8)) {
 			/* The rest is payload of an earlier fragment. */
+			pkt->key.proto = ext[0];
+			pkt->frag = FLOWPIC_FRAG_LATER;
 			return ext[0] == NEXTHDR_TCP || ext[0] == NEXTHDR_UDP ?
 			       FLOWPIC_PARSE_FRAGMENT :
 			       FLOWPIC_PARSE_NOT_TCP_UDP;
@@ -171,10 +185,13 @@ unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
 {
 	struct flowpic_action act;
 	struct flowpic_pkt pkt;
+	u64 now = ktime_get_ns();
 
 	flowpic_count(FLOWPIC_CNT_PACKETS);
 	switch (flowpic_parse(skb, pf, &pkt)) {
 	case FLOWPIC_PARSE_FLOW:
+		if (pkt.frag == FLOWPIC_FRAG_FIRST)
+			flowpic_frags_note(t->frags, &pkt, now);
 		break;
 	case FLOWPIC_PARSE_NOT_IP:
 		flowpic_count(FLOWPIC_CNT_NOT_IP);
@@ -183,14 +200,15 @@ unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
 		flowpic_count(FLOWPIC_CNT_NOT_TCP_UDP);
 		return NF_ACCEPT;
 	case FLOWPIC_PARSE_FRAGMENT:
+		if (flowpic_frags_attribute(t->frags, &pkt, now))
+			break;
 		flowpic_count(FLOWPIC_CNT_FRAGMENT);
 		return NF_ACCEPT;
 	default:
 		flowpic_count(FLOWPIC_CNT_MALFORMED);
 		return NF_ACCEPT;
 	}
-	flowpic_table_packet(t, flowpic_config_rcu(), &pkt, ktime_get_ns(),
-			     &act);
+	flowpic_table_packet(t, flowpic_config_rcu(), &pkt, now, &act);
 	return flowpic_policy_apply(skb, &act);
 }
 

@@ -14,7 +14,8 @@ enum flowpic_parse_result {
 	FLOWPIC_PARSE_NOT_IP,
 	FLOWPIC_PARSE_NOT_TCP_UDP,
 	FLOWPIC_PARSE_MALFORMED,
-	FLOWPIC_PARSE_FRAGMENT,		/* a later fragment: no ports */
+	FLOWPIC_PARSE_FRAGMENT,		/* a later fragment: no ports; */
+					/* key has addresses, proto */
 };
 
 /* Extension headers walked before an IPv6 packet counts as malformed. */
@@ -23,14 +24,14 @@ enum flowpic_parse_result {
 /*
  * Parses the IPv4 (@pf NFPROTO_IPV4) or IPv6 packet at @skb's network
  * header as the tc program and the offline reader do: size is the IP
- * total length, the key canonical, FIN/RST noted.
+ * total length, the key canonical, FIN/RST and fragments noted.
  */
 enum flowpic_parse_result flowpic_parse(const struct sk_buff *skb, u8 pf,
 					struct flowpic_pkt *pkt);
 
 /*
- * The whole packet path for @skb on table @t: count, parse, account,
- * enforce. Returns the netfilter verdict.
+ * The whole packet path for @skb on table @t: count, parse, attribute
+ * fragments, account, enforce. Returns the netfilter verdict.
  */
 unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
 			      u8 pf);

@@ -749,7 +749,49 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
 }
 
+static void flowpic_fragments_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	__be32 a = htonl(0xc6336407), b = htonl(0xc0000201);
+	struct flowpic_window w;
+	struct flowpic_pkt p;
+	struct v4_tcp h;
+	u32 n;
+
+	/* 198.51.100.7:443 -> 192.0.2.1:40000, first fragment of id 77. */
+	v4_tcp_fill(&h, a, b, 443, 40000);
+	h.ip.id = htons(77);
+	h.ip.frag_off = htons(IP_MF);
+	rcu_read_lock();
+	flowpic_hook_skb(&c->t, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
+	rcu_read_unlock();
+	KUNIT_ASSERT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
+					    NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_FLOW);
+	KUNIT_EXPECT_EQ(test, p.frag, FLOWPIC_FRAG_FIRST);
+
+	/* Its later fragment joins the flow, in the same direction. */
+	h.ip.frag_off = htons(10);
+	rcu_read_lock();
+	flowpic_hook_skb(&c->t, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
+	rcu_read_unlock();
+	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, w.packets[FLOWPIC_DIR_HI_TO_LO], 2U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FRAGMENT), 0ULL);
+
+	/* Another datagram's later fragment stays unattributed. */
+	h.ip.id = htons(78);
+	rcu_read_lock();
+	flowpic_hook_skb(&c->t, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FRAGMENT), 1ULL);
+	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, w.packets[FLOWPIC_DIR_HI_TO_LO], 2U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+}
+
 static struct kunit_case flowpic_hook_cases[] = {
+	KUNIT_CASE(flowpic_fragments_test),
 	KUNIT_CASE(flowpic_parse_v4_test),
 	KUNIT_CASE(flowpic_parse_v4_bad_test),
 	KUNIT_CASE(flowpic_parse_v6_test),
