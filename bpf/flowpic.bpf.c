@@ -38,6 +38,7 @@ const volatile __u32 cfg_cells = FLOWPIC_MINI_N * FLOWPIC_MINI_N;
 const volatile __u32 cfg_cap = 1024;	/* which flows_* table is in use */
 const volatile __u32 cfg_min_packets = 1;
 const volatile __u32 cfg_evict_scan = FLOWPIC_BPF_EVICT_SCAN;
+const volatile __u32 cfg_tcp_end = TCP_END_BOTH_FIN;
 
 #define FLOW_TABLE(cap, entries)					\
 struct {								\
@@ -361,7 +362,9 @@ __noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
 		rec_time = record_reserve();
 		closes = 1;
 	}
-	ends = p->tcp_flags & (TCP_FIN | TCP_RST);
+	/* FIN or RST may end the flow: as the offline reader's --tcp-end. */
+	ends = p->key.proto == IPPROTO_TCP && cfg_tcp_end != TCP_END_NONE &&
+	       (p->tcp_flags & (TCP_FIN | TCP_RST));
 	if (ends)
 		rec_end = record_reserve();
 
@@ -386,10 +389,23 @@ __noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
 	w->packets[p->dir & 1]++;
 	w->bytes[p->dir & 1] += p->size;
 	st->last_ns = now;
-	if (ends)
-		pkts_end = window_close(v, rec_end, p->tcp_flags & TCP_RST ?
-					FLOWPIC_END_RST : FLOWPIC_END_FIN);
+	if (ends) {
+		if (p->tcp_flags & TCP_FIN)
+			st->fin |= 1 << (p->dir & 1);
+		if (p->tcp_flags & TCP_RST)
+			ends = FLOWPIC_END_RST;
+		else if (st->fin == 3 || cfg_tcp_end == TCP_END_FIRST_FIN)
+			ends = FLOWPIC_END_FIN;
+		else
+			ends = 0;	/* half closed: the flow goes on */
+		if (ends)
+			pkts_end = window_close(v, rec_end, ends);
+	}
 	bpf_spin_unlock(&st->lock);
+	if (!ends && rec_end) {
+		bpf_ringbuf_discard(rec_end, 0);
+		rec_end = NULL;
+	}
 
 	if (closes == 2) {
 		if (rec_time)

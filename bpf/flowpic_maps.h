@@ -28,10 +28,20 @@
 #define FLOWPIC_BPF_EVICT_SCAN	256
 #define FLOWPIC_BPF_FRAGS	1024
 
+/*
+ * When TCP flags end a flow, as the offline reader's --tcp-end: FIN from
+ * both sides or RST (its default), the first FIN or RST, or never.
+ */
+enum flowpic_tcp_end {
+	TCP_END_BOTH_FIN,
+	TCP_END_FIRST_FIN,
+	TCP_END_NONE,
+};
+
 /* Per-flow state that is not part of the record. */
 struct flowpic_flow_state {
 	struct bpf_spin_lock lock;	/* the window, the cells and this */
-	__u32	__pad;
+	__u32	fin;			/* bit per direction that sent FIN */
 	__u64	first_ns;		/* first packet: windows tile from here */
 	__u64	last_ns;		/* last packet: idle sweep, eviction */
 };

@@ -116,6 +116,11 @@ int datapath_config_check(const struct datapath_config *c, char *err,
 		     c->ringbuf_bytes, page);
 		return -EINVAL;
 	}
+	if (c->tcp_end < TCP_END_BOTH_FIN || c->tcp_end > TCP_END_NONE) {
+		fail(err, errlen, "tcp_end %d is not both, first or none",
+		     c->tcp_end);
+		return -EINVAL;
+	}
 	if (!c->evict_scan) {
 		fail(err, errlen, "evict_scan must be at least 1");
 		return -EINVAL;
@@ -259,6 +264,7 @@ static int datapath_configure(struct datapath *dp, char *err, size_t errlen)
 	s->rodata->cfg_cap = dp->cap;
 	s->rodata->cfg_min_packets = c->min_packets;
 	s->rodata->cfg_evict_scan = c->evict_scan;
+	s->rodata->cfg_tcp_end = c->tcp_end;
 	for (i = 0; i < 4; i++) {
 		uint32_t cap = FLOWPIC_BPF_CAP_MIN << i;
 

@@ -26,6 +26,7 @@ struct datapath_config {
 	uint32_t ringbuf_bytes;		/* power of two, >= page size */
 	uint32_t evict_scan;		/* flows looked at per eviction */
 	uint64_t idle_ns;		/* datapath_sweep() closes flows idle this long */
+	int tcp_end;			/* enum flowpic_tcp_end (bpf/flowpic_maps.h) */
 	const char *pin_dir;		/* NULL: DATAPATH_PIN_DIR */
 	int reuse;			/* reuse maps pinned there (default 1) */
 };
