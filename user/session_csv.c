@@ -129,7 +129,11 @@ static int read_line(struct session_csv *r, char **line, size_t *len)
 		if (n <= 0)
 			gzerror(r->gz, &gzerr);
 		if (n < 0 || gzerr != Z_OK) {
-			const char *m = gzerror(r->gz, &gzerr);
+			const char *m = gzerror(r->gz, &gzerr), *c;
+
+			/* zlib names a gzdopen()ed file "<fd:N>": ours is better */
+			if (!strncmp(m, "<fd:", 4) && (c = strstr(m, ": ")))
+				m = c + 2;
 
 			r->line++;
 			return fail(r, "%s (%s after %" PRIu64 " complete lines)",
