@@ -664,7 +664,8 @@ static int record_read(struct dataset_reader *r, struct dataset_sample *s)
 				     ferror(r->f) ? strerror(errno) : "end of file",
 				     r->samples);
 		if (n < sizeof(hdr))
-			return rfail(r, off, "record header truncated");
+			return rfail(r, off, "record header truncated: the file is cut short (%" PRIu64 " samples read)",
+				     r->samples);
 		len = (uint32_t)hdr[1] | (uint32_t)hdr[2] << 8 |
 		      (uint32_t)hdr[3] << 16 | (uint32_t)hdr[4] << 24;
 		if (len > REC_MAX)
