@@ -72,7 +72,11 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
 	p = pcap_open_offline_with_tstamp_precision(path,
 			PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!p) {
-		snprintf(err, errlen, "%s: %s", path, perr);
+		/* libpcap names the file itself when it cannot open it */
+		if (!strncmp(perr, path, strlen(path)))
+			snprintf(err, errlen, "%s", perr);
+		else
+			snprintf(err, errlen, "%s: %s", path, perr);
 		return NULL;
 	}
 	return capture_setup(p, path, err, errlen);

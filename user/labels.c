@@ -388,7 +388,7 @@ int labels_map_load(struct labels *l, const char *path, char *err,
 			}
 			continue;
 		}
-		c = strchr(s, ':');
+		c = md ? NULL : strchr(s, ':');
 		if (c && c > s && strcspn(s, " \t") > (size_t)(c - s)) {
 			*c = 0;
 			if (map_add_line(l, s, c + 1, path, line, err, errlen)) {

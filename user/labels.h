@@ -41,7 +41,8 @@ void labels_free(struct labels *l);
  * datasets' README (voip, video, file-transfer, chat, browsing; the rest
  * "other"). A map file holds lines "class: Category, Category" or
  * Markdown table rows "| class | Category, Category |"; text in
- * parentheses is a comment. Names compare without case, and a map name
+ * parentheses is a comment. In a file named *.md only table rows count,
+ * so the README itself is a map file. Names compare without case, and a map name
  * "Long-Name-Parts" also matches nDPI's short name "Long".
  */
 int labels_map_load(struct labels *l, const char *path, char *err,
