@@ -143,6 +143,7 @@ static void csv_tests(void)
 	f = fmemopen(out, sizeof(out), "w");
 	rc = (int)labels_report_unmatched(l, f, 10);
 	fclose(f);
+	out[strcspn(out, "\n")] = 0;
 	tap_ok(rc == 1 && strstr(out, "l.csv: line 6: flow UDP 192.0.2.1:5001 <-> 198.51.100.9:53") &&
 	       strstr(out, "'chat') matched no window"),
 	       "unmatched labels reported with file and line: %s", out);
@@ -188,6 +189,7 @@ static void rule_tests(void)
 	f = fmemopen(out, sizeof(out), "w");
 	rc = (int)labels_report_unmatched(l, f, 10);
 	fclose(f);
+	out[strcspn(out, "\n")] = 0;
 	tap_ok(rc == 1 && strstr(out, "rules: line 3: rule '*/Youtube/1080/*=never' matched no input file"),
 	       "a rule that never matched is reported: %s", out);
 	rc = labels_add_rule(l, "novalue", "--rule", err, sizeof(err));
