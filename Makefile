@@ -94,10 +94,11 @@ $(BUILD)/user/%.o: user/%.c $(HDRS) | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -c $< -o $@
 
-# The CNN's element-wise loops need the vectoriser, which -O2 leaves off,
-# and its short row copies must stay inline rather than become memcpy calls.
-$(BUILD)/user/cnn.o $(BUILD)/user/layer_%.o: USER_CFLAGS += -O3 \
-	-fno-tree-loop-distribute-patterns
+# The CNN's element-wise loops need the vectoriser, which -O2 leaves off.
+$(BUILD)/user/cnn.o $(BUILD)/user/layer_%.o: USER_CFLAGS += -O3
+
+# The loader embeds the tc program: a new object means a new loader.
+$(BUILD)/user/datapath.o: $(BUILD)/bpf/flowpic.skel.h
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)

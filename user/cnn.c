@@ -15,8 +15,11 @@
 #include "cnn.h"
 #include "layer.h"
 
-/* Column matrices above this many floats are split by image. */
-#define CNN_COL_BUDGET		(4u << 20)
+/* Column matrices are built for as many images as fit this many floats
+ * (256 KiB), so sgemm reads them back from cache. */
+#define CNN_COL_BUDGET		(64u << 10)
+/* Inference activations per chunk of images, bytes: about half an L2. */
+#define CNN_CACHE_BUDGET	(256u << 10)
 /* Shapes and parameter counts beyond these are typos, not networks. */
 #define CNN_DIM_MAX		65536u
 #define CNN_PARAMS_MAX		(1u << 28)
@@ -29,6 +32,8 @@ struct cnn_plan {
 	float *wt[CNN_LAYERS_MAX];		/* conv weights C x K x K x O */
 	float *zero;				/* the empty input, H x W x C */
 	size_t maxpos;				/* largest H x W of the prefix */
+	uint32_t block;		/* conv [relu] [dropout] maxpool: the pool, or 0 */
+	int block_relu;
 };
 
 struct cnn_work {
@@ -48,6 +53,9 @@ struct cnn_work {
 	size_t in_cap, din_cap;
 	float *col;
 	size_t col_cap;
+	float *scratch;			/* conv_pool_sparse() */
+	size_t scratch_cap;
+	struct cnn_infer_stats stats;
 	struct rng rng;
 	/* cnn_infer()'s deltas, two per image, and position maps */
 	struct cnn_delta *da, *db;
@@ -476,7 +484,13 @@ void cnn_work_free(struct cnn_work *w)
 	free(w->in);
 	free(w->din);
 	free(w->col);
+	free(w->scratch);
 	free(w);
+}
+
+const struct cnn_infer_stats *cnn_work_stats(const struct cnn_work *w)
+{
+	return &w->stats;
 }
 
 void cnn_work_seed(struct cnn_work *w, uint64_t seed)
@@ -577,6 +591,29 @@ static int stage_input(const struct cnn *net, struct cnn_work *w,
 	return 0;
 }
 
+/*
+ * At inference a ReLU in place followed by max-pooling (dropout between
+ * them is then the identity) is applied by the pooling, on a quarter of
+ * the values: max and ReLU commute. @l is the ReLU (@is_relu) or the pool.
+ */
+static int relu_folds(const struct cnn *net, uint32_t l, int is_relu)
+{
+	uint32_t i;
+
+	if (is_relu) {
+		if (!l)
+			return 0;
+		for (i = l + 1; i < net->nlayers; i++)
+			if (net->layer[i].kind != CNN_DROPOUT)
+				return net->layer[i].kind == CNN_MAXPOOL;
+		return 0;
+	}
+	for (i = l; i-- > 0;)
+		if (net->layer[i].kind != CNN_DROPOUT)
+			return net->layer[i].kind == CNN_RELU && i > 0;
+	return 0;
+}
+
 static int layer_forward(const struct cnn *net, struct cnn_work *w,
 			 uint32_t l, uint32_t N, int training)
 {
@@ -597,11 +634,17 @@ static int layer_forward(const struct cnn *net, struct cnn_work *w,
 		conv_forward(L, net->params, x, N, y, w->col, chunk);
 		break;
 	case CNN_MAXPOOL:
+		if (!training) {
+			pool_forward(L, x, N, y, NULL, relu_folds(net, l, 0));
+			break;
+		}
 		if (GROW(w->arg[l], w->arg_cap[l], count))
 			return -ENOMEM;
-		pool_forward(L, x, N, y, w->arg[l]);
+		pool_forward(L, x, N, y, w->arg[l], 0);
 		break;
 	case CNN_RELU:
+		if (!training && relu_folds(net, l, 1))
+			break;
 		relu_forward(x, y, count);
 		break;
 	case CNN_DROPOUT:
@@ -842,7 +885,7 @@ int cnn_prepare(struct cnn *net)
 			arg = malloc(count * sizeof(*arg) + 1);
 			if (!arg)
 				goto err_nomem;
-			pool_forward(L, x, 1, y, arg);
+			pool_forward(L, x, 1, y, arg, 0);
 			free(arg);
 			arg = NULL;
 			break;
@@ -856,6 +899,23 @@ int cnn_prepare(struct cnn *net)
 		if (!pl->base[l])
 			goto err_nomem;
 		x = y;
+	}
+	/* The first block, for pictures whose cells reach most outputs. */
+	if (pl->nprefix && net->layer[0].out.c <= 256) {
+		for (l = 1; l < pl->nprefix; l++) {
+			enum cnn_kind k = net->layer[l].kind;
+
+			if (k == CNN_RELU && !pl->block_relu)
+				pl->block_relu = 1;
+			else if (k == CNN_MAXPOOL)
+				break;
+			else if (k != CNN_DROPOUT)
+				l = pl->nprefix;
+		}
+		if (l < pl->nprefix)
+			pl->block = l;
+		else
+			pl->block_relu = 0;
 	}
 	net->plan = pl;
 	return 0;
@@ -929,6 +989,69 @@ static int delta_step(const struct cnn *net, const struct cnn_plan *pl,
 	}
 }
 
+/* The first conv-pool block from the pictures, the rest dense. */
+static int infer_block(const struct cnn *net, struct cnn_work *w,
+		       const struct cnn_input *in)
+{
+	const struct cnn_plan *pl = net->plan;
+	const struct cnn_layer *C = &net->layer[0], *P = &net->layer[pl->block];
+	uint32_t N = in->n;
+
+	if (check_pictures(net, in))
+		return -EINVAL;
+	if (GROW(w->act[P->buf], w->act_cap[P->buf], shape_size(&P->out) * N) ||
+	    GROW(w->scratch, w->scratch_cap, shape_size(&C->out)))
+		return -ENOMEM;
+	conv_pool_sparse(C, P, pl->block_relu, pl->wt[0],
+			 net->params + C->boff, in->pics, in->scale, N,
+			 w->scratch, w->act[P->buf]);
+	w->n = N;
+	w->sparse_in = 0;
+	w->fwd_training = 0;
+	return forward_from(net, w, pl->block + 1, N, 0);
+}
+
+/*
+ * The dense path, in chunks of images whose activations stay in cache: a
+ * batch's passes over memory cost more than its multiply-adds.
+ */
+static int infer_dense(const struct cnn *net, struct cnn_work *w,
+		       const struct cnn_input *in, float *probs)
+{
+	const struct cnn_layer *last = &net->layer[net->nlayers - 1];
+	size_t most = shape_size(&net->input), out = shape_size(&last->out);
+	uint32_t l, n0, chunk;
+	int err;
+
+	for (l = 0; l < net->nlayers; l++)
+		if (shape_size(&net->layer[l].out) > most)
+			most = shape_size(&net->layer[l].out);
+	chunk = (uint32_t)(CNN_CACHE_BUDGET / (most * sizeof(float)));
+	if (chunk < 1)
+		chunk = 1;
+	for (n0 = 0; n0 < in->n; n0 += chunk) {
+		struct cnn_input sub = *in;
+
+		sub.n = in->n - n0 < chunk ? in->n - n0 : chunk;
+		if (in->pics)
+			sub.pics = in->pics + n0;
+		else
+			sub.dense = in->dense + shape_size(&net->input) * n0;
+		if (in->pics && net->plan && net->plan->block) {
+			err = infer_block(net, w, &sub);
+			w->stats.block += sub.n;
+		} else {
+			err = cnn_forward(net, w, &sub, 0);
+			w->stats.dense += sub.n;
+		}
+		if (err)
+			return err;
+		memcpy(probs + out * n0, w->act[last->buf],
+		       out * sub.n * sizeof(float));
+	}
+	return 0;
+}
+
 int cnn_infer(const struct cnn *net, struct cnn_work *w,
 	      const struct cnn_input *in, float *probs)
 {
@@ -938,12 +1061,26 @@ int cnn_infer(const struct cnn *net, struct cnn_work *w,
 	struct cnn_delta *cur, *nxt, *t;
 	int err;
 
-	if (!in->pics || !pl || !pl->nprefix) {
-		err = cnn_forward(net, w, in, 0);
-		goto out;
-	}
+	if (!in->pics || !pl || !pl->nprefix)
+		return infer_dense(net, w, in, probs);
 	if (!N || check_pictures(net, in))
 		return -EINVAL;
+	/*
+	 * Differences pay while the first layer's output stays mostly
+	 * untouched (a 1500x1500 picture); a small picture whose cells reach
+	 * most outputs goes straight to the dense path.
+	 */
+	{
+		const struct cnn_layer *L0 = &net->layer[0];
+		double cover = (double)((L0->k + L0->stride - 1) / L0->stride);
+		double cells = 0;
+
+		for (j = 0; j < N; j++)
+			cells += in->pics[j]->ncells;
+		if (cells * cover * cover >
+		    0.25 * N * (double)L0->out.h * L0->out.w)
+			return infer_dense(net, w, in, probs);
+	}
 	if (N > w->ndelta) {
 		struct cnn_delta *a = realloc(w->da, N * sizeof(*a));
 		struct cnn_delta *b;
@@ -1025,8 +1162,9 @@ int cnn_infer(const struct cnn *net, struct cnn_work *w,
 	w->n = N;
 	w->sparse_in = 0;
 	w->fwd_training = 0;
+	w->stats.delta += N;
+	w->stats.delta_layers[l < CNN_LAYERS_MAX ? l : 0] += N;
 	err = forward_from(net, w, l, N, 0);
-out:
 	if (err)
 		return err;
 	memcpy(probs, w->act[last->buf],

@@ -164,4 +164,14 @@ int cnn_prepare(struct cnn *net);
 int cnn_infer(const struct cnn *net, struct cnn_work *w,
 	      const struct cnn_input *in, float *probs);
 
+/* Images cnn_infer() sent down each path, for tests and benchmarks. */
+struct cnn_infer_stats {
+	uint64_t delta;		/* differences, then dense from layer l: */
+	uint64_t delta_layers[CNN_LAYERS_MAX];
+	uint64_t block;		/* first conv-pool block from the cells */
+	uint64_t dense;		/* every layer dense */
+};
+
+const struct cnn_infer_stats *cnn_work_stats(const struct cnn_work *w);
+
 #endif /* _FLOWPIC_USER_CNN_H */

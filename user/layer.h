@@ -92,7 +92,17 @@ void conv_forward_sparse(const struct cnn_layer *L, const float *params,
 void conv_backward_sparse(const struct cnn_layer *L, float *grads,
 			  const struct picture *const *pics, float scale,
 			  const float *dout, uint32_t n);
-/* Weights as C x K x K x O, for conv_delta(). */
+/*
+ * Inference on pictures through a first conv, an optional ReLU and a
+ * max-pool, one image at a time in @scratch (out.h x out.w x O floats,
+ * position-major so each cell's update runs along the channels). @wt as
+ * conv_repack() makes it, O <= 256. Writes the pool's CNHW output.
+ */
+void conv_pool_sparse(const struct cnn_layer *conv, const struct cnn_layer *pool,
+		      int relu, const float *wt, const float *bias,
+		      const struct picture *const *pics, float scale,
+		      uint32_t n, float *scratch, float *out);
+/* Weights as C x K x K x O, for conv_delta() and conv_pool_sparse(). */
 void conv_repack(const struct cnn_layer *L, const float *params, float *wt);
 /* Number of multiply-adds conv_delta() will do for @din. */
 double conv_delta_cost(const struct cnn_layer *L, const struct cnn_delta *din);
@@ -101,9 +111,12 @@ int conv_delta(const struct cnn_layer *L, const float *wt,
 	       const struct cnn_delta *din, struct cnn_delta *dout,
 	       int32_t *map);
 
-/* layer_pool.c */
+/*
+ * layer_pool.c. Without @arg (inference) the argmax is not kept and @relu
+ * applies the ReLU that preceded the pooling after it instead.
+ */
 void pool_forward(const struct cnn_layer *L, const float *in, uint32_t n,
-		  float *out, uint32_t *arg);
+		  float *out, uint32_t *arg, int relu);
 void pool_backward(const struct cnn_layer *L, const float *dout,
 		   const uint32_t *arg, float *din, uint32_t n);
 int pool_delta(const struct cnn_layer *L, const float *base_in,

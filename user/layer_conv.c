@@ -9,6 +9,7 @@
  * has a few thousand cells out of 2.25 million.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,26 @@ static int conv_valid(uint32_t kx, uint32_t s, uint32_t pad, uint32_t in,
 	*lo = (uint32_t)a;
 	*hi = (uint32_t)b;
 	return 1;
+}
+
+/*
+ * Copies a short row: im2col's rows are often 10 or 28 floats, where a
+ * memcpy call costs more than the copy.
+ */
+static inline void copy_row(float *d, const float *s, uint32_t n)
+{
+	for (; n >= 4; n -= 4, d += 4, s += 4)
+		memcpy(d, s, 4 * sizeof(*d));	/* one 16-byte move */
+	switch (n) {
+	case 3:
+		d[2] = s[2];
+		/* fall through */
+	case 2:
+		d[1] = s[1];
+		/* fall through */
+	case 1:
+		d[0] = s[0];
+	}
 }
 
 /*
@@ -75,7 +96,7 @@ static void im2col(const struct cnn_layer *L, const float *in, uint32_t n,
 						for (ox = 0; ox < lo; ox++)
 							d[ox] = 0;
 						if (S == 1)
-							memcpy(d + lo, s + lo, (hi - lo + 1) * sizeof(*d));
+							copy_row(d + lo, s + lo, hi - lo + 1);
 						else
 							for (ox = lo; ox <= hi; ox++)
 								d[ox] = s[(size_t)ox * S];
@@ -200,7 +221,7 @@ void conv_forward_sparse(const struct cnn_layer *L, const float *params,
 	const float *w = params + L->woff, *b = params + L->boff;
 	uint32_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k;
 	uint32_t S = L->stride, P = L->pad, OW = L->out.w, O = L->out.c;
-	size_t ohw = (size_t)L->out.h * OW, ldo = n * ohw, i;
+	size_t ohw = (size_t)L->out.h * OW, ldo = n * ohw, kk = (size_t)K * K, i;
 	uint32_t o, j, ch, y, x, ylo, yhi, xlo, xhi, oy, ox;
 
 	for (o = 0; o < O; o++) {
@@ -209,24 +230,24 @@ void conv_forward_sparse(const struct cnn_layer *L, const float *params,
 		for (i = 0; i < ldo; i++)
 			p[i] = bo;
 	}
-	/* Output channel outermost: each pass writes one plane. */
-	for (o = 0; o < O; o++)
-		for (j = 0; j < n; j++) {
-			const struct picture *pic = pics[j];
-			float *plane = out + o * ldo + j * ohw;
+	for (j = 0; j < n; j++) {
+		const struct picture *pic = pics[j];
 
-			for (i = 0; i < pic->ncells; i++) {
-				const float *wk;
-				float v;
+		for (i = 0; i < pic->ncells; i++) {
+			float v;
 
-				cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
-				if (!conv_cover(y, K, S, P, L->out.h, &ylo, &yhi) ||
-				    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
-					continue;
-				v = (float)pic->cells[i].count * scale;
-				wk = w + (size_t)(o * C + ch) * K * K;
+			cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
+			if (!conv_cover(y, K, S, P, L->out.h, &ylo, &yhi) ||
+			    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+				continue;
+			v = (float)pic->cells[i].count * scale;
+			for (o = 0; o < O; o++) {
+				const float *wk = w + ((size_t)o * C + ch) * kk +
+						  (size_t)(y + P) * K + x + P;
+				float *plane = out + o * ldo + j * ohw;
+
 				for (oy = ylo; oy <= yhi; oy++) {
-					const float *wr = wk + (y + P - oy * S) * K + x + P;
+					const float *wr = wk - (size_t)oy * S * K;
 					float *pr = plane + (size_t)oy * OW;
 
 					for (ox = xlo; ox <= xhi; ox++)
@@ -234,6 +255,7 @@ void conv_forward_sparse(const struct cnn_layer *L, const float *params,
 				}
 			}
 		}
+	}
 }
 
 void conv_backward_sparse(const struct cnn_layer *L, float *grads,
@@ -243,7 +265,7 @@ void conv_backward_sparse(const struct cnn_layer *L, float *grads,
 	float *dw = grads + L->woff, *db = grads + L->boff;
 	uint32_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k;
 	uint32_t S = L->stride, P = L->pad, OW = L->out.w, O = L->out.c;
-	size_t ohw = (size_t)L->out.h * OW, ldo = n * ohw, i;
+	size_t ohw = (size_t)L->out.h * OW, ldo = n * ohw, kk = (size_t)K * K, i;
 	uint32_t o, j, ch, y, x, ylo, yhi, xlo, xhi, oy, ox;
 
 	for (o = 0; o < O; o++) {
@@ -254,22 +276,24 @@ void conv_backward_sparse(const struct cnn_layer *L, float *grads,
 			s += p[i];
 		db[o] += s;
 	}
-	for (o = 0; o < O; o++)
-		for (j = 0; j < n; j++) {
-			const struct picture *pic = pics[j];
-			const float *plane = dout + o * ldo + j * ohw;
+	for (j = 0; j < n; j++) {
+		const struct picture *pic = pics[j];
 
-			for (i = 0; i < pic->ncells; i++) {
-				float *wk, v;
+		for (i = 0; i < pic->ncells; i++) {
+			float v;
 
-				cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
-				if (!conv_cover(y, K, S, P, L->out.h, &ylo, &yhi) ||
-				    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
-					continue;
-				v = (float)pic->cells[i].count * scale;
-				wk = dw + (size_t)(o * C + ch) * K * K;
+			cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
+			if (!conv_cover(y, K, S, P, L->out.h, &ylo, &yhi) ||
+			    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+				continue;
+			v = (float)pic->cells[i].count * scale;
+			for (o = 0; o < O; o++) {
+				float *wk = dw + ((size_t)o * C + ch) * kk +
+					    (size_t)(y + P) * K + x + P;
+				const float *plane = dout + o * ldo + j * ohw;
+
 				for (oy = ylo; oy <= yhi; oy++) {
-					float *wr = wk + (y + P - oy * S) * K + x + P;
+					float *wr = wk - (size_t)oy * S * K;
 					const float *pr = plane + (size_t)oy * OW;
 
 					for (ox = xlo; ox <= xhi; ox++)
@@ -277,6 +301,68 @@ void conv_backward_sparse(const struct cnn_layer *L, float *grads,
 				}
 			}
 		}
+	}
+}
+
+void conv_pool_sparse(const struct cnn_layer *conv, const struct cnn_layer *pool,
+		      int relu, const float *wt, const float *bias,
+		      const struct picture *const *pics, float scale,
+		      uint32_t n, float *scratch, float *out)
+{
+	uint32_t H = conv->in.h, W = conv->in.w, K = conv->k;
+	uint32_t S = conv->stride, P = conv->pad, OH = conv->out.h;
+	uint32_t OW = conv->out.w, O = conv->out.c, PK = pool->k;
+	uint32_t PH = pool->out.h, PW = pool->out.w;
+	size_t positions = (size_t)OH * OW, i, plane = (size_t)PH * PW;
+	uint32_t j, o, ch, y, x, ylo, yhi, xlo, xhi, oy, ox, py, px, a, b;
+	float floor = relu ? 0.0f : -INFINITY, m[256];
+
+	for (j = 0; j < n; j++) {
+		const struct picture *pic = pics[j];
+
+		for (i = 0; i < positions; i++)
+			for (o = 0; o < O; o++)
+				scratch[i * O + o] = bias[o];
+		for (i = 0; i < pic->ncells; i++) {
+			float v;
+
+			cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
+			if (!conv_cover(y, K, S, P, OH, &ylo, &yhi) ||
+			    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+				continue;
+			v = (float)pic->cells[i].count * scale;
+			for (oy = ylo; oy <= yhi; oy++) {
+				const float *wr = wt + ((size_t)(ch * K + y + P -
+						  oy * S) * K + x + P) * O;
+				float *acc = scratch + ((size_t)oy * OW) * O;
+
+				for (ox = xlo; ox <= xhi; ox++) {
+					const float *wk = wr - (size_t)ox * S * O;
+					float *ac = acc + (size_t)ox * O;
+
+					for (o = 0; o < O; o++)
+						ac[o] += wk[o] * v;
+				}
+			}
+		}
+		for (py = 0; py < PH; py++)
+			for (px = 0; px < PW; px++) {
+				for (o = 0; o < O; o++)
+					m[o] = floor;
+				for (a = 0; a < PK; a++)
+					for (b = 0; b < PK; b++) {
+						const float *v = scratch +
+							((size_t)(py * PK + a) * OW +
+							 px * PK + b) * O;
+
+						for (o = 0; o < O; o++)
+							m[o] = v[o] > m[o] ? v[o] : m[o];
+					}
+				for (o = 0; o < O; o++)
+					out[((size_t)o * n + j) * plane +
+					    (size_t)py * PW + px] = m[o];
+			}
+	}
 }
 
 void conv_repack(const struct cnn_layer *L, const float *params, float *wt)

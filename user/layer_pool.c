@@ -5,17 +5,67 @@
  * maximum in row-major order, as PyTorch does, so gradients agree.
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "layer.h"
 
+static inline float max2(float a, float b)
+{
+	return a > b ? a : b;	/* maxss; fmaxf's NaN rules cost a call */
+}
+
+/* Inference: no argmax, and the ReLU before it folded in (they commute). */
+static void pool_forward_fast(const struct cnn_layer *L, const float *in,
+			      uint32_t n, float *out, int relu)
+{
+	uint32_t H = L->in.h, W = L->in.w, K = L->k, OH = L->out.h;
+	uint32_t OW = L->out.w, oy, ox, y, x;
+	size_t planes = (size_t)L->in.c * n, pl;
+	float floor = relu ? 0.0f : -INFINITY;
+
+	for (pl = 0; pl < planes; pl++) {
+		const float *src = in + pl * H * W;
+		float *dst = out + pl * OH * OW;
+
+		if (K == 2) {
+			for (oy = 0; oy < OH; oy++) {
+				const float *r0 = src + (size_t)2 * oy * W;
+				const float *r1 = r0 + W;
+				float *d = dst + (size_t)oy * OW;
+
+				for (ox = 0; ox < OW; ox++) {
+					float a = max2(r0[2 * ox], r0[2 * ox + 1]);
+					float b = max2(r1[2 * ox], r1[2 * ox + 1]);
+
+					d[ox] = max2(max2(a, b), floor);
+				}
+			}
+			continue;
+		}
+		for (oy = 0; oy < OH; oy++)
+			for (ox = 0; ox < OW; ox++) {
+				float m = floor;
+
+				for (y = oy * K; y < oy * K + K; y++)
+					for (x = ox * K; x < ox * K + K; x++)
+						m = max2(m, src[y * W + x]);
+				dst[oy * OW + ox] = m;
+			}
+	}
+}
+
 void pool_forward(const struct cnn_layer *L, const float *in, uint32_t n,
-		  float *out, uint32_t *arg)
+		  float *out, uint32_t *arg, int relu)
 {
 	uint32_t H = L->in.h, W = L->in.w, K = L->k, OH = L->out.h;
 	uint32_t OW = L->out.w, oy, ox, y, x;
 	size_t planes = (size_t)L->in.c * n, pl;
 
+	if (!arg) {
+		pool_forward_fast(L, in, n, out, relu);
+		return;
+	}
 	for (pl = 0; pl < planes; pl++) {
 		const float *src = in + pl * H * W;
 		float *dst = out + pl * OH * OW;
