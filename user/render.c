@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Rendering FlowPics to PNG (libpng): one sample with titled, ticked axes,
- * or a grid of samples per class. `flowpic show` lives here too.
+ * Rendering FlowPics to PNG: one sample with titled, ticked axes, or a
+ * grid of samples per class, on chart.h's canvas (libpng). `flowpic show`
+ * lives here too.
  *
  * Rows of a FlowPic are packet size, drawn bottom-up as plots are; columns
  * are time in the window. Large pictures are shown with d x d cells per
@@ -12,7 +13,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,154 +22,10 @@
 #include "flow_key.h"
 #include "render.h"
 
-/* 5x8 glyphs for ASCII 32..126, one byte per column, bit 0 at the top. */
-static const uint8_t font[95][5] = {
-	{ 0x00, 0x00, 0x00, 0x00, 0x00 }, { 0x00, 0x00, 0x5F, 0x00, 0x00 },
-	{ 0x00, 0x07, 0x00, 0x07, 0x00 }, { 0x14, 0x7F, 0x14, 0x7F, 0x14 },
-	{ 0x24, 0x2A, 0x7F, 0x2A, 0x12 }, { 0x23, 0x13, 0x08, 0x64, 0x62 },
-	{ 0x36, 0x49, 0x56, 0x20, 0x50 }, { 0x00, 0x08, 0x07, 0x03, 0x00 },
-	{ 0x00, 0x1C, 0x22, 0x41, 0x00 }, { 0x00, 0x41, 0x22, 0x1C, 0x00 },
-	{ 0x2A, 0x1C, 0x7F, 0x1C, 0x2A }, { 0x08, 0x08, 0x3E, 0x08, 0x08 },
-	{ 0x00, 0x80, 0x70, 0x30, 0x00 }, { 0x08, 0x08, 0x08, 0x08, 0x08 },
-	{ 0x00, 0x00, 0x60, 0x60, 0x00 }, { 0x20, 0x10, 0x08, 0x04, 0x02 },
-	{ 0x3E, 0x51, 0x49, 0x45, 0x3E }, { 0x00, 0x42, 0x7F, 0x40, 0x00 },
-	{ 0x72, 0x49, 0x49, 0x49, 0x46 }, { 0x21, 0x41, 0x49, 0x4D, 0x33 },
-	{ 0x18, 0x14, 0x12, 0x7F, 0x10 }, { 0x27, 0x45, 0x45, 0x45, 0x39 },
-	{ 0x3C, 0x4A, 0x49, 0x49, 0x31 }, { 0x41, 0x21, 0x11, 0x09, 0x07 },
-	{ 0x36, 0x49, 0x49, 0x49, 0x36 }, { 0x46, 0x49, 0x49, 0x29, 0x1E },
-	{ 0x00, 0x00, 0x14, 0x00, 0x00 }, { 0x00, 0x40, 0x34, 0x00, 0x00 },
-	{ 0x00, 0x08, 0x14, 0x22, 0x41 }, { 0x14, 0x14, 0x14, 0x14, 0x14 },
-	{ 0x00, 0x41, 0x22, 0x14, 0x08 }, { 0x02, 0x01, 0x59, 0x09, 0x06 },
-	{ 0x3E, 0x41, 0x5D, 0x59, 0x4E }, { 0x7C, 0x12, 0x11, 0x12, 0x7C },
-	{ 0x7F, 0x49, 0x49, 0x49, 0x36 }, { 0x3E, 0x41, 0x41, 0x41, 0x22 },
-	{ 0x7F, 0x41, 0x41, 0x41, 0x3E }, { 0x7F, 0x49, 0x49, 0x49, 0x41 },
-	{ 0x7F, 0x09, 0x09, 0x09, 0x01 }, { 0x3E, 0x41, 0x41, 0x51, 0x73 },
-	{ 0x7F, 0x08, 0x08, 0x08, 0x7F }, { 0x00, 0x41, 0x7F, 0x41, 0x00 },
-	{ 0x20, 0x40, 0x41, 0x3F, 0x01 }, { 0x7F, 0x08, 0x14, 0x22, 0x41 },
-	{ 0x7F, 0x40, 0x40, 0x40, 0x40 }, { 0x7F, 0x02, 0x1C, 0x02, 0x7F },
-	{ 0x7F, 0x04, 0x08, 0x10, 0x7F }, { 0x3E, 0x41, 0x41, 0x41, 0x3E },
-	{ 0x7F, 0x09, 0x09, 0x09, 0x06 }, { 0x3E, 0x41, 0x51, 0x21, 0x5E },
-	{ 0x7F, 0x09, 0x19, 0x29, 0x46 }, { 0x26, 0x49, 0x49, 0x49, 0x32 },
-	{ 0x03, 0x01, 0x7F, 0x01, 0x03 }, { 0x3F, 0x40, 0x40, 0x40, 0x3F },
-	{ 0x1F, 0x20, 0x40, 0x20, 0x1F }, { 0x3F, 0x40, 0x38, 0x40, 0x3F },
-	{ 0x63, 0x14, 0x08, 0x14, 0x63 }, { 0x03, 0x04, 0x78, 0x04, 0x03 },
-	{ 0x61, 0x59, 0x49, 0x4D, 0x43 }, { 0x00, 0x7F, 0x41, 0x41, 0x41 },
-	{ 0x02, 0x04, 0x08, 0x10, 0x20 }, { 0x00, 0x41, 0x41, 0x41, 0x7F },
-	{ 0x04, 0x02, 0x01, 0x02, 0x04 }, { 0x40, 0x40, 0x40, 0x40, 0x40 },
-	{ 0x00, 0x03, 0x07, 0x08, 0x00 }, { 0x20, 0x54, 0x54, 0x78, 0x40 },
-	{ 0x7F, 0x28, 0x44, 0x44, 0x38 }, { 0x38, 0x44, 0x44, 0x44, 0x28 },
-	{ 0x38, 0x44, 0x44, 0x28, 0x7F }, { 0x38, 0x54, 0x54, 0x54, 0x18 },
-	{ 0x00, 0x08, 0x7E, 0x09, 0x02 }, { 0x18, 0xA4, 0xA4, 0x9C, 0x78 },
-	{ 0x7F, 0x08, 0x04, 0x04, 0x78 }, { 0x00, 0x44, 0x7D, 0x40, 0x00 },
-	{ 0x20, 0x40, 0x40, 0x3D, 0x00 }, { 0x7F, 0x10, 0x28, 0x44, 0x00 },
-	{ 0x00, 0x41, 0x7F, 0x40, 0x00 }, { 0x7C, 0x04, 0x78, 0x04, 0x78 },
-	{ 0x7C, 0x08, 0x04, 0x04, 0x78 }, { 0x38, 0x44, 0x44, 0x44, 0x38 },
-	{ 0xFC, 0x18, 0x24, 0x24, 0x18 }, { 0x18, 0x24, 0x24, 0x18, 0xFC },
-	{ 0x7C, 0x08, 0x04, 0x04, 0x08 }, { 0x48, 0x54, 0x54, 0x54, 0x24 },
-	{ 0x04, 0x04, 0x3F, 0x44, 0x24 }, { 0x3C, 0x40, 0x40, 0x20, 0x7C },
-	{ 0x1C, 0x20, 0x40, 0x20, 0x1C }, { 0x3C, 0x40, 0x30, 0x40, 0x3C },
-	{ 0x44, 0x28, 0x10, 0x28, 0x44 }, { 0x4C, 0x90, 0x90, 0x90, 0x7C },
-	{ 0x44, 0x64, 0x54, 0x4C, 0x44 }, { 0x00, 0x08, 0x36, 0x41, 0x00 },
-	{ 0x00, 0x00, 0x77, 0x00, 0x00 }, { 0x00, 0x41, 0x36, 0x08, 0x00 },
-	{ 0x02, 0x01, 0x02, 0x04, 0x02 },
-};
-
-#define GLYPH_W		6	/* 5 columns and a gap */
-#define GLYPH_H		9
-
-static const uint8_t ink[3] = { 0x20, 0x20, 0x20 };
-static const uint8_t grey[3] = { 0xb0, 0xb0, 0xb0 };
-
-int canvas_init(struct canvas *c, int w, int h)
-{
-	c->w = w;
-	c->h = h;
-	c->rgb = malloc((size_t)w * h * 3);
-	if (!c->rgb)
-		return -ENOMEM;
-	memset(c->rgb, 0xff, (size_t)w * h * 3);
-	return 0;
-}
-
-void canvas_free(struct canvas *c)
-{
-	free(c->rgb);
-	c->rgb = NULL;
-}
-
-void canvas_rect(struct canvas *c, int x, int y, int w, int h,
-		 const uint8_t rgb[3])
-{
-	int i, j;
-
-	for (j = y < 0 ? 0 : y; j < y + h && j < c->h; j++)
-		for (i = x < 0 ? 0 : x; i < x + w && i < c->w; i++)
-			memcpy(c->rgb + ((size_t)j * c->w + i) * 3, rgb, 3);
-}
-
-int canvas_text_width(const char *s, int scale)
-{
-	return (int)strlen(s) * GLYPH_W * scale;
-}
-
-void canvas_text(struct canvas *c, int x, int y, const char *s, int scale,
-		 const uint8_t rgb[3])
-{
-	int col, row;
-
-	for (; *s; s++, x += GLYPH_W * scale) {
-		unsigned char ch = (unsigned char)*s;
-		const uint8_t *g = font[(ch < 32 || ch > 126 ? '?' : ch) - 32];
-
-		for (col = 0; col < 5; col++)
-			for (row = 0; row < 8; row++)
-				if (g[col] >> row & 1)
-					canvas_rect(c, x + col * scale,
-						    y + row * scale, scale,
-						    scale, rgb);
-	}
-}
-
-int canvas_write_png(const struct canvas *c, const char *path, char *err,
-		     size_t errlen)
-{
-	png_structp png;
-	png_infop info;
-	FILE *f;
-	int y;
-
-	f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	info = png ? png_create_info_struct(png) : NULL;
-	if (!info || setjmp(png_jmpbuf(png))) {
-		png_destroy_write_struct(&png, &info);
-		if (f != stdout)
-			fclose(f);
-		snprintf(err, errlen, "%s: libpng could not write the image", path);
-		return -1;
-	}
-	png_init_io(png, f);
-	png_set_IHDR(png, info, (png_uint_32)c->w, (png_uint_32)c->h, 8,
-		     PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(png, info);
-	for (y = 0; y < c->h; y++)
-		png_write_row(png, c->rgb + (size_t)y * c->w * 3);
-	png_write_end(png, NULL);
-	png_destroy_write_struct(&png, &info);
-	if (fflush(f) || (f != stdout && fclose(f))) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
+static const uint32_t ink = 0x202020, grey = 0xb0b0b0;
 
 /* White for nothing, then pale yellow through red to near-black purple. */
-static void colour(double v, uint8_t rgb[3])
+static uint32_t colour(double v)
 {
 	static const double stops[][3] = {
 		{ 255, 237, 160 }, { 254, 178, 76 }, { 240, 59, 32 },
@@ -177,6 +33,7 @@ static void colour(double v, uint8_t rgb[3])
 	};
 	double x = v * 4, f;
 	int i = (int)x, k;
+	uint32_t rgb = 0;
 
 	if (i >= 4) {
 		i = 3;
@@ -185,7 +42,9 @@ static void colour(double v, uint8_t rgb[3])
 		f = x - i;
 	}
 	for (k = 0; k < 3; k++)
-		rgb[k] = (uint8_t)(stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f);
+		rgb = rgb << 8 | (uint8_t)(stops[i][k] +
+					   (stops[i + 1][k] - stops[i][k]) * f);
+	return rgb;
 }
 
 int render_panel_size(unsigned int n, int target, int *div)
@@ -218,7 +77,6 @@ int render_panel(struct canvas *cv, int x0, int y0, const struct picture *p,
 	int d, size = render_panel_size(n, target, &d), px = d == 1 ? size / (int)n : 1;
 	int cells = ((int)n + d - 1) / d, i, t, ticks;
 	uint32_t *acc, max = 0, k;
-	uint8_t rgb[3];
 	char buf[32];
 
 	acc = calloc((size_t)cells * cells, sizeof(*acc));
@@ -237,37 +95,36 @@ int render_panel(struct canvas *cv, int x0, int y0, const struct picture *p,
 	}
 	/* frame, then cells bottom-up */
 	canvas_rect(cv, x0 - 1, y0 - 1, size + 2, size + 2, grey);
-	canvas_rect(cv, x0, y0, size, size, (const uint8_t[3]){ 255, 255, 255 });
+	canvas_rect(cv, x0, y0, size, size, 0xffffff);
 	for (i = 0; i < cells * cells; i++) {
 		int row = i / cells, col = i % cells;
 
 		if (!acc[i])
 			continue;
-		colour(log1p(acc[i]) / log1p(max), rgb);
 		canvas_rect(cv, x0 + col * px, y0 + size - (row + 1) * px, px,
-			    px, rgb);
+			    px, colour(log1p(acc[i]) / log1p(max)));
 	}
 	free(acc);
 	if (!axes)
 		return 0;
 	/* quarters of each axis, halves when the panel is small */
-	ticks = size >= 200 * scale ? 4 : 2;
+	ticks = size >= 150 * scale ? 4 : 2;
 	for (t = 0; t <= ticks; t++) {
 		int y = y0 + size - t * size / ticks, x = x0 + t * size / ticks;
 
 		canvas_rect(cv, x0 - 5 * scale, y, 4 * scale, scale, ink);
 		snprintf(buf, sizeof(buf), "%u", g->max_size * t / ticks);
 		canvas_text(cv, x0 - 6 * scale - canvas_text_width(buf, scale),
-			    y - 4 * scale, buf, scale, ink);
+			    y - 5 * scale, buf, ink, scale);
 		canvas_rect(cv, x, y0 + size + scale, scale, 4 * scale, ink);
 		fmt_seconds(buf, sizeof(buf), g->window_ns / 1e9 * t / ticks);
 		canvas_text(cv, x - canvas_text_width(buf, scale) / 2,
-			    y0 + size + 6 * scale, buf, scale, ink);
+			    y0 + size + 6 * scale, buf, ink, scale);
 	}
 	canvas_text(cv, x0 + size / 2 - canvas_text_width("time in window (s)", scale) / 2,
-		    y0 + size + 17 * scale, "time in window (s)", scale, ink);
+		    y0 + size + 17 * scale, "time in window (s)", ink, scale);
 	canvas_text(cv, x0 - 6 * scale - canvas_text_width("size (B)", scale) / 2,
-		    y0 - 13 * scale, "size (B)", scale, ink);
+		    y0 - 13 * scale, "size (B)", ink, scale);
 	return 0;
 }
 
@@ -287,7 +144,7 @@ static int show_one(const struct dataset_sample *s, const char *out,
 	const char *b = strrchr(s->source, '/');
 	int rc, w;
 
-	snprintf(line, sizeof(line), "%s  %ux%u, %.4g s window %u, %u packets",
+	snprintf(line, sizeof(line), "%s  %ux%u, %.4g s windows: no. %u, %u packets",
 		 s->label ? s->label : "(unlabelled)", s->pic.geom.n,
 		 s->pic.geom.n, s->pic.geom.window_ns / 1e9, s->win.index,
 		 s->win.packets[0] + s->win.packets[1]);
@@ -302,10 +159,10 @@ static int show_one(const struct dataset_sample *s, const char *out,
 	if (canvas_text_width(sub, 1) + 16 > w)
 		w = canvas_text_width(sub, 1) + 16;
 	if (canvas_init(&cv, w, MARGIN_T(scale) + 12 * scale + size +
-			MARGIN_B(scale)))
+			MARGIN_B(scale), 0xffffff))
 		return -ENOMEM;
-	canvas_text(&cv, 8, 6, line, scale, ink);
-	canvas_text(&cv, 8, 6 + 11 * scale, sub, 1, ink);
+	canvas_text(&cv, 8, 6, line, ink, scale);
+	canvas_text(&cv, 8, 6 + 11 * scale, sub, ink, 1);
 	for (ch = 0; ch < nch; ch++) {
 		int x0 = ch * pw + MARGIN_L(scale) + 8;
 		int y0 = MARGIN_T(scale) + 12 * scale;
@@ -313,11 +170,11 @@ static int show_one(const struct dataset_sample *s, const char *out,
 		if (nch == 2)
 			canvas_text(&cv, x0 + size - canvas_text_width(ch ? "hi -> lo" : "lo -> hi", scale),
 				    y0 - 13 * scale, ch ? "hi -> lo" : "lo -> hi",
-				    scale, ink);
+				    ink, scale);
 		render_panel(&cv, x0, y0, &s->pic, (unsigned int)ch, target,
 			     scale, 1);
 	}
-	rc = canvas_write_png(&cv, out, err, sizeof(err));
+	rc = canvas_png(&cv, out, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "flowpic show: %s\n", err);
 	canvas_free(&cv);
@@ -344,15 +201,15 @@ static int show_grid(struct grid_row *rows, int nrows, int per, const char *out)
 			lab = canvas_text_width(rows[r].label, 2);
 	cw = MARGIN_L(scale) + size * nch + 6 * (nch - 1) + 12;
 	rh = size + MARGIN_B(scale) + 14;
-	if (canvas_init(&cv, lab + 24 + cw * per, 40 + rh * nrows))
+	if (canvas_init(&cv, lab + 24 + cw * per, 40 + rh * nrows, 0xffffff))
 		return -ENOMEM;
 	snprintf(title, sizeof(title), "FlowPics per class: %ux%u, %.4g s windows%s",
 		 g->n, g->n, g->window_ns / 1e9,
 		 nch == 2 ? ", lo->hi | hi->lo" : "");
-	canvas_text(&cv, 8, 8, title, 2, ink);
+	canvas_text(&cv, 8, 8, title, ink, 2);
 	for (r = 0; r < nrows; r++) {
 		y0 = 40 + r * rh + 14;
-		canvas_text(&cv, 8, y0 + size / 2 - 8, rows[r].label, 2, ink);
+		canvas_text(&cv, 8, y0 + size / 2 - 8, rows[r].label, ink, 2);
 		for (i = 0; i < rows[r].n; i++) {
 			x0 = lab + 24 + i * cw + MARGIN_L(scale);
 			for (ch = 0; ch < nch; ch++)
@@ -361,7 +218,7 @@ static int show_grid(struct grid_row *rows, int nrows, int per, const char *out)
 					     target, scale, ch == 0);
 		}
 	}
-	rc = canvas_write_png(&cv, out, err, sizeof(err));
+	rc = canvas_png(&cv, out, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "flowpic show: %s\n", err);
 	canvas_free(&cv);
