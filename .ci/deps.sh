@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="
-build-essential pkg-config make gcc clang llvm lld
+build-essential pkg-config make gcc clang llvm lld libclang-rt-14-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
 libopenblas-dev libpcap-dev libpng-dev
