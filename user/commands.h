@@ -23,4 +23,9 @@ int cmd_show(int argc, char **argv);	/* user/render.c */
 int cmd_flows(int argc, char **argv);	/* user/live.c */
 int cmd_stats(int argc, char **argv);	/* user/live.c */
 
+int cmd_train(int argc, char **argv);	/* user/train.c */
+int cmd_eval(int argc, char **argv);	/* user/evaluate.c */
+int cmd_classify(int argc, char **argv);	/* user/classify.c */
+int cmd_model(int argc, char **argv);	/* user/model_file.c */
+
 #endif /* _FLOWPIC_COMMANDS_H */

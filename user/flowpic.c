@@ -22,6 +22,10 @@ static const struct command commands[] = {
 	{ "dataset", cmd_dataset, "write labelled FlowPics of captures or sessions to a dataset file" },
 	{ "show", cmd_show, "draw FlowPics of a dataset file to PNG, or list them" },
 	{ "label", cmd_label, "label the flows of captures with nDPI, as a labels CSV" },
+	{ "train", cmd_train, "train a classifier on dataset files, write a model" },
+	{ "eval", cmd_eval, "score a model on dataset files: accuracy, F1, confusion" },
+	{ "classify", cmd_classify, "classify the flow windows of captures or sessions" },
+	{ "model", cmd_model, "check a model file and describe it (model info)" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scoring a model on labelled FlowPics, and `flowpic eval`: accuracy,
+ * per-class precision, recall and F1, the confusion matrix as text, JSON
+ * or PNG.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "chart.h"
+#include "commands.h"
+#include "evaluate.h"
+
+void evaluate_label_map(const struct model *m, const struct sample_set *set,
+			int32_t *map)
+{
+	uint32_t i;
+
+	for (i = 0; i < set->nlabels; i++)
+		map[i] = model_class_index(m, set->labels[i]);
+}
+
+int evaluate_samples(struct model *m, const struct sample_set *set,
+		     const uint8_t *part, uint8_t want, uint32_t batch,
+		     struct confusion *conf, uint64_t *unknown, char *err,
+		     size_t errlen)
+{
+	const struct picture **pp = malloc(batch * sizeof(*pp));
+	int32_t *map = malloc((set->nlabels + 1) * sizeof(*map));
+	uint32_t *truth = malloc(batch * sizeof(*truth));
+	float *probs = malloc((size_t)batch * m->nclasses * sizeof(float));
+	struct cnn_work *w = cnn_work_new(&m->net, batch, 0);
+	uint32_t nb = 0, j, c;
+	size_t i;
+	int rc = -ENOMEM;
+
+	*unknown = 0;
+	if (!pp || !map || !truth || !probs || !w || cnn_prepare(&m->net)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	evaluate_label_map(m, set, map);
+	rc = 0;
+	for (i = 0; i <= set->n && !rc; i++) {
+		if (i < set->n) {
+			const struct sample *s = &set->s[i];
+
+			if (part && part[i] != want)
+				continue;
+			if (s->label == SAMPLE_NO_LABEL || map[s->label] < 0) {
+				(*unknown)++;
+				continue;
+			}
+			pp[nb] = &s->pic;
+			truth[nb++] = (uint32_t)map[s->label];
+			if (nb < batch)
+				continue;
+		}
+		if (!nb)
+			break;
+		rc = cnn_infer(&m->net, w, &(struct cnn_input){
+				.n = nb, .pics = pp, .scale = m->scale }, probs);
+		if (rc) {
+			snprintf(err, errlen, "inference failed: %s",
+				 strerror(-rc));
+			break;
+		}
+		for (j = 0; j < nb; j++) {
+			const float *p = probs + (size_t)j * m->nclasses;
+			uint32_t best = 0;
+
+			for (c = 1; c < m->nclasses; c++)
+				if (p[c] > p[best])
+					best = c;
+			confusion_add(conf, truth[j], best);
+		}
+		nb = 0;
+	}
+out:
+	cnn_work_free(w);
+	free(pp);
+	free(map);
+	free(truth);
+	free(probs);
+	return rc;
+}
+
+int evaluate_split_from_model(const struct model *m, double *fraction,
+			      uint64_t *seed)
+{
+	const char *v = model_get_prov(m, "split");
+	unsigned long long s;
+
+	if (!v || sscanf(v, "files %lf seed %llu", fraction, &s) != 2)
+		return -1;
+	*seed = s;
+	return 0;
+}
+
+static void eval_usage(FILE *f)
+{
+	fprintf(f,
+"usage: flowpic eval MODEL DATASET... [OPTIONS]\n"
+"Classifies the labelled FlowPics of dataset files (flowpic dataset) with a\n"
+"model and scores it: accuracy, macro-F1, per-class precision, recall, F1\n"
+"and the confusion matrix.\n\n"
+"  --held-out         only the files `flowpic train --test-files` held out\n"
+"                     (the split the model records; the data must be the\n"
+"                     training data, checked by its SHA-256)\n"
+"  --png FILE         the confusion matrix as a PNG\n"
+"  --json             one JSON object instead of the text report\n"
+"  --ignore-unknown   skip samples whose class the model lacks (else an error)\n"
+"  --batch N          images per inference batch (64)\n"
+"  --threads N        OpenBLAS threads (1)\n");
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "held-out", no_argument, NULL, 'H' },
+		{ "png", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "ignore-unknown", no_argument, NULL, 'u' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *png = NULL, *names[FLOWPIC_CLASSES_MAX];
+	int held = 0, json = 0, ignore = 0, o, rc = 1;
+	unsigned long batch = 64, threads = 1;
+	struct sample_set set;
+	struct confusion conf = { 0 };
+	struct model m;
+	uint8_t *part = NULL;
+	uint64_t unknown = 0, seed = 0;
+	double fraction = 0;
+	char err[1024];
+	uint32_t i;
+
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'H': held = 1; break;
+		case 'p': png = optarg; break;
+		case 'j': json = 1; break;
+		case 'u': ignore = 1; break;
+		case 'b':
+			batch = strtoul(optarg, NULL, 10);
+			if (batch < 1 || batch > 4096) {
+				fprintf(stderr, "flowpic eval: --batch %s: 1..4096\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			threads = strtoul(optarg, NULL, 10);
+			if (threads < 1 || threads > 256) {
+				fprintf(stderr, "flowpic eval: --threads %s: 1..256\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			eval_usage(stdout);
+			return 0;
+		default:
+			eval_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind < 2) {
+		eval_usage(stderr);
+		return 2;
+	}
+	openblas_set_num_threads((int)threads);
+	if (model_load(&m, argv[optind], err, sizeof(err))) {
+		fprintf(stderr, "flowpic eval: %s\n", err);
+		return 1;
+	}
+	if (sample_set_load(&set, (const char *const *)argv + optind + 1,
+			    (uint32_t)(argc - optind - 1), err, sizeof(err))) {
+		fprintf(stderr, "flowpic eval: %s\n", err);
+		goto out_model;
+	}
+	if (model_check_geom(&m, &set.geom, err, sizeof(err))) {
+		fprintf(stderr, "flowpic eval: %s: %s\n", argv[optind], err);
+		goto out_set;
+	}
+	if (held) {
+		const char *digest = model_get_prov(&m, "dataset_sha256");
+
+		if (evaluate_split_from_model(&m, &fraction, &seed)) {
+			fprintf(stderr, "flowpic eval: %s: --held-out: the model records no held-out files (train with --test-files)\n",
+				argv[optind]);
+			goto out_set;
+		}
+		if (!digest || strcmp(digest, set.digest)) {
+			fprintf(stderr, "flowpic eval: --held-out: these datasets (sha256 %s) are not the model's training data (sha256 %s)\n",
+				set.digest, digest ? digest : "not recorded");
+			goto out_set;
+		}
+		part = calloc(set.n + 1, 1);
+		if (!part)
+			goto out_set;
+		sample_set_split_files(&set, fraction, seed, part);
+	}
+	if (!ignore) {
+		int32_t map[FLOWPIC_CLASSES_MAX];
+		uint64_t count = 0;
+		size_t k;
+
+		evaluate_label_map(&m, &set, map);
+		for (i = 0; i < set.nlabels; i++) {
+			if (map[i] >= 0)
+				continue;
+			for (k = 0, count = 0; k < set.n; k++)
+				count += set.s[k].label == i &&
+					 (!part || part[k] == 1);
+			if (!count)
+				continue;
+			fprintf(stderr, "flowpic eval: %llu samples of class '%s', which %s does not know (--ignore-unknown skips them)\n",
+				(unsigned long long)count, set.labels[i],
+				argv[optind]);
+			goto out_part;
+		}
+	}
+	if (confusion_init(&conf, m.nclasses))
+		goto out_part;
+	if (evaluate_samples(&m, &set, part, 1, (uint32_t)batch, &conf,
+			     &unknown, err, sizeof(err))) {
+		fprintf(stderr, "flowpic eval: %s\n", err);
+		goto out_conf;
+	}
+	if (!confusion_total(&conf)) {
+		fprintf(stderr, "flowpic eval: no labelled samples to score\n");
+		goto out_conf;
+	}
+	for (i = 0; i < m.nclasses; i++)
+		names[i] = m.classes[i];
+	if (json) {
+		confusion_json(&conf, names, stdout);
+	} else {
+		printf("model    %s (%s, %ux%u, %g s)\n", argv[optind], m.net.name,
+		       m.geom.n, m.geom.n, (double)m.geom.window_ns / 1e9);
+		printf("data     %s%s\n", set.files,
+		       held ? " (held-out files only)" : "");
+		if (unknown)
+			printf("skipped  %llu samples of classes the model lacks or unlabelled\n",
+			       (unsigned long long)unknown);
+		printf("\n");
+		confusion_print(&conf, names, stdout);
+	}
+	if (png) {
+		char title[256];
+
+		snprintf(title, sizeof(title),
+			 "%s: accuracy %.2f%%, macro-F1 %.4f (%llu samples)",
+			 argv[optind], confusion_accuracy(&conf) * 100,
+			 confusion_macro_f1(&conf),
+			 (unsigned long long)confusion_total(&conf));
+		if (chart_confusion(png, title, conf.m, conf.k, names, err,
+				    sizeof(err))) {
+			fprintf(stderr, "flowpic eval: %s\n", err);
+			goto out_conf;
+		}
+	}
+	rc = 0;
+out_conf:
+	confusion_free(&conf);
+out_part:
+	free(part);
+out_set:
+	sample_set_free(&set);
+out_model:
+	model_free(&m);
+	return rc;
+}
