@@ -102,7 +102,7 @@ capture_start() {
 	CAP_PID=$!
 	BG_PIDS="$BG_PIDS $CAP_PID"
 	i=0
-	until grep -q listening "$TMP/tcpdump.err"; do
+	until grep -qs listening "$TMP/tcpdump.err"; do
 		i=$((i + 1))
 		[ $i -gt 100 ] && fail "tcpdump did not start"
 		sleep 0.1
