@@ -428,6 +428,25 @@ int datapath_map_fd(const struct datapath *dp, const char *name)
 	return -1;
 }
 
+static int quiet_print(enum libbpf_print_level level, const char *fmt,
+		       va_list ap)
+{
+	return 0;
+}
+
+/*
+ * An existing clsact qdisc is fine (-EEXIST); libbpf would still print
+ * the kernel's "Exclusivity flag on" for it, so it is kept quiet here.
+ */
+static int tc_hook_create(struct bpf_tc_hook *hook)
+{
+	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
+	int ret = bpf_tc_hook_create(hook);
+
+	libbpf_set_print(old);
+	return ret;
+}
+
 static int tc_hooks(struct datapath *dp, const char *ifname, int attach,
 		    char *err, size_t errlen)
 {
@@ -450,7 +469,7 @@ static int tc_hooks(struct datapath *dp, const char *ifname, int attach,
 		const char *where = i ? "egress" : "ingress";
 
 		if (attach) {
-			ret = bpf_tc_hook_create(&hook);
+			ret = tc_hook_create(&hook);
 			if (ret && ret != -EEXIST) {
 				fail(err, errlen,
 				     "interface %s: creating the clsact qdisc: %s",
