@@ -26,7 +26,10 @@ struct capture;
  * not a capture, or a link-layer type packet_parse() does not read.
  */
 struct capture *capture_open(const char *path, char *err, size_t errlen);
-/* The same over an open stream (fuzzing, pipes); @name is for messages. */
+/*
+ * The same over an open stream (fuzzing, pipes), which it owns from now
+ * on, closed on failure too; @name is for messages.
+ */
 struct capture *capture_open_stream(FILE *fp, const char *name, char *err,
 				    size_t errlen);
 /*

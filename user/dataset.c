@@ -76,19 +76,15 @@ static void put_le(struct buf *b, uint64_t v, int n)
 	put_bytes(b, t, (size_t)n);
 }
 
-static void put_varint(struct buf *b, uint64_t v)
+/* Writes @v as LEB128 at @p (room checked by the caller); the end. */
+static inline uint8_t *varint_at(uint8_t *p, uint64_t v)
 {
-	uint8_t t[10];
-	int n = 0;
-
-	do {
-		t[n] = v & 0x7f;
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
 		v >>= 7;
-		if (v)
-			t[n] |= 0x80;
-		n++;
-	} while (v);
-	put_bytes(b, t, (size_t)n);
+	}
+	*p++ = (uint8_t)v;
+	return p;
 }
 
 static uint64_t zigzag(int64_t v)
@@ -308,6 +304,8 @@ int dataset_writer_add(struct dataset_writer *w,
 	uint32_t src, lab, flow, i, prev;
 	const struct window_series *se = &s->series;
 	int64_t t = 0;
+	uint8_t *p;
+	size_t max;
 	int err;
 
 	if (memcmp(&s->pic.geom, &w->geom, sizeof(w->geom)))
@@ -319,7 +317,16 @@ int dataset_writer_add(struct dataset_writer *w,
 		err = string_id(w, STR_FLOW, s->flow ? s->flow : "", &flow);
 	if (err)
 		return err;
+	/* the record's largest size, reserved once: the loops below then
+	 * write without checks (hot: one record per window) */
 	record_start(w);
+	max = 120 + (size_t)s->pic.ncells * 6 +
+	      ((w->flags & DATASET_F_SERIES) ? 4 + (size_t)se->n * 16 : 0);
+	if (max > REC_MAX)
+		return -E2BIG;
+	buf_need(&w->rec, max);
+	if (w->rec.oom)
+		return -ENOMEM;
 	put_le(&w->rec, src, 4);
 	put_le(&w->rec, lab, 4);
 	put_le(&w->rec, flow, 4);
@@ -332,21 +339,24 @@ int dataset_writer_add(struct dataset_writer *w,
 	put_le(&w->rec, s->win.bytes[1], 8);
 	put_le(&w->rec, s->win.reason, 1);
 	put_le(&w->rec, s->pic.ncells, 4);
+	p = w->rec.p + w->rec.len;
 	for (i = 0, prev = 0; i < s->pic.ncells; i++) {
 		/* indices ascend: store the step, then the count */
-		put_varint(&w->rec, s->pic.cells[i].index - (i ? prev + 1 : 0));
-		put_le(&w->rec, s->pic.cells[i].count, 1);
+		p = varint_at(p, s->pic.cells[i].index - (i ? prev + 1 : 0));
+		*p++ = (uint8_t)s->pic.cells[i].count;
 		prev = s->pic.cells[i].index;
 	}
 	if (w->flags & DATASET_F_SERIES) {
-		put_le(&w->rec, se->n, 4);
+		for (i = 0; i < 4; i++)
+			*p++ = (uint8_t)(se->n >> (8 * i));
 		for (i = 0; i < se->n; i++) {
-			put_varint(&w->rec, zigzag(se->pkts[i].t_ns - t));
+			p = varint_at(p, zigzag(se->pkts[i].t_ns - t));
 			t = se->pkts[i].t_ns;
-			put_varint(&w->rec, (uint64_t)se->pkts[i].size << 1 |
-					    (se->pkts[i].dir & 1));
+			p = varint_at(p, (uint64_t)se->pkts[i].size << 1 |
+					 (se->pkts[i].dir & 1));
 		}
 	}
+	w->rec.len = (size_t)(p - w->rec.p);
 	if (w->rec.len > REC_MAX)
 		return -E2BIG;
 	err = record_write(w, REC_WINDOW);
