@@ -27,9 +27,10 @@ static const uint32_t ink = 0x202020, grey = 0xb0b0b0;
 /* White for nothing, then pale yellow through red to near-black purple. */
 static uint32_t colour(double v)
 {
+	/* the palest shade stays visible on white, even as one pixel */
 	static const double stops[][3] = {
-		{ 255, 237, 160 }, { 254, 178, 76 }, { 240, 59, 32 },
-		{ 189, 0, 38 }, { 60, 0, 60 },
+		{ 253, 174, 97 }, { 244, 109, 67 }, { 215, 48, 39 },
+		{ 165, 0, 38 }, { 50, 0, 50 },
 	};
 	double x = v * 4, f;
 	int i = (int)x, k;
@@ -236,7 +237,7 @@ static void show_usage(FILE *f)
 "  --per-class K      samples per class in the grid, 1..%d (6)\n"
 "  --label NAME       only samples with this label\n"
 "  --min-packets K    only samples with at least K packets\n"
-"  --size PX          plot size in pixels for one sample (384)\n"
+"  --size PX          plot size in pixels for one sample (384; 750 above 384x384)\n"
 "  --list             print one line per sample instead of drawing\n",
 		RENDER_GRID_MAX);
 }
@@ -256,7 +257,7 @@ int cmd_show(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *only = NULL;
-	long index = 0, per = 6, size = 384, minp = 0;
+	long index = 0, per = 6, size = 0, minp = 0;
 	struct grid_row rows[FLOWPIC_CLASSES_MAX + 1];
 	int o, grid = 0, list = 0, nrows = 0, rc, status = 0, r, found = 0;
 	struct dataset_reader *rd;
@@ -296,7 +297,7 @@ int cmd_show(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1 || (!list && !out) || index < 0 || per < 1 ||
-	    per > RENDER_GRID_MAX || size < 64 || size > 4096) {
+	    per > RENDER_GRID_MAX || (size && (size < 64 || size > 4096))) {
 		show_usage(stderr);
 		return 2;
 	}
@@ -326,6 +327,9 @@ int cmd_show(int argc, char **argv)
 		if (!grid) {
 			if (i++ == (uint64_t)index) {
 				found = 1;
+				/* big pictures get 2 x 2 cells per pixel */
+				if (!size)
+					size = s.pic.geom.n > 384 ? 750 : 384;
 				status = show_one(&s, out, (int)size) ? 1 : 0;
 				break;
 			}
