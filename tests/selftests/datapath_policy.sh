@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Policy on real traffic: a flow labelled with a "drop" class stops
-# passing; a "mark" class carries its mark into the qdisc (an HTB u32
-# mark filter sorts it, exactly); a "priority" class lands in its HTB class
+# passing; a "mark" class carries its mark into the qdisc (an HTB
+# classifier on the mark sorts it, exactly); a "priority" class lands in its HTB class
 # and is held to that class's rate within 20%. Labels and policy are
 # written into the pinned maps by another process, as flowpicd or a
 # user with bpftool would.
@@ -14,15 +14,17 @@ setup_pair
 RATE_MBIT=8
 
 # HTB on a0: 1:10 default (fast), 1:20 for mark 0x77, 1:30 shaped.
-# (u32's mark match: the fw classifier may be a module this kernel lacks.)
+# The mark is read by a BPF classifier (markclass.bpf.c): this kernel's
+# u32 cannot match marks, and fw is a module it lacks.
 in_a tc qdisc add dev a0 root handle 1: htb default 10 ||
 	skip "no HTB qdisc"
 in_a tc class add dev a0 parent 1: classid 1:10 htb rate 10gbit quantum 60000
 in_a tc class add dev a0 parent 1: classid 1:20 htb rate 10gbit quantum 60000
 in_a tc class add dev a0 parent 1: classid 1:30 htb rate ${RATE_MBIT}mbit \
 	ceil ${RATE_MBIT}mbit quantum 1514
-in_a tc filter add dev a0 parent 1: protocol all prio 1 u32 \
-	match mark 0x77 0xffffffff flowid 1:20 || skip "no u32 mark match"
+in_a tc filter add dev a0 parent 1: protocol all prio 1 bpf \
+	obj "$BIN/markclass.bpf.o" sec classifier classid 1:20 ||
+	fail "loading the mark classifier"
 # GSO off, so HTB meters packets as they go on the wire.
 in_a ethtool -K a0 tso off gso off >/dev/null 2>&1
 
@@ -78,6 +80,16 @@ after=$(class_pkts 1:20)
 [ $((after - before)) = 10 ] &&
 	ok "10 marked datagrams, 10 in the mark-filtered class" ||
 	bad "$((after - before)) packets in the mark's class, want 10"
+# ... and unmarked traffic stays out of it.
+before=$(class_pkts 1:20)
+in_b "$BIN/trafgen" udp-echo $B4 7005 5 5 &
+ECHO=$!
+sleep 0.2
+in_a "$BIN/trafgen" udp-send $B4 7005 43005 5 300 10 || bad "unmarked traffic"
+wait $ECHO
+after=$(class_pkts 1:20)
+[ "$after" = "$before" ] && ok "5 unmarked datagrams: none in the mark's class" ||
+	bad "$((after - before)) unmarked packets in the mark's class"
 m=$(stat marked)
 [ "$m" = 20 ] && ok "marked counter $m (10 out, 10 back)" ||
 	bad "marked counter $m, want 20"
