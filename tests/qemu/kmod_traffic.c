@@ -8,8 +8,9 @@
  * unprivileged caller.
  *
  *   kmod_traffic NETNS          the whole test, TAP
- *   kmod_traffic NETNS --load N send one UDP packet on N flows and exit
- *                               (for unloading with live flows)
+ *   kmod_traffic NETNS --load N send one UDP packet on N flows, list them
+ *                               with GET_FLOWS, exit (for unloading with
+ *                               live flows)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -704,9 +705,34 @@ static void check_unprivileged(void)
 
 /* --- main ------------------------------------------------------------------ */
 
+struct load_seen {
+	unsigned char port[65536];
+	int unique, total;
+};
+
+static int count_load(const struct kmod_flow *f, void *arg)
+{
+	struct load_seen *ls = arg;
+	const struct flowpic_key *k = &f->window.key;
+	uint16_t p = ntohs(k->lo_port) == UDP_PORT ? ntohs(k->hi_port) :
+						     ntohs(k->lo_port);
+
+	ls->total++;
+	if (!ls->port[p]++)
+		ls->unique++;
+	return 0;
+}
+
+/*
+ * Makes @n UDP flows (one datagram each) and lists them back through a
+ * GET_FLOWS dump, which takes many messages and resumed calls at this
+ * size. Prints "made listed": flows made, distinct ones the dump showed.
+ */
 static int load(int n)
 {
-	int i, fd, made = 0;
+	static struct load_seen ls;
+	struct kmod_client *c;
+	int i, fd, made = 0, err;
 
 	for (i = 0; i < n; i++) {
 		fd = udp_socket(4, HOST4, 20000 + i, PEER4);
@@ -716,8 +742,13 @@ static int load(int n)
 			made++;
 		close(fd);
 	}
-	printf("%d\n", made);
-	return made == n ? 0 : 1;
+	err = kmod_client_open(&c);
+	if (!err) {
+		err = kmod_client_dump_flows(c, count_load, &ls);
+		kmod_client_close(c);
+	}
+	printf("%d %d\n", made, err ? -1 : ls.unique);
+	return made == n && ls.unique == n ? 0 : 1;
 }
 
 int main(int argc, char **argv)

@@ -47,10 +47,12 @@ tap_prog /tests/bin/kmod_traffic $ns
 # Unload with live flows, three times over.
 for round in 1 2 3; do
 	[ $round = 1 ] || insmod /tests/flowpic.ko
-	made=$(/tests/bin/kmod_traffic $ns --load 200)
+	set -- $(/tests/bin/kmod_traffic $ns --load 1000)
 	live=$(flow_slabs)
-	[ "$made" = 200 ] && [ "$live" != none ] && [ "$live" -ge 200 ]
-	tap_ok $? "round $round: 200 flows made, flowpic_flow slab holds $live"
+	[ "$1" = 1000 ] && [ "$2" = 1000 ]
+	tap_ok $? "round $round: 1000 flows made, $2 listed by a GET_FLOWS dump"
+	[ "$live" != none ] && [ "$live" -ge 1000 ]
+	tap_ok $? "round $round: the flowpic_flow slab holds $live objects"
 	rmmod flowpic
 	tap_ok $? "round $round: rmmod with live flows"
 	[ "$(flow_slabs)" = none ]
