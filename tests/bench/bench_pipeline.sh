@@ -7,7 +7,7 @@
 # after another on one clock (each file shifted to start 1 s after the
 # previous ended), the whole repeated BENCH_REPEAT times (10: about one
 # million packets), written once to build/bench/. Each tool reads it
-# BENCH_ROUNDS times (3), alternating; the medians are reported. The
+# BENCH_ROUNDS times (5), alternating; the medians are reported. The
 # ratio is taken on CPU time (user + system) because the machine is shared
 # and wall time includes waiting for a core; wall-clock figures are
 # printed beside it. flowpic runs with its defaults (32x32, 15 s windows,
@@ -17,7 +17,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 DATA=${FLOWPIC_DATA:-../shared/datasets}
 REPEAT=${BENCH_REPEAT:-10}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 OUT=build/bench
 CAP=$OUT/ndpi-merged-x$REPEAT.pcap
 
@@ -113,4 +113,23 @@ for t in ndpi mini full; do
 		"$ratio" "$wratio" "$([ "$verdict" = 1 ] && echo met || echo NOT met)"
 	[ "$verdict" = 1 ] || status=1
 done
+
+# Instructions executed, counted by valgrind: a figure the machine's load
+# cannot move, on one copy of the captures (BENCH_CALLGRIND=0 skips it).
+if [ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null; then
+	one=$OUT/ndpi-merged-x1.pcap
+	[ -s "$one" ] || BENCH_REPEAT=1 BENCH_ROUNDS=1 BENCH_CALLGRIND=0 \
+		bash "$0" >/dev/null 2>&1
+	ir() {
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" \
+			2>&1 >/dev/null | sed -n 's/.*I *refs: *//p' | tr -d ,
+	}
+	if [ -s "$one" ]; then
+		ir_ndpi=$(ir ndpiReader -q -i "$one")
+		ir_fp=$(ir build/flowpic dataset -o /dev/null "$one")
+		printf 'instructions (valgrind, %s): ndpiReader %s, flowpic dataset 32x32 %s: %.1fx fewer\n' \
+			"$(basename "$one")" "$ir_ndpi" "$ir_fp" \
+			"$(echo "$ir_ndpi / $ir_fp" | bc -l)"
+	fi
+fi
 exit $status
