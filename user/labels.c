@@ -56,7 +56,7 @@ struct labels {
 	char **names;		/* interned strings; id 0 is "" */
 	size_t nnames;
 
-	const char *last_source;	/* lookup cache */
+	char last_source[4096];		/* lookup cache: the last source */
 	uint32_t last_capture;
 
 	size_t skipped;			/* nDPI lines not understood */
@@ -739,7 +739,7 @@ const char *labels_lookup(struct labels *l, const char *source,
 	size_t i;
 
 	if (l->n && key->family) {
-		if (source != l->last_source) {
+		if (strcmp(source, l->last_source)) {
 			const char *b = base_name(source);
 
 			l->last_capture = 0;
@@ -748,7 +748,8 @@ const char *labels_lookup(struct labels *l, const char *source,
 					l->last_capture = (uint32_t)i;
 					break;
 				}
-			l->last_source = source;
+			snprintf(l->last_source, sizeof(l->last_source), "%s",
+				 source);
 		}
 		if (l->last_capture)
 			e = entry_find(l, key, l->last_capture,

@@ -314,6 +314,72 @@ static void label_command(const char *data)
 	labels_free(r);
 }
 
+/*
+ * libndpi 4.2 (flowpic label) against the result files of the newer nDPI
+ * that ships them, on every capture: the share of flows both label with
+ * the same class. The figure docs/pipeline.md quotes.
+ */
+static void agreement(const char *data)
+{
+	char out[600], cmd[2048], line[1024], *f[12], *save;
+	struct labels *r = labels_new();
+	unsigned long both = 0, same = 0, mine = 0;
+	struct flowpic_key k;
+	const char *theirs;
+	FILE *in;
+	int n;
+
+	snprintf(out, sizeof(out), "%s/all.csv", tmp);
+	snprintf(cmd, sizeof(cmd),
+		 "for f in %s/ndpi/result/*.out; do printf '%%s\\n' \"$f\"; done > %s/results.txt",
+		 data, tmp);
+	if (system(cmd)) {
+		tap_ok(0, "listing the result files");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "%s/results.txt", tmp);
+	in = fopen(cmd, "r");
+	while (in && fgets(line, sizeof(line), in)) {
+		char err[1024];
+
+		line[strcspn(line, "\n")] = 0;
+		if (labels_load_ndpi(r, line, err, sizeof(err)))
+			tap_diag("%s", err);
+	}
+	if (in)
+		fclose(in);
+	snprintf(cmd, sizeof(cmd), "./build/flowpic label -o %s %s/ndpi/pcap/*.pcap* 2>/dev/null",
+		 out, data);
+	if (access("./build/flowpic", X_OK)) {
+		tap_skip("build/flowpic is not built", "flowpic label against the nDPI result files");
+		labels_free(r);
+		return;
+	}
+	(void)!system(cmd);	/* a PPI and a truncated capture fail: fine */
+	in = fopen(out, "r");
+	while (in && fgets(line, sizeof(line), in)) {
+		if (line[0] == '#' || !strncmp(line, "capture,", 8))
+			continue;
+		for (n = 0, save = NULL, f[0] = strtok_r(line, ",", &save);
+		     f[n] && n < 11; f[++n] = strtok_r(NULL, ",", &save))
+			;
+		if (n < 7 || flow_key_build(&k, f[1], f[2], f[3], f[4], f[5]))
+			continue;
+		mine++;
+		theirs = labels_lookup(r, f[0], &k);
+		if (!theirs)
+			continue;
+		both++;
+		same += !strcmp(theirs, f[6]);
+	}
+	if (in)
+		fclose(in);
+	tap_ok(mine > 3000 && both > 3000 && same * 10 > both * 8,
+	       "flowpic label (libndpi 4.2) on all captures: %lu DPI flows; %lu also in the result files, %lu (%.1f%%) of them the same class",
+	       mine, both, same, both ? 100.0 * same / both : 0);
+	labels_free(r);
+}
+
 int main(void)
 {
 	const char *d = getenv("FLOWPIC_DATA");
@@ -334,6 +400,7 @@ int main(void)
 	if (have) {
 		ndpi_tests(data);
 		label_command(data);
+		agreement(data);
 	} else {
 		tap_skip("no datasets at FLOWPIC_DATA or ../shared/datasets",
 			 "nDPI result files and flowpic label on real captures");
