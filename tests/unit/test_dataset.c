@@ -255,7 +255,7 @@ static void documented_layout(const char *tmp)
 
 static void end_to_end(const char *tmp, const char *data)
 {
-	char out[600], list[600], pics[600], in[1200], cmd[2000];
+	char out[600], list[600], pics[600], in[1200], cmd[5000];
 	char *argv[16];
 	int rc, k = 0;
 
@@ -301,6 +301,38 @@ static void end_to_end(const char *tmp, const char *data)
 		 "test $(wc -l < %s) = 29",
 		 list, pics, list);
 	tap_ok(!system(cmd), "the dataset holds the 29 windows `flowpic pictures` prints, labelled twitch");
+
+	/* a good capture and one cut short: exit 1, both read up to the cut */
+	{
+		char good[1200], cut[700];
+
+		snprintf(good, sizeof(good), "%s/ndpi/pcap/teams.pcap", data);
+		snprintf(cut, sizeof(cut), "%s/cut.pcap", tmp);
+		snprintf(cmd, sizeof(cmd), "head -c 20000 %s/ndpi/pcap/skype-conference-call.pcap > %s",
+			 data, cut);
+		if (system(cmd))
+			tap_diag("could not cut a capture");
+		k = 0;
+		argv[k++] = "dataset";
+		argv[k++] = "-o";
+		argv[k++] = out;
+		argv[k++] = "--min-packets";
+		argv[k++] = "1";
+		argv[k++] = cut;
+		argv[k++] = good;
+		argv[k] = NULL;
+		rc = run(cmd_dataset, argv, NULL);
+		argv[0] = "show";
+		argv[1] = "--list";
+		argv[2] = out;
+		argv[3] = NULL;
+		run(cmd_show, argv, list);
+		snprintf(cmd, sizeof(cmd),
+			 "test $(grep -c ' %s ' %s) = 1 && test $(grep -c ' %s ' %s) = 98",
+			 cut, list, good, list);
+		tap_ok(rc == 1 && !system(cmd),
+		       "a capture cut short: exit 1, its window and the next file's 98 still written");
+	}
 }
 
 int main(void)
