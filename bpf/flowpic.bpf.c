@@ -129,15 +129,15 @@ static __always_inline struct flowpic_window *flow_win(void *v)
 #define RECORD_CELLS	((cfg_cells + 63) / 64 * 64)
 
 /*
- * Closes the open window of @v into @rec (NULL when the ring buffer was
- * full): copies header and cells, then empties them for the next window.
- * Called with the flow's lock held, so no packet is lost or counted twice
- * on the way. Returns the window's packet count.
+ * Empties the open window of @v for the next one, after copying header
+ * and cells into @rec when it is not NULL. Called with the flow's lock
+ * held, so no packet is lost or counted twice on the way. Returns the
+ * window's packet count.
  */
-static __always_inline __u32 window_close(void *v, void *rec, __u8 reason)
+static __always_inline __u32 window_empty(void *v, void *rec, __u8 reason)
 {
 	struct flowpic_window *w = flow_win(v);
-	__u64 *src = v + FLOWPIC_BPF_CELLS_OFF, *dst;
+	__u64 *src = v + FLOWPIC_BPF_CELLS_OFF, *dst = NULL;
 	__u32 i, j, blocks = RECORD_CELLS / 64, pkts;
 
 	pkts = w->packets[0] + w->packets[1];
@@ -145,22 +145,16 @@ static __always_inline __u32 window_close(void *v, void *rec, __u8 reason)
 		__builtin_memcpy(rec, w, sizeof(*w));
 		((struct flowpic_window *)rec)->reason = reason;
 		dst = rec + sizeof(struct flowpic_window);
-		for (i = 0; i < FLOWPIC_BPF_CAP_MAX / 64; i++) {
-			if (i >= blocks)
-				break;
+	}
+	for (i = 0; i < FLOWPIC_BPF_CAP_MAX / 64; i++) {
+		if (i >= blocks)
+			break;
 #pragma unroll
-			for (j = 0; j < BLOCK_WORDS; j++) {
-				dst[i * BLOCK_WORDS + j] = src[i * BLOCK_WORDS + j];
-				WRITE_ZERO(src[i * BLOCK_WORDS + j]);
-			}
-		}
-	} else {
-		for (i = 0; i < FLOWPIC_BPF_CAP_MAX / 64; i++) {
-			if (i >= blocks)
-				break;
-#pragma unroll
-			for (j = 0; j < BLOCK_WORDS; j++)
-				WRITE_ZERO(src[i * BLOCK_WORDS + j]);
+		for (j = 0; j < BLOCK_WORDS; j++) {
+			if (rec)
+				dst[i * BLOCK_WORDS + j] =
+					src[i * BLOCK_WORDS + j];
+			WRITE_ZERO(src[i * BLOCK_WORDS + j]);
 		}
 	}
 	w->packets[0] = 0;
@@ -176,23 +170,28 @@ static __always_inline void *record_reserve(void)
 				   RECORD_CELLS, 0);
 }
 
-/* Sends or drops a closed window's record, counting what happened. */
-static __always_inline void record_finish(struct flowpic_bpf_stats *s,
-					  void *rec, int reserved, __u32 pkts)
+/*
+ * Sends @rec (not NULL) if its window is due, or gives it back. Called
+ * only inside an `if (rec)`: 6.1's verifier does not know a reserved
+ * pointer it has seen non-NULL stays so, and a second test of it would
+ * look like a leak to it.
+ */
+static __always_inline void record_send(struct flowpic_bpf_stats *s,
+					void *rec, int due)
 {
-	if (!reserved)
-		return;
-	if (pkts < cfg_min_packets) {
-		if (rec)
-			bpf_ringbuf_discard(rec, 0);
-		return;
+	if (due) {
+		bpf_ringbuf_submit(rec, 0);
+		STAT_INC(s, windows);
+	} else {
+		bpf_ringbuf_discard(rec, 0);
 	}
-	if (!rec) {
+}
+
+/* A due window that found the ring buffer full: counted, never silent. */
+static __always_inline void record_lost(struct flowpic_bpf_stats *s, int due)
+{
+	if (due)
 		STAT_INC(s, windows_lost);
-		return;
-	}
-	bpf_ringbuf_submit(rec, 0);
-	STAT_INC(s, windows);
 }
 
 struct evict_ctx {
@@ -222,6 +221,7 @@ __noinline int flow_evict(void)
 {
 	struct flowpic_bpf_stats *s = stats_get();
 	void *table = flow_table();
+	struct flowpic_flow_state *st;
 	struct evict_ctx c = {};
 	__u32 pkts = 0;
 	void *v, *rec;
@@ -232,11 +232,19 @@ __noinline int flow_evict(void)
 	v = bpf_map_lookup_elem(table, &c.key);
 	if (!v)
 		return 0;
+	st = v;
 	rec = record_reserve();
-	bpf_spin_lock(&((struct flowpic_flow_state *)v)->lock);
-	pkts = window_close(v, rec, FLOWPIC_END_EVICT);
-	bpf_spin_unlock(&((struct flowpic_flow_state *)v)->lock);
-	record_finish(s, rec, 1, pkts);
+	if (rec) {
+		bpf_spin_lock(&st->lock);
+		pkts = window_empty(v, rec, FLOWPIC_END_EVICT);
+		bpf_spin_unlock(&st->lock);
+		record_send(s, rec, pkts >= cfg_min_packets);
+	} else {
+		bpf_spin_lock(&st->lock);
+		pkts = window_empty(v, NULL, FLOWPIC_END_EVICT);
+		bpf_spin_unlock(&st->lock);
+		record_lost(s, pkts >= cfg_min_packets);
+	}
 	if (bpf_map_delete_elem(table, &c.key))
 		return 0;
 	STAT_INC(s, flows_evicted);
@@ -244,7 +252,8 @@ __noinline int flow_evict(void)
 	return 1;
 }
 
-static __always_inline void *flow_create(void *table, struct pkt *p,
+static __always_inline void *flow_create(void *table,
+					 const struct flowpic_key *key,
 					 __u64 now,
 					 struct flowpic_bpf_stats *s)
 {
@@ -252,7 +261,11 @@ static __always_inline void *flow_create(void *table, struct pkt *p,
 	struct flowpic_window *w;
 	__u32 zero = 0;
 	void *init;
-	long err;
+	/*
+	 * int, not long: 6.1 calls the map's update directly and only the
+	 * low 32 bits of its return value are meaningful.
+	 */
+	int err;
 
 	init = bpf_map_lookup_elem(&flow_init, &zero);
 	if (!init)
@@ -263,21 +276,21 @@ static __always_inline void *flow_create(void *table, struct pkt *p,
 	__builtin_memset(w, 0, sizeof(*w));
 	st->first_ns = now;
 	st->last_ns = now;
-	w->key = p->key;
+	w->key = *key;
 	w->start_ns = now;
 	w->cells = cfg_cells;
 	w->n = cfg_geom.n;
 	w->channels = cfg_geom.channels;
 
-	err = bpf_map_update_elem(table, &p->key, init, BPF_NOEXIST);
+	err = bpf_map_update_elem(table, key, init, BPF_NOEXIST);
 	if (err == -E2BIG) {
 		flow_evict();
-		err = bpf_map_update_elem(table, &p->key, init, BPF_NOEXIST);
+		err = bpf_map_update_elem(table, key, init, BPF_NOEXIST);
 	}
 	if (!err)
 		STAT_INC(s, flows_new);
 	/* -EEXIST: another CPU created it first; use theirs. */
-	return bpf_map_lookup_elem(table, &p->key);
+	return bpf_map_lookup_elem(table, key);
 }
 
 /* The label's action for @key, as the policy map says. */
@@ -322,6 +335,79 @@ static __always_inline int apply_action(struct __sk_buff *skb,
 }
 
 /*
+ * Under the flow's lock: closes the open window into @rec (may be NULL)
+ * and opens window @widx, unless another CPU did it first (0 then).
+ */
+static __always_inline int window_advance(void *v, void *rec, __u64 widx,
+					  const struct flowpic_geom *g,
+					  __u32 *pkts)
+{
+	struct flowpic_flow_state *st = v;
+	struct flowpic_window *w = flow_win(v);
+
+	if (widx <= w->index)
+		return 0;
+	*pkts = window_empty(v, rec, FLOWPIC_END_TIME);
+	w->index = (__u32)widx;
+	w->start_ns = st->first_ns + widx * g->window_ns;
+	return 1;
+}
+
+/*
+ * Under the flow's lock: the packet into its cell and the window's
+ * counts. Returns flowpic_bin()'s flags.
+ */
+static __always_inline __u32 packet_add(void *v, const struct pkt *p,
+					const struct flowpic_geom *g,
+					__u64 now)
+{
+	struct flowpic_flow_state *st = v;
+	struct flowpic_window *w = flow_win(v);
+	__u8 *cells = v + FLOWPIC_BPF_CELLS_OFF;
+	struct flowpic_cell cell;
+	__u32 flags, ch;
+	__u64 idx;
+
+	flags = flowpic_bin(g, p->size, (__s64)(now - w->start_ns), &cell);
+	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID))) {
+		ch = g->channels == 2 ? p->dir & 1 : 0;
+		idx = flowpic_cell_index(g, ch, &cell);
+		/* One register for the check and the access. */
+		barrier_var(idx);
+		if (idx < cfg_cells && idx < FLOWPIC_BPF_CAP_MAX &&
+		    cells[idx] < FLOWPIC_CELL_MAX)
+			cells[idx]++;
+	}
+	w->packets[p->dir & 1]++;
+	w->bytes[p->dir & 1] += p->size;
+	st->last_ns = now;
+	return flags;
+}
+
+/*
+ * Under the flow's lock, for a TCP packet with FIN or RST: whether the
+ * flow ends here (FIN from both sides, or as cfg_tcp_end says), and then
+ * its window closed into @rec (may be NULL). Returns the end reason or 0.
+ */
+static __always_inline int packet_ends(void *v, const struct pkt *p,
+				       void *rec, __u32 *pkts)
+{
+	struct flowpic_flow_state *st = v;
+	int end;
+
+	if (p->tcp_flags & TCP_FIN)
+		st->fin |= 1 << (p->dir & 1);
+	if (p->tcp_flags & TCP_RST)
+		end = FLOWPIC_END_RST;
+	else if (st->fin == 3 || cfg_tcp_end == TCP_END_FIRST_FIN)
+		end = FLOWPIC_END_FIN;
+	else
+		return 0;	/* half closed: the flow goes on */
+	*pkts = window_empty(v, rec, end);
+	return end;
+}
+
+/*
  * A global function, verified once whatever path the parser took to get
  * here: the window's copy loops are the verifier's biggest cost.
  */
@@ -336,96 +422,85 @@ __noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
 	};
 	struct flowpic_flow_state *st;
 	struct flowpic_action act;
+	struct flowpic_key key;
 	struct flowpic_window *w;
-	struct flowpic_cell cell;
 	void *table = flow_table();
-	void *v, *rec_time = NULL, *rec_end = NULL;
-	__u64 idx;
-	__u32 flags, ch, pkts_time = 0, pkts_end = 0;
+	void *v, *rec;
+	__u32 flags, pkts = 0;
 	__u64 widx;
-	__u8 *cells;
-	int closes = 0, ends;
+	int closed, ends;
 
 	if (!p)
 		return TC_ACT_OK;
-	v = bpf_map_lookup_elem(table, &p->key);
+	/*
+	 * Map helpers take keys from the stack: 6.1's verifier refuses the
+	 * memory a global function's argument points to.
+	 */
+	__builtin_memcpy(&key, &p->key, sizeof(key));
+	v = bpf_map_lookup_elem(table, &key);
 	if (!v) {
-		v = flow_create(table, p, now, s);
+		v = flow_create(table, &key, now, s);
 		if (!v)
 			return TC_ACT_OK;
 	}
 	st = v;
 	w = flow_win(v);
-	cells = v + FLOWPIC_BPF_CELLS_OFF;
 
 	/*
 	 * Read every packet, not cached in the flow: a label written by hand
 	 * with bpftool applies from the next packet too.
 	 */
-	policy_read(&p->key, &act);
+	policy_read(&key, &act);
 
-	/* Reserve outside the lock: the helpers may not run under it. */
-	/* Still inside the open window is the common case: no division. */
-	widx = 0;
+	/*
+	 * A packet past the open window closes it first, in a locked
+	 * section of its own, and its record goes before the packet is
+	 * binned: one ring buffer reservation at a time, each reserved
+	 * outside the lock (no helper may run under it) and released on a
+	 * test of its own pointer, which 6.1's verifier can follow.
+	 * Inside the open window is the common case: no division.
+	 */
 	if ((__s64)(now - *(volatile __u64 *)&w->start_ns) >=
-	    (__s64)g.window_ns)
+	    (__s64)g.window_ns) {
 		widx = flowpic_window_index(&g, (__s64)(now - st->first_ns));
-	if (widx > *(volatile __u32 *)&w->index) {
-		rec_time = record_reserve();
-		closes = 1;
+		rec = record_reserve();
+		if (rec) {
+			bpf_spin_lock(&st->lock);
+			closed = window_advance(v, rec, widx, &g, &pkts);
+			bpf_spin_unlock(&st->lock);
+			record_send(s, rec, closed && pkts >= cfg_min_packets);
+		} else {
+			bpf_spin_lock(&st->lock);
+			closed = window_advance(v, NULL, widx, &g, &pkts);
+			bpf_spin_unlock(&st->lock);
+			record_lost(s, closed && pkts >= cfg_min_packets);
+		}
 	}
+
 	/* FIN or RST may end the flow: as the offline reader's --tcp-end. */
-	ends = p->key.proto == IPPROTO_TCP && cfg_tcp_end != TCP_END_NONE &&
+	ends = key.proto == IPPROTO_TCP && cfg_tcp_end != TCP_END_NONE &&
 	       (p->tcp_flags & (TCP_FIN | TCP_RST));
-	if (ends)
-		rec_end = record_reserve();
-
-	bpf_spin_lock(&st->lock);
-	if (closes && widx > w->index) {
-		pkts_time = window_close(v, rec_time, FLOWPIC_END_TIME);
-		w->index = (__u32)widx;
-		w->start_ns = st->first_ns + widx * g.window_ns;
+	if (!ends) {
+		bpf_spin_lock(&st->lock);
+		flags = packet_add(v, p, &g, now);
+		bpf_spin_unlock(&st->lock);
 	} else {
-		closes = closes ? 2 : 0;	/* another CPU closed it */
-	}
-	flags = flowpic_bin(&g, p->size, (__s64)(now - w->start_ns), &cell);
-	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID))) {
-		ch = g.channels == 2 ? p->dir & 1 : 0;
-		idx = flowpic_cell_index(&g, ch, &cell);
-		/* One register for the check and the access. */
-		barrier_var(idx);
-		if (idx < cfg_cells && idx < FLOWPIC_BPF_CAP_MAX &&
-		    cells[idx] < FLOWPIC_CELL_MAX)
-			cells[idx]++;
-	}
-	w->packets[p->dir & 1]++;
-	w->bytes[p->dir & 1] += p->size;
-	st->last_ns = now;
-	if (ends) {
-		if (p->tcp_flags & TCP_FIN)
-			st->fin |= 1 << (p->dir & 1);
-		if (p->tcp_flags & TCP_RST)
-			ends = FLOWPIC_END_RST;
-		else if (st->fin == 3 || cfg_tcp_end == TCP_END_FIRST_FIN)
-			ends = FLOWPIC_END_FIN;
-		else
-			ends = 0;	/* half closed: the flow goes on */
-		if (ends)
-			pkts_end = window_close(v, rec_end, ends);
-	}
-	bpf_spin_unlock(&st->lock);
-	if (!ends && rec_end) {
-		bpf_ringbuf_discard(rec_end, 0);
-		rec_end = NULL;
+		rec = record_reserve();
+		if (rec) {
+			bpf_spin_lock(&st->lock);
+			flags = packet_add(v, p, &g, now);
+			ends = packet_ends(v, p, rec, &pkts);
+			bpf_spin_unlock(&st->lock);
+			record_send(s, rec, ends && pkts >= cfg_min_packets);
+		} else {
+			bpf_spin_lock(&st->lock);
+			flags = packet_add(v, p, &g, now);
+			ends = packet_ends(v, p, NULL, &pkts);
+			bpf_spin_unlock(&st->lock);
+			record_lost(s, ends && pkts >= cfg_min_packets);
+		}
 	}
 
-	if (closes == 2) {
-		if (rec_time)
-			bpf_ringbuf_discard(rec_time, 0);
-	} else {
-		record_finish(s, rec_time, closes, pkts_time);
-	}
-	record_finish(s, rec_end, ends, pkts_end);
 	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID)))
 		STAT_INC(s, binned);
 	if (flags & FLOWPIC_BIN_CLIPPED)
@@ -434,8 +509,8 @@ __noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
 		STAT_INC(s, clock_back);
 	if (ends) {
 		/* The flow is over: so is its label. */
-		bpf_map_delete_elem(table, &p->key);
-		bpf_map_delete_elem(&labels, &p->key);
+		bpf_map_delete_elem(table, &key);
+		bpf_map_delete_elem(&labels, &key);
 	}
 	return apply_action(skb, s, &act);
 }

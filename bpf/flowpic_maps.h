@@ -46,12 +46,27 @@ struct flowpic_flow_state {
 	__u64	last_ns;		/* last packet: idle sweep, eviction */
 };
 
+/*
+ * The state's fields are spelled out at the top level, not as a nested
+ * struct flowpic_flow_state: 6.1's verifier only finds a bpf_spin_lock
+ * there. The layout is the same (asserted below), so both sides may read
+ * a value through struct flowpic_flow_state.
+ */
 #define FLOWPIC_FLOW_VALUE(cap)						\
 struct flowpic_flow_##cap {						\
-	struct flowpic_flow_state st;					\
+	struct bpf_spin_lock lock;					\
+	__u32	fin;							\
+	__u64	first_ns;						\
+	__u64	last_ns;						\
 	struct flowpic_window win;	/* the open window */		\
 	__u8	cells[cap];						\
-}
+};									\
+FLOWPIC_STATIC_ASSERT(__builtin_offsetof(struct flowpic_flow_##cap,	\
+					 last_ns) ==			\
+		      __builtin_offsetof(struct flowpic_flow_state, last_ns) && \
+		      __builtin_offsetof(struct flowpic_flow_##cap, win) ==	\
+		      sizeof(struct flowpic_flow_state),			\
+		      "flow value layout")
 
 FLOWPIC_FLOW_VALUE(1024);
 FLOWPIC_FLOW_VALUE(2048);
