@@ -198,7 +198,9 @@ struct evict_ctx {
 	struct flowpic_key key;
 	__u64	oldest_ns;
 	__u32	seen;
+	__u32	limit;		/* cfg_evict_scan, read by the caller */
 	__u32	found;
+	__u32	__pad;
 };
 
 static long evict_scan(void *map, const struct flowpic_key *key,
@@ -209,7 +211,7 @@ static long evict_scan(void *map, const struct flowpic_key *key,
 		c->key = *key;
 		c->found = 1;
 	}
-	return ++c->seen >= cfg_evict_scan;
+	return ++c->seen >= c->limit;
 }
 
 /*
@@ -226,6 +228,7 @@ __noinline int flow_evict(void)
 	__u32 pkts = 0;
 	void *v, *rec;
 
+	c.limit = cfg_evict_scan;
 	bpf_for_each_map_elem(table, evict_scan, &c, 0);
 	if (!c.found)
 		return 0;
