@@ -278,7 +278,7 @@ int chart_confusion(const char *path, const char *title, const uint64_t *m,
 		    uint32_t k, const char *const *names, char *err,
 		    size_t errlen)
 {
-	int cell = k > 12 ? 36 : 64, label = 0, tall = 0, x0, y0, rc;
+	int cell = k > 12 ? 36 : 64, label = 0, tall = 0, x0, y0, w, rc;
 	struct canvas c;
 	uint32_t i, j;
 	char buf[32];
@@ -291,8 +291,10 @@ int chart_confusion(const char *path, const char *title, const uint64_t *m,
 	}
 	x0 = label + 40;
 	y0 = 56 + tall;
-	if (canvas_init(&c, x0 + (int)k * cell + 30, y0 + (int)k * cell + 40,
-			WHITE))
+	w = x0 + (int)k * cell + 30;
+	if (canvas_text_width(title, 1) + 20 > w)
+		w = canvas_text_width(title, 1) + 20;
+	if (canvas_init(&c, w, y0 + (int)k * cell + 40, WHITE))
 		return -ENOMEM;
 	canvas_text(&c, 10, 10, title, BLACK, 1);
 	canvas_text(&c, x0, 30, "predicted", DARK, 1);

@@ -18,6 +18,8 @@
 /* Column matrices are built for as many images as fit this many floats
  * (256 KiB), so sgemm reads them back from cache. */
 #define CNN_COL_BUDGET		(64u << 10)
+/* Training keeps conv column matrices up to this many floats (128 MiB). */
+#define CNN_COL_KEEP_MAX	(32u << 20)
 /* Inference activations per chunk of images, bytes: about half an L2. */
 #define CNN_CACHE_BUDGET	(256u << 10)
 /* Shapes and parameter counts beyond these are typos, not networks. */
@@ -49,12 +51,24 @@ struct cnn_work {
 	size_t arg_cap[CNN_LAYERS_MAX];
 	float *mask[CNN_LAYERS_MAX];
 	size_t mask_cap[CNN_LAYERS_MAX];
+	float *colkeep[CNN_LAYERS_MAX];	/* training: conv columns for backward */
+	size_t colkeep_cap[CNN_LAYERS_MAX];
+	int kept[CNN_LAYERS_MAX];
 	float *in, *din;		/* the input, staged as CNHW */
 	size_t in_cap, din_cap;
 	float *col;
 	size_t col_cap;
 	float *scratch;			/* conv_pool_sparse() */
 	size_t scratch_cap;
+	/* training's first block from pictures (layer_block.c) */
+	uint32_t block_in;		/* the pool's index when used, else 0 */
+	int block_relu;
+	struct block_image *blk;
+	uint32_t nblk;
+	int32_t *bmap_conv, *bmap_pool;
+	size_t bmap_conv_cap, bmap_pool_cap;
+	float *bwt, *dconv;
+	size_t bwt_cap, dconv_cap;
 	struct cnn_infer_stats stats;
 	struct rng rng;
 	/* cnn_infer()'s deltas, two per image, and position maps */
@@ -472,11 +486,19 @@ void cnn_work_free(struct cnn_work *w)
 		free(w->grad[l]);
 		free(w->arg[l]);
 		free(w->mask[l]);
+		free(w->colkeep[l]);
 	}
 	for (l = 0; l < w->ndelta; l++) {
 		cnn_delta_free(&w->da[l]);
 		cnn_delta_free(&w->db[l]);
 	}
+	for (l = 0; l < w->nblk; l++)
+		block_image_free(&w->blk[l]);
+	free(w->blk);
+	free(w->bmap_conv);
+	free(w->bmap_pool);
+	free(w->bwt);
+	free(w->dconv);
 	free(w->da);
 	free(w->db);
 	free(w->map_a);
@@ -629,9 +651,19 @@ static int layer_forward(const struct cnn *net, struct cnn_work *w,
 	switch (L->kind) {
 	case CNN_CONV:
 		chunk = conv_chunk(L, N);
+		/* Training keeps the columns for backward when they are not huge. */
+		w->kept[l] = training &&
+			     conv_col_floats(L) * N <= CNN_COL_KEEP_MAX &&
+			     !GROW(w->colkeep[l], w->colkeep_cap[l],
+				   conv_col_floats(L) * N);
+		if (w->kept[l]) {
+			conv_forward(L, net->params, x, N, y, w->colkeep[l],
+				     chunk, 1);
+			break;
+		}
 		if (GROW(w->col, w->col_cap, conv_col_floats(L) * chunk))
 			return -ENOMEM;
-		conv_forward(L, net->params, x, N, y, w->col, chunk);
+		conv_forward(L, net->params, x, N, y, w->col, chunk, 0);
 		break;
 	case CNN_MAXPOOL:
 		if (!training) {
@@ -683,19 +715,107 @@ static int forward_from(const struct cnn *net, struct cnn_work *w,
 	return 0;
 }
 
+/*
+ * The net starts with conv, [ReLU], max-pool: the pool's index, with
+ * *relu set; 0 otherwise.
+ */
+static uint32_t first_block(const struct cnn *net, int *relu)
+{
+	uint32_t l = 1;
+
+	if (net->nlayers < 3 || net->layer[0].kind != CNN_CONV ||
+	    net->layer[0].out.c > 256)
+		return 0;
+	*relu = net->layer[1].kind == CNN_RELU;
+	l += *relu;
+	return l < net->nlayers && net->layer[l].kind == CNN_MAXPOOL ? l : 0;
+}
+
+/*
+ * The pictures' cells reach at most a quarter of the first conv's
+ * outputs: few enough that working on those alone pays.
+ */
+static int sparse_enough(const struct cnn *net, const struct cnn_input *in)
+{
+	const struct cnn_layer *L0 = &net->layer[0];
+	double cover = (double)((L0->k + L0->stride - 1) / L0->stride);
+	double cells = 0;
+	uint32_t j;
+
+	for (j = 0; j < in->n; j++)
+		cells += in->pics[j]->ncells;
+	return cells * cover * cover <=
+	       0.25 * in->n * (double)L0->out.h * L0->out.w;
+}
+
+static int forward_block(const struct cnn *net, struct cnn_work *w,
+			 const struct cnn_input *in, uint32_t pool, int relu,
+			 int training)
+{
+	const struct cnn_layer *C = &net->layer[0], *P = &net->layer[pool];
+	uint32_t N = in->n, j;
+	size_t most = 0;
+	int err;
+
+	if (N > w->nblk) {
+		struct block_image *b = realloc(w->blk, N * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		memset(b + w->nblk, 0, (N - w->nblk) * sizeof(*b));
+		w->blk = b;
+		w->nblk = N;
+	}
+	if (GROW(w->act[P->buf], w->act_cap[P->buf], shape_size(&P->out) * N) ||
+	    GROW(w->bwt, w->bwt_cap, C->nw))
+		return -ENOMEM;
+	if ((size_t)C->out.h * C->out.w > w->bmap_conv_cap) {
+		if (GROW(w->bmap_conv, w->bmap_conv_cap,
+			 (size_t)C->out.h * C->out.w))
+			return -ENOMEM;
+		memset(w->bmap_conv, 0xff, w->bmap_conv_cap * sizeof(int32_t));
+	}
+	if ((size_t)P->out.h * P->out.w > w->bmap_pool_cap) {
+		if (GROW(w->bmap_pool, w->bmap_pool_cap,
+			 (size_t)P->out.h * P->out.w))
+			return -ENOMEM;
+		memset(w->bmap_pool, 0xff, w->bmap_pool_cap * sizeof(int32_t));
+	}
+	conv_repack(C, net->params, w->bwt);
+	err = block_forward_train(C, P, relu, w->bwt, net->params + C->boff,
+				  in->pics, in->scale, N, w->blk, w->bmap_conv,
+				  w->bmap_pool, w->act[P->buf]);
+	if (err)
+		return err;
+	for (j = 0; j < N; j++)
+		if (w->blk[j].conv.n > most)
+			most = w->blk[j].conv.n;
+	if (GROW(w->dconv, w->dconv_cap, most * C->out.c + 1))
+		return -ENOMEM;
+	w->block_in = pool;
+	w->block_relu = relu;
+	w->stats.train_block += N;
+	return forward_from(net, w, pool + 1, N, training);
+}
+
 int cnn_forward(const struct cnn *net, struct cnn_work *w,
 		const struct cnn_input *in, int training)
 {
 	const struct cnn_layer *L0 = &net->layer[0];
-	uint32_t N = in->n;
+	uint32_t N = in->n, pool;
+	int relu = 0;
 
 	if (!N || (!in->pics && !in->dense))
 		return -EINVAL;
 	w->n = N;
 	w->sparse_in = 0;
+	w->block_in = 0;
 	w->fwd_training = training;
 	if (in->pics && check_pictures(net, in))
 		return -EINVAL;
+	if (in->pics && (pool = first_block(net, &relu)) &&
+	    sparse_enough(net, in))
+		return forward_block(net, w, in, pool, relu, training);
 	if (in->pics && L0->kind == CNN_CONV) {
 		if (GROW(w->act[L0->buf], w->act_cap[L0->buf],
 			 shape_size(&L0->out) * N))
@@ -721,7 +841,7 @@ int cnn_backward(const struct cnn *net, struct cnn_work *w,
 		 float *grads, float *dinput)
 {
 	uint32_t N = w->n, l, chunk;
-	int sparse = w->sparse_in;
+	int sparse = w->sparse_in || w->block_in;
 
 	if (in->n != N || top >= net->nlayers)
 		return -EINVAL;
@@ -751,6 +871,14 @@ int cnn_backward(const struct cnn *net, struct cnn_work *w,
 		else
 			dx = dinput && !sparse ? w->din : NULL;
 
+		if (w->block_in && l == w->block_in) {
+			block_backward_train(&net->layer[0], L, w->block_relu,
+					     net->params + net->layer[0].boff,
+					     grads, in->pics, in->scale, N,
+					     w->blk, dy, w->bmap_conv, w->dconv);
+			break;
+		}
+
 		if (!l && sparse) {
 			conv_backward_sparse(L, grads, in->pics, in->scale, dy,
 					     N);
@@ -759,18 +887,45 @@ int cnn_backward(const struct cnn *net, struct cnn_work *w,
 		switch (L->kind) {
 		case CNN_CONV:
 			chunk = conv_chunk(L, N);
+			if (w->kept[l]) {
+				conv_backward(L, net->params, grads, x, dy, dx,
+					      N, w->colkeep[l], chunk, 1);
+				break;
+			}
 			if (GROW(w->col, w->col_cap, conv_col_floats(L) * chunk))
 				return -ENOMEM;
 			conv_backward(L, net->params, grads, x, dy, dx, N,
-				      w->col, chunk);
+				      w->col, chunk, 0);
 			break;
 		case CNN_DENSE:
 			dense_backward(L, net->params, grads, x, dy, dx, N);
 			break;
-		case CNN_MAXPOOL:
+		case CNN_MAXPOOL: {
+			/*
+			 * The ReLU and dropout before the pool worked in place:
+			 * their gradients are taken at the maxima only.
+			 */
+			const float *masks[CNN_LAYERS_MAX];
+			const float *ybuf = NULL;
+			uint32_t p = l;
+			int nm = 0;
+
+			while (p > 1 && (net->layer[p - 1].kind == CNN_RELU ||
+					 net->layer[p - 1].kind == CNN_DROPOUT)) {
+				const struct cnn_layer *I = &net->layer[p - 1];
+
+				if (I->kind == CNN_RELU)
+					ybuf = w->act[I->buf];
+				else if (w->fwd_training && I->rate > 0)
+					masks[nm++] = w->mask[p - 1];
+				p--;
+			}
 			if (dx)
-				pool_backward(L, dy, w->arg[l], dx, N);
+				pool_backward(L, dy, w->arg[l], dx, N, ybuf, masks,
+					      nm);
+			l = p;	/* the chain is done: go on below it */
 			break;
+		}
 		case CNN_RELU:
 			if (dx)
 				relu_backward(y, dy, dx, count);
@@ -877,7 +1032,7 @@ int cnn_prepare(struct cnn *net)
 			col = malloc(conv_col_floats(L) * sizeof(float) + 1);
 			if (!col)
 				goto err_nomem;
-			conv_forward(L, net->params, x, 1, y, col, 1);
+			conv_forward(L, net->params, x, 1, y, col, 1, 0);
 			free(col);
 			col = NULL;
 			break;
@@ -1007,6 +1162,7 @@ static int infer_block(const struct cnn *net, struct cnn_work *w,
 			 w->scratch, w->act[P->buf]);
 	w->n = N;
 	w->sparse_in = 0;
+	w->block_in = 0;
 	w->fwd_training = 0;
 	return forward_from(net, w, pl->block + 1, N, 0);
 }
@@ -1161,6 +1317,7 @@ int cnn_infer(const struct cnn *net, struct cnn_work *w,
 	}
 	w->n = N;
 	w->sparse_in = 0;
+	w->block_in = 0;
 	w->fwd_training = 0;
 	w->stats.delta += N;
 	w->stats.delta_layers[l < CNN_LAYERS_MAX ? l : 0] += N;

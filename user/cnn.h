@@ -170,6 +170,7 @@ struct cnn_infer_stats {
 	uint64_t delta_layers[CNN_LAYERS_MAX];
 	uint64_t block;		/* first conv-pool block from the cells */
 	uint64_t dense;		/* every layer dense */
+	uint64_t train_block;	/* cnn_forward(): first block from the cells */
 };
 
 const struct cnn_infer_stats *cnn_work_stats(const struct cnn_work *w);

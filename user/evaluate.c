@@ -113,6 +113,8 @@ static void eval_usage(FILE *f)
 "  --held-out         only the files `flowpic train --test-files` held out\n"
 "                     (the split the model records; the data must be the\n"
 "                     training data, checked by its SHA-256)\n"
+"  --windows all|first  score every window, or only each flow's first\n"
+"                     (default: as the model was trained)\n"
 "  --png FILE         the confusion matrix as a PNG\n"
 "  --json             one JSON object instead of the text report\n"
 "  --ignore-unknown   skip samples whose class the model lacks (else an error)\n"
@@ -125,6 +127,7 @@ int cmd_eval(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "held-out", no_argument, NULL, 'H' },
 		{ "png", required_argument, NULL, 'p' },
+		{ "windows", required_argument, NULL, 'W' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "ignore-unknown", no_argument, NULL, 'u' },
 		{ "batch", required_argument, NULL, 'b' },
@@ -133,7 +136,7 @@ int cmd_eval(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *png = NULL, *names[FLOWPIC_CLASSES_MAX];
-	int held = 0, json = 0, ignore = 0, o, rc = 1;
+	int held = 0, json = 0, ignore = 0, first = -1, o, rc = 1;
 	unsigned long batch = 64, threads = 1;
 	struct sample_set set;
 	struct confusion conf = { 0 };
@@ -148,6 +151,14 @@ int cmd_eval(int argc, char **argv)
 		switch (o) {
 		case 'H': held = 1; break;
 		case 'p': png = optarg; break;
+		case 'W':
+			if (strcmp(optarg, "all") && strcmp(optarg, "first")) {
+				fprintf(stderr, "flowpic eval: --windows %s: all or first\n",
+					optarg);
+				return 2;
+			}
+			first = !strcmp(optarg, "first");
+			break;
 		case 'j': json = 1; break;
 		case 'u': ignore = 1; break;
 		case 'b':
@@ -192,6 +203,11 @@ int cmd_eval(int argc, char **argv)
 		fprintf(stderr, "flowpic eval: %s: %s\n", argv[optind], err);
 		goto out_set;
 	}
+	if (first < 0)
+		first = model_get_prov(&m, "windows") &&
+			!strcmp(model_get_prov(&m, "windows"), "first");
+	if (first)
+		sample_set_first_windows(&set);
 	if (held) {
 		const char *digest = model_get_prov(&m, "dataset_sha256");
 
@@ -248,8 +264,9 @@ int cmd_eval(int argc, char **argv)
 	} else {
 		printf("model    %s (%s, %ux%u, %g s)\n", argv[optind], m.net.name,
 		       m.geom.n, m.geom.n, (double)m.geom.window_ns / 1e9);
-		printf("data     %s%s\n", set.files,
-		       held ? " (held-out files only)" : "");
+		printf("data     %s%s%s\n", set.files,
+		       held ? ", held-out files only" : "",
+		       first ? ", first windows only" : "");
 		if (unknown)
 			printf("skipped  %llu samples of classes the model lacks or unlabelled\n",
 			       (unsigned long long)unknown);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The layers of user/cnn.h, one file each (layer_conv.c, layer_pool.c,
- * layer_dense.c, layer_relu.c, layer_dropout.c, layer_softmax.c). Only
+ * layer_dense.c, layer_relu.c, layer_dropout.c, layer_softmax.c), and the
+ * first conv-pool block from sparse pictures (layer_block.c). Only
  * cnn.c calls them. Conv, pool, ReLU and dropout work on CNHW batches
  * (planes of H x W, channel-major over the batch); dense and softmax on
  * N x D rows.
@@ -61,6 +62,23 @@ static inline void cnn_delta_unmap(const struct cnn_delta *d, int32_t *map)
 		map[d->pos[i]] = -1;
 }
 
+/*
+ * Sum of @n floats in eight running sums: the compiler keeps them in one
+ * vector (a single running sum would be a chain of dependent adds).
+ */
+static inline float sum_floats(const float *p, size_t n)
+{
+	float a[8] = { 0 };
+	size_t i, k;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		for (k = 0; k < 8; k++)
+			a[k] += p[i + k];
+	for (; i < n; i++)
+		a[0] += p[i];
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
 /* Output rows/columns [lo, hi] of a conv whose window covers input @i. */
 static inline int conv_cover(uint32_t i, uint32_t k, uint32_t s, uint32_t pad,
 			     uint32_t out, uint32_t *lo, uint32_t *hi)
@@ -80,12 +98,17 @@ static inline int conv_cover(uint32_t i, uint32_t k, uint32_t s, uint32_t pad,
 
 /* layer_conv.c */
 size_t conv_col_floats(const struct cnn_layer *L);
+/*
+ * @col: room for @chunk images' column matrix, or with @keep for all @n,
+ * left for conv_backward() to use again (@kept) instead of rebuilding it.
+ */
 void conv_forward(const struct cnn_layer *L, const float *params,
 		  const float *in, uint32_t n, float *out, float *col,
-		  uint32_t chunk);
+		  uint32_t chunk, int keep);
 void conv_backward(const struct cnn_layer *L, const float *params,
 		   float *grads, const float *in, const float *dout,
-		   float *din, uint32_t n, float *col, uint32_t chunk);
+		   float *din, uint32_t n, float *col, uint32_t chunk,
+		   int kept);
 void conv_forward_sparse(const struct cnn_layer *L, const float *params,
 			 const struct picture *const *pics, float scale,
 			 uint32_t n, float *out);
@@ -112,13 +135,53 @@ int conv_delta(const struct cnn_layer *L, const float *wt,
 	       int32_t *map);
 
 /*
+ * layer_block.c: the first conv, [ReLU], max-pool of a net, in training,
+ * from sparse pictures. One block_image per picture keeps what backward
+ * needs: the conv's dirty positions (values after the ReLU) and, per pool
+ * cell they reach, which conv slot held each channel's maximum (-1: a
+ * clean position).
+ */
+struct block_image {
+	struct cnn_delta conv;
+	uint32_t npool, pool_cap, arg_o;
+	uint32_t *pool_pos;
+	int32_t *pool_arg;	/* npool x O */
+};
+
+void block_image_free(struct block_image *b);
+/* @out: the pool's output, CNHW; @wt as conv_repack(); maps all -1. */
+int block_forward_train(const struct cnn_layer *conv,
+			const struct cnn_layer *pool, int relu,
+			const float *wt, const float *bias,
+			const struct picture *const *pics, float scale,
+			uint32_t n, struct block_image *img, int32_t *map_conv,
+			int32_t *map_pool, float *out);
+/*
+ * Adds the conv's weight and bias gradients for @dpool, the gradient of
+ * the pool's output (CNHW). @dconv: room for the most dirty positions of
+ * an image times O floats.
+ */
+void block_backward_train(const struct cnn_layer *conv,
+			  const struct cnn_layer *pool, int relu,
+			  const float *bias, float *grads,
+			  const struct picture *const *pics, float scale,
+			  uint32_t n, const struct block_image *img,
+			  const float *dpool, int32_t *map_conv, float *dconv);
+
+/*
  * layer_pool.c. Without @arg (inference) the argmax is not kept and @relu
  * applies the ReLU that preceded the pooling after it instead.
  */
 void pool_forward(const struct cnn_layer *L, const float *in, uint32_t n,
 		  float *out, uint32_t *arg, int relu);
+/*
+ * Gradient to each window's maximum, through the ReLU and dropout layers
+ * that worked in place on the pool's input: @y is that buffer (NULL: no
+ * ReLU), @masks the dropouts' masks (@nmasks).
+ */
 void pool_backward(const struct cnn_layer *L, const float *dout,
-		   const uint32_t *arg, float *din, uint32_t n);
+		   const uint32_t *arg, float *din, uint32_t n,
+		   const float *y, const float *const *masks, int nmasks);
 int pool_delta(const struct cnn_layer *L, const float *base_in,
 	       const float *base_out, const struct cnn_delta *din,
 	       struct cnn_delta *dout, int32_t *map_in, int32_t *map_out);

@@ -135,8 +135,12 @@ static void col2im(const struct cnn_layer *L, const float *col, uint32_t n,
 						if (iy < 0 || iy >= H)
 							continue;
 						d = dst + (size_t)iy * W + kx - P;
-						for (ox = lo; ox <= hi; ox++)
-							d[(size_t)ox * S] += s[ox];
+						if (S == 1)
+							for (ox = lo; ox <= hi; ox++)
+								d[ox] += s[ox];
+						else
+							for (ox = lo; ox <= hi; ox++)
+								d[(size_t)ox * S] += s[ox];
 					}
 				}
 			}
@@ -144,14 +148,17 @@ static void col2im(const struct cnn_layer *L, const float *col, uint32_t n,
 
 void conv_forward(const struct cnn_layer *L, const float *params,
 		  const float *in, uint32_t n, float *out, float *col,
-		  uint32_t chunk)
+		  uint32_t chunk, int keep)
 {
 	const float *w = params + L->woff, *b = params + L->boff;
 	uint32_t O = L->out.c, ckk = L->in.c * L->k * L->k, n0, nc, o;
 	size_t ohw = (size_t)L->out.h * L->out.w, ldo = n * ohw, i;
+	size_t per = conv_col_floats(L);
 
 	for (n0 = 0; n0 < n; n0 += nc) {
 		nc = n - n0 < chunk ? n - n0 : chunk;
+		if (keep && n0)
+			col += per * chunk;	/* each chunk's stays for backward */
 		im2col(L, in, n, n0, nc, col);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O,
 			    (int)(nc * ohw), (int)ckk, 1.0f, w, (int)ckk, col,
@@ -167,21 +174,17 @@ void conv_forward(const struct cnn_layer *L, const float *params,
 
 void conv_backward(const struct cnn_layer *L, const float *params,
 		   float *grads, const float *in, const float *dout,
-		   float *din, uint32_t n, float *col, uint32_t chunk)
+		   float *din, uint32_t n, float *col, uint32_t chunk,
+		   int kept)
 {
+	size_t per = conv_col_floats(L);
 	const float *w = params + L->woff;
 	float *dw = grads + L->woff, *db = grads + L->boff;
 	uint32_t O = L->out.c, ckk = L->in.c * L->k * L->k, n0, nc, o;
-	size_t ohw = (size_t)L->out.h * L->out.w, ldo = n * ohw, i;
+	size_t ohw = (size_t)L->out.h * L->out.w, ldo = n * ohw;
 
-	for (o = 0; o < O; o++) {
-		const float *p = dout + o * ldo;
-		float s = 0;
-
-		for (i = 0; i < ldo; i++)
-			s += p[i];
-		db[o] += s;
-	}
+	for (o = 0; o < O; o++)
+		db[o] += sum_floats(dout + o * ldo, ldo);
 	if (din)
 		memset(din, 0, sizeof(*din) * L->in.c * n * L->in.h * L->in.w);
 	for (n0 = 0; n0 < n; n0 += nc) {
@@ -189,7 +192,10 @@ void conv_backward(const struct cnn_layer *L, const float *params,
 
 		nc = n - n0 < chunk ? n - n0 : chunk;
 		np = (int)(nc * ohw);
-		im2col(L, in, n, n0, nc, col);
+		if (kept && n0)
+			col += per * chunk;
+		if (!kept)
+			im2col(L, in, n, n0, nc, col);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)O,
 			    (int)ckk, np, 1.0f, dout + n0 * ohw, (int)ldo, col,
 			    np, 1.0f, dw, (int)ckk);
@@ -268,14 +274,8 @@ void conv_backward_sparse(const struct cnn_layer *L, float *grads,
 	size_t ohw = (size_t)L->out.h * OW, ldo = n * ohw, kk = (size_t)K * K, i;
 	uint32_t o, j, ch, y, x, ylo, yhi, xlo, xhi, oy, ox;
 
-	for (o = 0; o < O; o++) {
-		const float *p = dout + o * ldo;
-		float s = 0;
-
-		for (i = 0; i < ldo; i++)
-			s += p[i];
-		db[o] += s;
-	}
+	for (o = 0; o < O; o++)
+		db[o] += sum_floats(dout + o * ldo, ldo);
 	for (j = 0; j < n; j++) {
 		const struct picture *pic = pics[j];
 

@@ -10,10 +10,16 @@ void dropout_forward(const struct cnn_layer *L, const float *in, float *out,
 		     size_t count, float *mask, struct rng *rng)
 {
 	float keep = 1.0f - L->rate, scale = keep > 0 ? 1.0f / keep : 0.0f;
+	/* four 16-bit draws per 64 random bits; keep to 1/65536 */
+	uint32_t t = (uint32_t)(keep * 65536.0f + 0.5f);
+	uint64_t r = 0;
 	size_t i;
 
 	for (i = 0; i < count; i++) {
-		mask[i] = rng_float(rng) < keep ? scale : 0.0f;
+		if (!(i & 3))
+			r = rng_next(rng);
+		mask[i] = (uint32_t)(r & 0xffff) < t ? scale : 0.0f;
+		r >>= 16;
 		out[i] = in[i] * mask[i];
 	}
 }

@@ -71,6 +71,30 @@ void pool_forward(const struct cnn_layer *L, const float *in, uint32_t n,
 		float *dst = out + pl * OH * OW;
 		uint32_t *a = arg + pl * OH * OW;
 
+		if (K == 2) {
+			for (oy = 0; oy < OH; oy++)
+				for (ox = 0; ox < OW; ox++) {
+					uint32_t q = 2 * oy * W + 2 * ox, best = q;
+					float m = src[q];
+
+					/* first maximum in row-major order */
+					if (src[q + 1] > m) {
+						m = src[q + 1];
+						best = q + 1;
+					}
+					if (src[q + W] > m) {
+						m = src[q + W];
+						best = q + W;
+					}
+					if (src[q + W + 1] > m) {
+						m = src[q + W + 1];
+						best = q + W + 1;
+					}
+					dst[oy * OW + ox] = m;
+					a[oy * OW + ox] = best;
+				}
+			continue;
+		}
 		for (oy = 0; oy < OH; oy++)
 			for (ox = 0; ox < OW; ox++) {
 				uint32_t best = oy * K * W + ox * K;
@@ -89,15 +113,25 @@ void pool_forward(const struct cnn_layer *L, const float *in, uint32_t n,
 }
 
 void pool_backward(const struct cnn_layer *L, const float *dout,
-		   const uint32_t *arg, float *din, uint32_t n)
+		   const uint32_t *arg, float *din, uint32_t n,
+		   const float *y, const float *const *masks, int nmasks)
 {
-	size_t planes = (size_t)L->in.c * n, pl, i;
+	size_t planes = (size_t)L->in.c * n, pl, i, a;
 	size_t ihw = (size_t)L->in.h * L->in.w, ohw = (size_t)L->out.h * L->out.w;
+	int k;
 
 	memset(din, 0, sizeof(*din) * planes * ihw);
 	for (pl = 0; pl < planes; pl++)
-		for (i = 0; i < ohw; i++)
-			din[pl * ihw + arg[pl * ohw + i]] += dout[pl * ohw + i];
+		for (i = 0; i < ohw; i++) {
+			float g = dout[pl * ohw + i];
+
+			a = pl * ihw + arg[pl * ohw + i];
+			for (k = 0; k < nmasks; k++)
+				g *= masks[k][a];
+			if (y && !(y[a] > 0.0f))
+				g = 0.0f;
+			din[a] += g;
+		}
 }
 
 int pool_delta(const struct cnn_layer *L, const float *base_in,

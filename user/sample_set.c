@@ -231,6 +231,24 @@ void sample_set_free(struct sample_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+size_t sample_set_first_windows(struct sample_set *set)
+{
+	size_t i, k = 0, dropped;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->s[i].win.index) {
+			picture_free(&set->s[i].pic);
+			window_series_free(&set->s[i].series);
+			free(set->s[i].flow);
+			continue;
+		}
+		set->s[k++] = set->s[i];
+	}
+	dropped = set->n - k;
+	set->n = k;
+	return dropped;
+}
+
 int sample_set_label(const struct sample_set *set, const char *name)
 {
 	uint32_t i;

@@ -49,6 +49,12 @@ struct sample_set {
 int sample_set_load(struct sample_set *set, const char *const *paths,
 		    uint32_t n, char *err, size_t errlen);
 void sample_set_free(struct sample_set *set);
+/*
+ * Keeps only the first window of each flow or session (window index 0),
+ * as the "first 15 s" protocol of mini-FlowPic does. Returns how many
+ * samples it dropped.
+ */
+size_t sample_set_first_windows(struct sample_set *set);
 /* Index of label @name, or -1. */
 int sample_set_label(const struct sample_set *set, const char *name);
 

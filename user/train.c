@@ -503,12 +503,17 @@ static void train_usage(FILE *f)
 "                        session CSVs), per class, as a test set scored at\n"
 "                        the end; `flowpic eval --held-out` repeats it (0)\n"
 "  --seed N              every random choice comes from it (1)\n"
+"  --input-scale X       network input = min(count, 255) * X; \"1/255\" or a\n"
+"                        number (1/255 for mini, as tcbench; 1 for full,\n"
+"                        the paper's raw counts)\n"
 "  --class-weights balanced|none  weight the loss by inverse class\n"
 "                        frequency (balanced)\n"
 "  --augment LIST        none, all, or some of time-shift,rtt,drop applied\n"
 "                        to packet series before imaging (none; needs\n"
 "                        datasets made with --series)\n"
 "  --augment-prob P      share of training samples augmented per epoch (0.5)\n"
+"  --windows all|first   train on every window, or only each flow's first\n"
+"                        (the \"first 15 s\" protocol) (all)\n"
 "  --curve PREFIX        training curve as PREFIX.csv and PREFIX.png\n"
 "                        (default: the model's name, then -curve)\n"
 "  --threads N           OpenBLAS threads (1)\n"
@@ -556,9 +561,11 @@ int cmd_train(int argc, char **argv)
 		{ "test-files", required_argument, NULL, 'T' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "class-weights", required_argument, NULL, 'w' },
+		{ "input-scale", required_argument, NULL, 'S' },
 		{ "augment", required_argument, NULL, 'A' },
 		{ "augment-prob", required_argument, NULL, 'P' },
 		{ "curve", required_argument, NULL, 'c' },
+		{ "windows", required_argument, NULL, 'W' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -567,7 +574,7 @@ int cmd_train(int argc, char **argv)
 	const char *out = NULL, *arch = NULL, *curve = NULL;
 	const char *names[FLOWPIC_CLASSES_MAX];
 	unsigned long v, threads = 1, batch = 0;
-	double val = 0.2, test = 0, x;
+	double val = 0.2, test = 0, scale = 0, x;
 	struct train_sample *tr = NULL, *va = NULL;
 	struct train_result res = { 0 };
 	struct confusion conf = { 0 };
@@ -577,7 +584,7 @@ int cmd_train(int argc, char **argv)
 	uint8_t *part = NULL;
 	size_t ntr = 0, nva = 0, nte = 0, nolabel = 0, i;
 	uint32_t held = 0;
-	int quiet = 0, o, rc = 1;
+	int quiet = 0, first = 0, o, rc = 1;
 	char err[1024], buf[4096], when[32], augbuf[64];
 
 	train_default(&c);
@@ -629,6 +636,12 @@ int cmd_train(int argc, char **argv)
 				goto bad;
 			break;
 		}
+		case 'S':
+			if (!strcmp(optarg, "1/255"))
+				scale = 1.0 / 255;
+			else if (parse_fraction(optarg, 1e-6, 1e3, &scale))
+				goto bad;
+			break;
 		case 'w':
 			if (!strcmp(optarg, "balanced"))
 				c.weighting = TRAIN_WEIGHTS_BALANCED;
@@ -650,6 +663,11 @@ int cmd_train(int argc, char **argv)
 			c.aug.prob = (float)x;
 			break;
 		case 'c': curve = optarg; break;
+		case 'W':
+			if (strcmp(optarg, "all") && strcmp(optarg, "first"))
+				goto bad;
+			first = !strcmp(optarg, "first");
+			break;
 		case 't':
 			if (parse_ulong(optarg, 1, 256, &threads))
 				goto bad;
@@ -680,6 +698,8 @@ bad:
 		fprintf(stderr, "flowpic train: %s\n", err);
 		return 1;
 	}
+	if (first)
+		sample_set_first_windows(&set);
 	if (set.nlabels < 2) {
 		fprintf(stderr, "flowpic train: %s: %u class%s of labelled samples; training needs 2 or more\n",
 			set.files, set.nlabels, set.nlabels == 1 ? "" : "es");
@@ -701,6 +721,10 @@ bad:
 		fprintf(stderr, "flowpic train: %s\n", err);
 		goto out;
 	}
+	if (scale > 0)
+		m.scale = (float)scale;
+	else if (!strcmp(arch, "full"))
+		m.scale = 1.0f;
 	c.scale = m.scale;
 
 	part = calloc(set.n + 1, 1);
@@ -757,6 +781,7 @@ bad:
 	if (held)
 		model_set_prov(&m, "split", "files %g seed %llu", test,
 			       (unsigned long long)c.seed);
+	model_set_prov(&m, "windows", "%s", first ? "first" : "all");
 	model_set_prov(&m, "training",
 		       "adam lr %g batch %u, class weights %s, augment %s p %g",
 		       (double)c.lr, c.batch,
