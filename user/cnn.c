@@ -36,6 +36,7 @@ struct cnn_plan {
 	size_t maxpos;				/* largest H x W of the prefix */
 	uint32_t block;		/* conv [relu] [dropout] maxpool: the pool, or 0 */
 	int block_relu;
+	float *wtp, *biasp;	/* conv_pool_repack() of layer 0 */
 };
 
 struct cnn_work {
@@ -395,6 +396,8 @@ static void plan_free(struct cnn_plan *pl)
 		free(pl->wt[l]);
 	}
 	free(pl->zero);
+	free(pl->wtp);
+	free(pl->biasp);
 	free(pl);
 }
 
@@ -1067,10 +1070,20 @@ int cnn_prepare(struct cnn *net)
 			else if (k != CNN_DROPOUT)
 				l = pl->nprefix;
 		}
-		if (l < pl->nprefix)
+		if (l < pl->nprefix && net->layer[0].out.c <= CONV_POOL_OP_MAX - 3) {
+			const struct cnn_layer *L0 = &net->layer[0];
+			uint32_t op = conv_pool_stride(L0->out.c);
+
 			pl->block = l;
-		else
+			pl->wtp = malloc((size_t)L0->in.c * L0->k * L0->k * op *
+					 sizeof(float));
+			pl->biasp = malloc(op * sizeof(float));
+			if (!pl->wtp || !pl->biasp)
+				goto err_nomem;
+			conv_pool_repack(L0, net->params, pl->wtp, pl->biasp);
+		} else {
 			pl->block_relu = 0;
+		}
 	}
 	net->plan = pl;
 	return 0;
@@ -1155,11 +1168,11 @@ static int infer_block(const struct cnn *net, struct cnn_work *w,
 	if (check_pictures(net, in))
 		return -EINVAL;
 	if (GROW(w->act[P->buf], w->act_cap[P->buf], shape_size(&P->out) * N) ||
-	    GROW(w->scratch, w->scratch_cap, shape_size(&C->out)))
+	    GROW(w->scratch, w->scratch_cap, (size_t)C->out.h * C->out.w *
+		 conv_pool_stride(C->out.c)))
 		return -ENOMEM;
-	conv_pool_sparse(C, P, pl->block_relu, pl->wt[0],
-			 net->params + C->boff, in->pics, in->scale, N,
-			 w->scratch, w->act[P->buf]);
+	conv_pool_sparse(C, P, pl->block_relu, pl->wtp, pl->biasp, in->pics,
+			 in->scale, N, w->scratch, w->act[P->buf]);
 	w->n = N;
 	w->sparse_in = 0;
 	w->block_in = 0;

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cnn.h"
 #include "picture.h"
@@ -60,6 +61,30 @@ static inline void cnn_delta_unmap(const struct cnn_delta *d, int32_t *map)
 
 	for (i = 0; i < d->n; i++)
 		map[d->pos[i]] = -1;
+}
+
+/* Four floats at a time, in the compiler's portable vector types. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline v4f ld4(const float *p)
+{
+	v4f v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void st4(float *p, v4f v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline v4f max4(v4f a, v4f b)
+{
+	v4i gt = a > b;
+
+	return (v4f)(((v4i)a & gt) | ((v4i)b & ~gt));
 }
 
 /*
@@ -117,15 +142,20 @@ void conv_backward_sparse(const struct cnn_layer *L, float *grads,
 			  const float *dout, uint32_t n);
 /*
  * Inference on pictures through a first conv, an optional ReLU and a
- * max-pool, one image at a time in @scratch (out.h x out.w x O floats,
- * position-major so each cell's update runs along the channels). @wt as
- * conv_repack() makes it, O <= 256. Writes the pool's CNHW output.
+ * max-pool, one image at a time in @scratch (out.h x out.w positions of
+ * conv_pool_stride(O) floats, position-major so each cell's update runs
+ * along the channels). @wtp and @biasp as conv_pool_repack() makes them.
+ * Writes the pool's CNHW output.
  */
+#define CONV_POOL_OP_MAX	256
+uint32_t conv_pool_stride(uint32_t O);
+void conv_pool_repack(const struct cnn_layer *L, const float *params,
+		      float *wtp, float *biasp);
 void conv_pool_sparse(const struct cnn_layer *conv, const struct cnn_layer *pool,
-		      int relu, const float *wt, const float *bias,
+		      int relu, const float *wtp, const float *biasp,
 		      const struct picture *const *pics, float scale,
 		      uint32_t n, float *scratch, float *out);
-/* Weights as C x K x K x O, for conv_delta() and conv_pool_sparse(). */
+/* Weights as C x K x K x O, for conv_delta(). */
 void conv_repack(const struct cnn_layer *L, const float *params, float *wt);
 /* Number of multiply-adds conv_delta() will do for @din. */
 double conv_delta_cost(const struct cnn_layer *L, const struct cnn_delta *din);

@@ -73,6 +73,24 @@ static void im2col(const struct cnn_layer *L, const float *in, uint32_t n,
 	size_t ohw = (size_t)OH * OW, np = nc * ohw;
 	uint32_t c, ky, kx, j, oy, ox, lo = 0, hi = 0;
 
+	if (S == 1 && !P) {
+		/* LeNet's convs: every window inside, rows copied as they are */
+		for (c = 0; c < C; c++)
+			for (j = 0; j < nc; j++) {
+				const float *src = in + ((size_t)c * n + n0 + j) * H * W;
+
+				for (ky = 0; ky < K; ky++)
+					for (kx = 0; kx < K; kx++) {
+						float *d = col + ((size_t)(c * K + ky) * K + kx) *
+							   np + j * ohw;
+						const float *s = src + (size_t)ky * W + kx;
+
+						for (oy = 0; oy < OH; oy++, d += OW, s += W)
+							copy_row(d, s, OW);
+					}
+			}
+		return;
+	}
 	for (c = 0; c < C; c++)
 		for (ky = 0; ky < K; ky++)
 			for (kx = 0; kx < K; kx++) {
@@ -304,64 +322,117 @@ void conv_backward_sparse(const struct cnn_layer *L, float *grads,
 	}
 }
 
-void conv_pool_sparse(const struct cnn_layer *conv, const struct cnn_layer *pool,
-		      int relu, const float *wt, const float *bias,
-		      const struct picture *const *pics, float scale,
-		      uint32_t n, float *scratch, float *out)
+/*
+ * conv_pool_sparse() for one picture. @OP, the channel stride of @wt,
+ * @bias and @scratch, is a multiple of four, a constant where the caller
+ * passes one: each position's channels go four at a time.
+ */
+static inline __attribute__((always_inline)) void
+conv_pool_one(const struct cnn_layer *conv, const struct cnn_layer *pool,
+	      const uint32_t OP, float floor, const float *restrict wt,
+	      const float *restrict bias, const struct picture *pic,
+	      float scale, float *restrict scratch, float *restrict out,
+	      size_t ostride)
 {
 	uint32_t H = conv->in.h, W = conv->in.w, K = conv->k;
 	uint32_t S = conv->stride, P = conv->pad, OH = conv->out.h;
-	uint32_t OW = conv->out.w, O = conv->out.c, PK = pool->k;
+	uint32_t OW = conv->out.w, PK = pool->k, O = conv->out.c;
 	uint32_t PH = pool->out.h, PW = pool->out.w;
-	size_t positions = (size_t)OH * OW, i, plane = (size_t)PH * PW;
-	uint32_t j, o, ch, y, x, ylo, yhi, xlo, xhi, oy, ox, py, px, a, b;
-	float floor = relu ? 0.0f : -INFINITY, m[256];
+	size_t positions = (size_t)OH * OW, i;
+	uint32_t o, ch, y, x, ylo, yhi, xlo, xhi, oy, ox, py, px, a, b;
+	float m[CONV_POOL_OP_MAX];
 
-	for (j = 0; j < n; j++) {
-		const struct picture *pic = pics[j];
+	for (i = 0; i < positions; i++)
+		for (o = 0; o < OP; o += 4)
+			st4(scratch + i * OP + o, ld4(bias + o));
+	for (i = 0; i < pic->ncells; i++) {
+		v4f v;
 
-		for (i = 0; i < positions; i++)
-			for (o = 0; o < O; o++)
-				scratch[i * O + o] = bias[o];
-		for (i = 0; i < pic->ncells; i++) {
-			float v;
+		cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
+		if (!conv_cover(y, K, S, P, OH, &ylo, &yhi) ||
+		    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+			continue;
+		v = (v4f){ 1, 1, 1, 1 } * ((float)pic->cells[i].count * scale);
+		for (oy = ylo; oy <= yhi; oy++) {
+			const float *wr = wt + ((size_t)(ch * K + y + P -
+					  oy * S) * K + x + P) * OP;
+			float *acc = scratch + ((size_t)oy * OW) * OP;
 
-			cell_where(pic->cells[i].index, H, W, &ch, &y, &x);
-			if (!conv_cover(y, K, S, P, OH, &ylo, &yhi) ||
-			    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
-				continue;
-			v = (float)pic->cells[i].count * scale;
-			for (oy = ylo; oy <= yhi; oy++) {
-				const float *wr = wt + ((size_t)(ch * K + y + P -
-						  oy * S) * K + x + P) * O;
-				float *acc = scratch + ((size_t)oy * OW) * O;
+			for (ox = xlo; ox <= xhi; ox++) {
+				const float *wk = wr - (size_t)ox * S * OP;
+				float *ac = acc + (size_t)ox * OP;
 
-				for (ox = xlo; ox <= xhi; ox++) {
-					const float *wk = wr - (size_t)ox * S * O;
-					float *ac = acc + (size_t)ox * O;
-
-					for (o = 0; o < O; o++)
-						ac[o] += wk[o] * v;
-				}
+				for (o = 0; o < OP; o += 4)
+					st4(ac + o, ld4(ac + o) + ld4(wk + o) * v);
 			}
 		}
-		for (py = 0; py < PH; py++)
-			for (px = 0; px < PW; px++) {
-				for (o = 0; o < O; o++)
-					m[o] = floor;
-				for (a = 0; a < PK; a++)
-					for (b = 0; b < PK; b++) {
-						const float *v = scratch +
-							((size_t)(py * PK + a) * OW +
-							 px * PK + b) * O;
+	}
+	for (py = 0; py < PH; py++)
+		for (px = 0; px < PW; px++) {
+			v4f mv[CONV_POOL_OP_MAX / 4];
 
-						for (o = 0; o < O; o++)
-							m[o] = v[o] > m[o] ? v[o] : m[o];
-					}
-				for (o = 0; o < O; o++)
-					out[((size_t)o * n + j) * plane +
-					    (size_t)py * PW + px] = m[o];
-			}
+			for (o = 0; o < OP / 4; o++)
+				mv[o] = (v4f){ floor, floor, floor, floor };
+			for (a = 0; a < PK; a++)
+				for (b = 0; b < PK; b++) {
+					const float *v = scratch +
+						((size_t)(py * PK + a) * OW +
+						 px * PK + b) * OP;
+
+					for (o = 0; o < OP / 4; o++)
+						mv[o] = max4(ld4(v + 4 * o), mv[o]);
+				}
+			memcpy(m, mv, OP * sizeof(float));
+			for (o = 0; o < O; o++)
+				out[o * ostride + (size_t)py * PW + px] = m[o];
+		}
+}
+
+uint32_t conv_pool_stride(uint32_t O)
+{
+	return (O + 3) & ~3u;
+}
+
+void conv_pool_repack(const struct cnn_layer *L, const float *params,
+		      float *wtp, float *biasp)
+{
+	uint32_t O = L->out.c, OP = conv_pool_stride(O), C = L->in.c;
+	uint32_t kk = L->k * L->k, o, c, i;
+	const float *w = params + L->woff;
+
+	memset(wtp, 0, (size_t)C * kk * OP * sizeof(float));
+	memset(biasp, 0, OP * sizeof(float));
+	for (o = 0; o < O; o++) {
+		biasp[o] = params[L->boff + o];
+		for (c = 0; c < C; c++)
+			for (i = 0; i < kk; i++)
+				wtp[((size_t)c * kk + i) * OP + o] =
+					w[((size_t)o * C + c) * kk + i];
+	}
+}
+
+void conv_pool_sparse(const struct cnn_layer *conv, const struct cnn_layer *pool,
+		      int relu, const float *wtp, const float *biasp,
+		      const struct picture *const *pics, float scale,
+		      uint32_t n, float *scratch, float *out)
+{
+	size_t plane = (size_t)pool->out.h * pool->out.w;
+	float floor = relu ? 0.0f : -INFINITY;
+	uint32_t j, OP = conv_pool_stride(conv->out.c);
+
+	for (j = 0; j < n; j++) {
+		float *o = out + (size_t)j * plane;
+
+		/* the shipped networks' first layers: 6 and 10 filters */
+		if (OP == 8)
+			conv_pool_one(conv, pool, 8, floor, wtp, biasp, pics[j],
+				      scale, scratch, o, n * plane);
+		else if (OP == 12)
+			conv_pool_one(conv, pool, 12, floor, wtp, biasp, pics[j],
+				      scale, scratch, o, n * plane);
+		else
+			conv_pool_one(conv, pool, OP, floor, wtp, biasp, pics[j],
+				      scale, scratch, o, n * plane);
 	}
 }
 
@@ -431,7 +502,12 @@ int conv_delta(const struct cnn_layer *L, const float *wt,
 						((size_t)(nzc[c] * K + ky) * K + kx) * O;
 					float d = dc[c];
 
-					for (o = 0; o < O; o++)
+					v4f dv = (v4f){ 1, 1, 1, 1 } * d;
+
+					for (o = 0; o + 4 <= O; o += 4)
+						st4(acc + o, ld4(acc + o) +
+							     ld4(wr + o) * dv);
+					for (; o < O; o++)
 						acc[o] += wr[o] * d;
 				}
 			}

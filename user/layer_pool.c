@@ -167,10 +167,16 @@ int pool_delta(const struct cnn_layer *L, const float *base_in,
 					din->val + (size_t)map_in[q] * C :
 					base_in + (size_t)q * C;
 
-				for (c = 0; c < C; c++)
-					if (first || v[c] > m[c])
+				if (first) {
+					memcpy(m, v, C * sizeof(*m));
+					first = 0;
+					continue;
+				}
+				for (c = 0; c + 4 <= C; c += 4)
+					st4(m + c, max4(ld4(v + c), ld4(m + c)));
+				for (; c < C; c++)
+					if (v[c] > m[c])
 						m[c] = v[c];
-				first = 0;
 			}
 	}
 	for (i = 0; i < din->n; i++)
