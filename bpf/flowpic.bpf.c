@@ -206,7 +206,7 @@ struct evict_ctx {
 static long evict_scan(void *map, const struct flowpic_key *key,
 		       struct flowpic_flow_state *st, struct evict_ctx *c)
 {
-	if (!c->found || st->last_ns < c->oldest_ns) {
+	if (st->last_ns < c->oldest_ns) {
 		c->oldest_ns = st->last_ns;
 		c->key = *key;
 		c->found = 1;
@@ -228,6 +228,14 @@ __noinline int flow_evict(void)
 	__u32 pkts = 0;
 	void *v, *rec;
 
+	/*
+	 * Older verifiers (6.1) walk a callback once, with the context as
+	 * the caller left it, and drop branches that look dead then: so
+	 * the starting "oldest" must not be a constant they could fold
+	 * (anything seen is older than now + 1), and the scan limit may go
+	 * unheeded there (the whole table is scanned).
+	 */
+	c.oldest_ns = bpf_ktime_get_ns() + 1;
 	c.limit = cfg_evict_scan;
 	bpf_for_each_map_elem(table, evict_scan, &c, 0);
 	if (!c.found)
