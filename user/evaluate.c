@@ -208,6 +208,13 @@ int cmd_eval(int argc, char **argv)
 			!strcmp(model_get_prov(&m, "windows"), "first");
 	if (first)
 		sample_set_first_windows(&set);
+	/* the classes the model was trained on, if it chose some */
+	if (model_get_prov(&m, "classes") &&
+	    sample_set_keep_classes(&set, model_get_prov(&m, "classes"), err,
+				    sizeof(err))) {
+		fprintf(stderr, "flowpic eval: %s\n", err);
+		goto out_set;
+	}
 	if (held) {
 		const char *digest = model_get_prov(&m, "dataset_sha256");
 

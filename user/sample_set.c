@@ -249,6 +249,63 @@ size_t sample_set_first_windows(struct sample_set *set)
 	return dropped;
 }
 
+int sample_set_keep_classes(struct sample_set *set, const char *list,
+			    char *err, size_t errlen)
+{
+	char buf[1024], *tok, *save = NULL, **keep;
+	int32_t map[FLOWPIC_CLASSES_MAX + 1];
+	uint32_t nkeep = 0, i;
+	size_t k = 0, j;
+	int idx;
+
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf)) {
+		snprintf(err, errlen, "class list too long");
+		return -EINVAL;
+	}
+	keep = calloc(set->nlabels + 1, sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
+	for (i = 0; i < set->nlabels; i++)
+		map[i] = -1;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		idx = sample_set_label(set, tok);
+		if (idx < 0) {
+			snprintf(err, errlen, "class '%s': no sample has it (%s)",
+				 tok, set->files);
+			free(keep);
+			return -EINVAL;
+		}
+		map[idx] = 0;
+	}
+	/* the kept names stay sorted: renumber in their order */
+	for (i = 0; i < set->nlabels; i++) {
+		if (map[i] < 0) {
+			free(set->labels[i]);
+			continue;
+		}
+		map[i] = (int32_t)nkeep;
+		keep[nkeep++] = set->labels[i];
+	}
+	for (j = 0; j < set->n; j++) {
+		struct sample *s = &set->s[j];
+
+		if (s->label == SAMPLE_NO_LABEL || map[s->label] < 0) {
+			picture_free(&s->pic);
+			window_series_free(&s->series);
+			free(s->flow);
+			continue;
+		}
+		s->label = (uint32_t)map[s->label];
+		set->s[k++] = *s;
+	}
+	set->n = k;
+	free(set->labels);
+	set->labels = keep;
+	set->nlabels = nkeep;
+	return 0;
+}
+
 int sample_set_label(const struct sample_set *set, const char *name)
 {
 	uint32_t i;

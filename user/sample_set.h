@@ -55,6 +55,13 @@ void sample_set_free(struct sample_set *set);
  * samples it dropped.
  */
 size_t sample_set_first_windows(struct sample_set *set);
+/*
+ * Keeps only the samples of the comma-separated classes @list (and
+ * relabels them among those). -EINVAL with a sentence in @err when a
+ * class of the list has no sample.
+ */
+int sample_set_keep_classes(struct sample_set *set, const char *list,
+			    char *err, size_t errlen);
 /* Index of label @name, or -1. */
 int sample_set_label(const struct sample_set *set, const char *name);
 

@@ -512,6 +512,7 @@ static void train_usage(FILE *f)
 "                        to packet series before imaging (none; needs\n"
 "                        datasets made with --series)\n"
 "  --augment-prob P      share of training samples augmented per epoch (0.5)\n"
+"  --classes LIST        only the samples of these classes (a comma list)\n"
 "  --windows all|first   train on every window, or only each flow's first\n"
 "                        (the \"first 15 s\" protocol) (all)\n"
 "  --curve PREFIX        training curve as PREFIX.csv and PREFIX.png\n"
@@ -566,12 +567,13 @@ int cmd_train(int argc, char **argv)
 		{ "augment-prob", required_argument, NULL, 'P' },
 		{ "curve", required_argument, NULL, 'c' },
 		{ "windows", required_argument, NULL, 'W' },
+		{ "classes", required_argument, NULL, 'C' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *arch = NULL, *curve = NULL;
+	const char *out = NULL, *arch = NULL, *curve = NULL, *classes = NULL;
 	const char *names[FLOWPIC_CLASSES_MAX];
 	unsigned long v, threads = 1, batch = 0;
 	double val = 0.2, test = 0, scale = 0, x;
@@ -663,6 +665,7 @@ int cmd_train(int argc, char **argv)
 			c.aug.prob = (float)x;
 			break;
 		case 'c': curve = optarg; break;
+		case 'C': classes = optarg; break;
 		case 'W':
 			if (strcmp(optarg, "all") && strcmp(optarg, "first"))
 				goto bad;
@@ -700,6 +703,11 @@ bad:
 	}
 	if (first)
 		sample_set_first_windows(&set);
+	if (classes && sample_set_keep_classes(&set, classes, err,
+					       sizeof(err))) {
+		fprintf(stderr, "flowpic train: --classes: %s\n", err);
+		goto out;
+	}
 	if (set.nlabels < 2) {
 		fprintf(stderr, "flowpic train: %s: %u class%s of labelled samples; training needs 2 or more\n",
 			set.files, set.nlabels, set.nlabels == 1 ? "" : "es");
@@ -782,6 +790,8 @@ bad:
 		model_set_prov(&m, "split", "files %g seed %llu", test,
 			       (unsigned long long)c.seed);
 	model_set_prov(&m, "windows", "%s", first ? "first" : "all");
+	if (classes)
+		model_set_prov(&m, "classes", "%s", classes);
 	model_set_prov(&m, "training",
 		       "adam lr %g batch %u, class weights %s, augment %s p %g",
 		       (double)c.lr, c.batch,
