@@ -1,3 +1,4 @@
+#pragma clang diagnostic ignored "-Wunused-function"
 // SPDX-License-Identifier: GPL-2.0
 /*
  * flowpic's tc program: parses each packet down to its flow, bins it into
@@ -86,6 +87,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flowpic_bpf_stats);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flowpic_bpf_gen);
+} gen_map SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -287,6 +295,7 @@ static __always_inline void *flow_create(void *table,
 	__builtin_memset(w, 0, sizeof(*w));
 	st->first_ns = now;
 	st->last_ns = now;
+	st->gen = ~0ULL;	/* no generation yet: read the label */
 	w->key = *key;
 	w->start_ns = now;
 	w->cells = cfg_cells;
@@ -419,12 +428,13 @@ static __always_inline int packet_ends(void *v, const struct pkt *p,
 }
 
 /*
- * A global function, verified once whatever path the parser took to get
- * here: the window's copy loops are the verifier's biggest cost.
+ * One packet of a flow: its label's action, its window (closing the last
+ * one if the packet is past it), its cell, and the end of the flow on
+ * FIN or RST. Returns the verdict.
  */
-__noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
+static __always_inline int flow_packet(struct __sk_buff *skb, struct pkt *p,
+				       struct flowpic_bpf_stats *s, __u64 now)
 {
-	struct flowpic_bpf_stats *s = stats_get();
 	struct flowpic_geom g = {
 		.window_ns	= cfg_geom.window_ns,
 		.n		= cfg_geom.n,
@@ -433,24 +443,16 @@ __noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
 	};
 	struct flowpic_flow_state *st;
 	struct flowpic_action act;
-	struct flowpic_key key;
 	struct flowpic_window *w;
 	void *table = flow_table();
 	void *v, *rec;
-	__u32 flags, pkts = 0;
-	__u64 widx;
+	__u32 flags, pkts = 0, zero = 0;
+	__u64 widx, gen = 0, *genp;
 	int closed, ends;
 
-	if (!p)
-		return TC_ACT_OK;
-	/*
-	 * Map helpers take keys from the stack: 6.1's verifier refuses the
-	 * memory a global function's argument points to.
-	 */
-	__builtin_memcpy(&key, &p->key, sizeof(key));
-	v = bpf_map_lookup_elem(table, &key);
+	v = bpf_map_lookup_elem(table, &p->key);
 	if (!v) {
-		v = flow_create(table, &key, now, s);
+		v = flow_create(table, &p->key, now, s);
 		if (!v)
 			return TC_ACT_OK;
 	}
@@ -458,10 +460,19 @@ __noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
 	w = flow_win(v);
 
 	/*
-	 * Read every packet, not cached in the flow: a label written by hand
-	 * with bpftool applies from the next packet too.
+	 * The label's action is cached in the flow and read again only when
+	 * the labels generation moved: a hash lookup per packet saved.
 	 */
-	policy_read(&key, &act);
+	genp = bpf_map_lookup_elem(&gen_map, &zero);
+	if (genp)
+		gen = *genp;
+	if (*(volatile __u64 *)&st->gen != gen) {
+		policy_read(&p->key, &act);
+		st->action = act;
+		*(volatile __u64 *)&st->gen = gen;
+	} else {
+		act = st->action;
+	}
 
 	/*
 	 * A packet past the open window closes it first, in a locked
@@ -489,7 +500,7 @@ __noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
 	}
 
 	/* FIN or RST may end the flow: as the offline reader's --tcp-end. */
-	ends = key.proto == IPPROTO_TCP && cfg_tcp_end != TCP_END_NONE &&
+	ends = p->key.proto == IPPROTO_TCP && cfg_tcp_end != TCP_END_NONE &&
 	       (p->tcp_flags & (TCP_FIN | TCP_RST));
 	if (!ends) {
 		bpf_spin_lock(&st->lock);
@@ -520,10 +531,21 @@ __noinline int flow_packet(struct __sk_buff *skb, struct pkt *p, __u64 now)
 		STAT_INC(s, clock_back);
 	if (ends) {
 		/* The flow is over: so is its label. */
-		bpf_map_delete_elem(table, &key);
-		bpf_map_delete_elem(&labels, &key);
+		bpf_map_delete_elem(table, &p->key);
+		bpf_map_delete_elem(&labels, &p->key);
 	}
 	return apply_action(skb, s, &act);
+}
+
+/*
+ * The parser as a global function: verified once, not once per path into
+ * the window code after it, which is the verifier's biggest cost.
+ */
+__noinline int flowpic_parse(struct __sk_buff *skb, struct pkt *p, __u64 now)
+{
+	if (!p)
+		return PKT_MALFORMED;
+	return parse_packet(skb, p, now);
 }
 
 SEC("tc")
@@ -534,9 +556,9 @@ int flowpic_tc(struct __sk_buff *skb)
 	struct pkt p = {};
 
 	STAT_INC(s, packets);
-	switch (parse_packet(skb, &p, now)) {
+	switch (flowpic_parse(skb, &p, now)) {
 	case PKT_FLOW:
-		return flow_packet(skb, &p, now);
+		return flow_packet(skb, &p, s, now);
 	case PKT_NOT_IP:
 		STAT_INC(s, not_ip);
 		break;

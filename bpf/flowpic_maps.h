@@ -44,6 +44,17 @@ struct flowpic_flow_state {
 	__u32	fin;			/* bit per direction that sent FIN */
 	__u64	first_ns;		/* first packet: windows tile from here */
 	__u64	last_ns;		/* last packet: idle sweep, eviction */
+	__u64	gen;			/* labels generation the action is of */
+	struct flowpic_action action;	/* its label's action, cached */
+};
+
+/*
+ * The "gen" map's one value. Whoever writes the labels or policy map
+ * then changes labels (any new value), so that flows re-read their
+ * label on their next packet instead of on every packet.
+ */
+struct flowpic_bpf_gen {
+	__u64	labels;
 };
 
 /*
@@ -58,6 +69,8 @@ struct flowpic_flow_##cap {						\
 	__u32	fin;							\
 	__u64	first_ns;						\
 	__u64	last_ns;						\
+	__u64	gen;							\
+	struct flowpic_action action;					\
 	struct flowpic_window win;	/* the open window */		\
 	__u8	cells[cap];						\
 };									\
@@ -76,7 +89,7 @@ FLOWPIC_FLOW_VALUE(8192);
 #define FLOWPIC_BPF_WIN_OFF	sizeof(struct flowpic_flow_state)
 #define FLOWPIC_BPF_CELLS_OFF	(FLOWPIC_BPF_WIN_OFF + sizeof(struct flowpic_window))
 
-FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 24,
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 40,
 		      "flow state layout");
 FLOWPIC_STATIC_ASSERT(FLOWPIC_BPF_CELLS_OFF % 8 == 0,
 		      "cells are copied in 8-byte words");
@@ -156,6 +169,7 @@ struct flowpic_frag_value {
 #define FLOWPIC_PIN_STATS	"stats"
 #define FLOWPIC_PIN_WINDOWS	"windows"
 #define FLOWPIC_PIN_FRAGS	"frags"
+#define FLOWPIC_PIN_GEN		"gen"
 #define FLOWPIC_PIN_PROG	"prog"
 
 #endif /* _FLOWPIC_BPF_MAPS_H */

@@ -310,21 +310,25 @@ static __always_inline void frag_key_fill(struct pkt *p)
 static __always_inline void frag_note(struct pkt *p, __u64 now)
 {
 	struct flowpic_frag_value fv = {};
+	struct flowpic_frag_key fk;
 
 	frag_key_fill(p);
 	p->dir = flowpic_key_canon(&p->key);
 	fv.key = p->key;
 	fv.dir = p->dir;
 	fv.expires_ns = now + FLOWPIC_FRAG_TIMEOUT_NS;
-	bpf_map_update_elem(&frags, &p->frag, &fv, BPF_ANY);
+	fk = p->frag;	/* map keys from the stack, for 6.1 */
+	bpf_map_update_elem(&frags, &fk, &fv, BPF_ANY);
 }
 
 static __always_inline int frag_attribute(struct pkt *p, __u64 now)
 {
 	struct flowpic_frag_value *fv;
+	struct flowpic_frag_key fk;
 
 	frag_key_fill(p);
-	fv = bpf_map_lookup_elem(&frags, &p->frag);
+	fk = p->frag;
+	fv = bpf_map_lookup_elem(&frags, &fk);
 	if (!fv || now > fv->expires_ns)
 		return 0;
 	p->key = fv->key;

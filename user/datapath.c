@@ -186,6 +186,7 @@ static int pinned_maps(struct datapath *dp, struct pinned_map *pm)
 	pm[n++] = (struct pinned_map){ FLOWPIC_PIN_STATS, s->maps.stats };
 	pm[n++] = (struct pinned_map){ FLOWPIC_PIN_WINDOWS, s->maps.windows };
 	pm[n++] = (struct pinned_map){ FLOWPIC_PIN_FRAGS, s->maps.frags };
+	pm[n++] = (struct pinned_map){ FLOWPIC_PIN_GEN, s->maps.gen_map };
 	return n;
 }
 
@@ -289,7 +290,7 @@ static int datapath_configure(struct datapath *dp, char *err, size_t errlen)
 int datapath_open(struct datapath **dpp, const struct datapath_config *c,
 		  char *err, size_t errlen)
 {
-	struct pinned_map pm[8];
+	struct pinned_map pm[10];
 	char path[300];
 	struct datapath *dp;
 	int i, n, ret, fd;
@@ -388,7 +389,7 @@ void datapath_close(struct datapath *dp)
 
 int datapath_unpin(struct datapath *dp)
 {
-	struct pinned_map pm[8];
+	struct pinned_map pm[10];
 	char path[300];
 	int i, n, ret = 0;
 
@@ -418,7 +419,7 @@ int datapath_prog_fd(const struct datapath *dp)
 
 int datapath_map_fd(const struct datapath *dp, const char *name)
 {
-	struct pinned_map pm[8];
+	struct pinned_map pm[10];
 	int i, n;
 
 	n = pinned_maps((struct datapath *)dp, pm);
@@ -678,6 +679,25 @@ static int key_canonical(const struct flowpic_key *key)
 		key->family == FLOWPIC_FAMILY_IPV6);
 }
 
+/*
+ * Flows cache their label's action; a new labels generation makes each
+ * read its label again on its next packet. Call after every label or
+ * policy write.
+ */
+static int labels_changed(struct datapath *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.gen_map);
+	struct flowpic_bpf_gen g = { 0 };
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &g))
+		return -errno;
+	g.labels++;
+	if (bpf_map_update_elem(fd, &zero, &g, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int datapath_set_label(struct datapath *dp, const struct flowpic_key *key,
 		       const struct flowpic_label *label)
 {
@@ -690,14 +710,14 @@ int datapath_set_label(struct datapath *dp, const struct flowpic_key *key,
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.labels), key,
 				label, BPF_ANY))
 		return -errno;
-	return 0;
+	return labels_changed(dp);
 }
 
 int datapath_clear_label(struct datapath *dp, const struct flowpic_key *key)
 {
 	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.labels), key))
 		return -errno;
-	return 0;
+	return labels_changed(dp);
 }
 
 int datapath_set_policy(struct datapath *dp, uint16_t class_id,
@@ -710,7 +730,7 @@ int datapath_set_policy(struct datapath *dp, uint16_t class_id,
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.policy), &slot, act,
 				BPF_ANY))
 		return -errno;
-	return 0;
+	return labels_changed(dp);
 }
 
 int datapath_stats(struct datapath *dp, uint64_t out[__FLOWPIC_CNT_MAX])

@@ -101,7 +101,8 @@ int datapath_flow(struct datapath *dp, const struct flowpic_key *key,
 int datapath_flow_count(struct datapath *dp);
 
 /*
- * Labels @key (canonical) from its next packet on. -ENOENT when the flow
+ * Labels @key (canonical) from its next packet on (the labels and policy
+ * calls also move the "gen" map's generation, which flows check). -ENOENT when the flow
  * is not in the table, -EINVAL for a key that is not canonical or a
  * label out of range.
  */

@@ -69,6 +69,18 @@ static int policy(struct datapath *dp, __u16 cls, __u32 type, __u32 value)
 	return datapath_set_policy(dp, cls, &a);
 }
 
+/* What a hand edit with bpftool ends with: a new labels generation. */
+static void bump_gen(struct datapath *dp)
+{
+	int fd = datapath_map_fd(dp, FLOWPIC_PIN_GEN);
+	struct flowpic_bpf_gen g = { 0 };
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(fd, &zero, &g);
+	g.labels++;
+	bpf_map_update_elem(fd, &zero, &g, BPF_ANY);
+}
+
 static void nap_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -190,6 +202,10 @@ int main(void)
 	l = (struct flowpic_label){ .class_id = 999 };
 	bpf_map_update_elem(fd, &k, &l, BPF_ANY);
 	v = xmit(dp, &f);
+	tap_ok(v.mark == 7, "raw label write, generation unchanged: the cached action (mark %u) stays",
+	       v.mark);
+	bump_gen(dp);
+	v = xmit(dp, &f);
 	tap_ok(v.ret == TC_ACT_OK && !v.mark && !v.priority,
 	       "raw label class 999: passed untouched");
 	fd = datapath_map_fd(dp, FLOWPIC_PIN_POLICY);
@@ -199,19 +215,22 @@ int main(void)
 	l = (struct flowpic_label){ .class_id = 6 };
 	bpf_map_update_elem(datapath_map_fd(dp, FLOWPIC_PIN_LABELS), &k, &l,
 			    BPF_ANY);
+	bump_gen(dp);
 	v = xmit(dp, &f);
 	tap_ok(v.ret == TC_ACT_OK && !v.mark && !v.priority,
 	       "raw policy action 77: passed untouched");
 	a = (struct flowpic_action){ .type = FLOWPIC_ACT_DROP, .value = 3 };
 	bpf_map_update_elem(fd, &slot, &a, BPF_ANY);
+	bump_gen(dp);
 	v = xmit(dp, &f);
 	tap_ok(v.ret == TC_ACT_OK, "raw drop with a value: passed untouched");
 
-	/* A label written by hand (as with bpftool) applies at once. */
+	/* Label and policy written by hand (as with bpftool), then gen. */
 	a = (struct flowpic_action){ .type = FLOWPIC_ACT_DROP };
 	bpf_map_update_elem(fd, &slot, &a, BPF_ANY);
+	bump_gen(dp);
 	v = xmit(dp, &f);
-	tap_ok(v.ret == TC_ACT_SHOT, "label and policy written raw: dropped");
+	tap_ok(v.ret == TC_ACT_SHOT, "label and policy written raw, generation moved: dropped");
 
 	/* The label ends with its flow: RST, then the 5-tuple starts over. */
 	{

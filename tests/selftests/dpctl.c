@@ -14,7 +14,7 @@
  *   dpctl policy -d DIR CLASS pass|drop|mark V|priority MAJ:MIN
  *
  * The last four work on the pinned maps alone, as any other process
- * (or bpftool) can.
+ * (or bpftool) can; label and policy then move the labels generation.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -266,6 +266,19 @@ static int cmd_stats(const char *dir)
 	return 0;
 }
 
+/* After a label or policy write: flows read their label again. */
+static int bump_gen(const char *dir)
+{
+	struct flowpic_bpf_gen g = { 0 };
+	int fd = pinned(dir, FLOWPIC_PIN_GEN);
+	__u32 zero = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &g))
+		return 1;
+	g.labels++;
+	return bpf_map_update_elem(fd, &zero, &g, BPF_ANY) ? 1 : 0;
+}
+
 static int cmd_label(const char *dir, int argc, char **argv)
 {
 	struct flowpic_label l = {};
@@ -293,7 +306,7 @@ static int cmd_label(const char *dir, int argc, char **argv)
 		fprintf(stderr, "dpctl: labelling: %s\n", strerror(errno));
 		return 1;
 	}
-	return 0;
+	return bump_gen(dir);
 }
 
 static int cmd_policy(const char *dir, int argc, char **argv)
@@ -331,7 +344,7 @@ static int cmd_policy(const char *dir, int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	return 0;
+	return bump_gen(dir);
 }
 
 int main(int argc, char **argv)
