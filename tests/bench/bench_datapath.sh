@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The eBPF data path against its peers, in the same run, as ratios:
+#  - per-packet cost through BPF_PROG_TEST_RUN, established and new flow,
+#    next to tests/bpf/baseline.bpf.c (same parser and map type, a packet
+#    count per flow only): bench_datapath.c;
+#  - kernel memory per tracked flow at 32x32 (the flow table's memlock);
+#  - TCP throughput of a bounded sender across a veth pair in namespaces,
+#    with the tc program on the sender's veth and without.
+cd "$(dirname "$0")/../.." || exit 1
+[ "$(id -u)" = 0 ] || { echo "# SKIP: not root"; exit 0; }
+out=build/bench
+mkdir -p "$out"
+make --no-print-directory build/bpf/baseline.skel.h build/libflowpic.a \
+	>/dev/null || exit 1
+flags="-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+	-Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -pthread
+	-Iinclude -Iuser -Ibuild/bpf -Itests"
+# shellcheck disable=SC2086
+gcc $flags tests/bench/bench_datapath.c -o "$out/bench_datapath" \
+	build/libflowpic.a -lbpf -lelf -lz || exit 1
+echo "# command: sh tests/bench/bench_datapath.sh"
+"$out/bench_datapath" 5 || exit 1
+
+# --- throughput across a veth pair ------------------------------------
+ksrc=$(sh tests/linux-source.sh) || exit 1
+make --no-print-directory -C tests/selftests KSRC="$ksrc" \
+	OUTPUT="$PWD/build/selftests" all >/dev/null || exit 1
+BIN=$PWD/build/selftests
+A=fpic-bench-a-$$ B=fpic-bench-b-$$ PIN=/sys/fs/bpf/flowpic-bench-$$
+READY=$(mktemp -u)
+DP=
+cleanup() {
+	[ -n "$DP" ] && kill "$DP" 2>/dev/null && wait "$DP" 2>/dev/null
+	ip netns del $A 2>/dev/null
+	ip netns del $B 2>/dev/null
+	rm -rf "$PIN" "$READY"
+}
+trap cleanup EXIT
+ip netns add $A && ip netns add $B || exit 1
+ip link add a0 netns $A type veth peer name b0 netns $B || exit 1
+ip -n $A addr add 192.0.2.1/24 dev a0
+ip -n $B addr add 192.0.2.2/24 dev b0
+ip -n $A link set a0 up
+ip -n $B link set b0 up
+ip netns exec $A ping -q -c 1 -W 2 192.0.2.2 >/dev/null || exit 1
+
+BYTES=400000000
+# kbit/s of one bounded transfer; $1 tells the ports apart.
+xfer() {
+	port=$((9000 + $1))
+	ip netns exec $B "$BIN/trafgen" tcp-sink 192.0.2.2 $port 30 &
+	sink=$!
+	sleep 0.2
+	t0=$(date +%s%N)
+	ip netns exec $A "$BIN/trafgen" tcp-send 192.0.2.2 $port \
+		$((50000 + $1)) $BYTES 65536 || return 1
+	t1=$(date +%s%N)
+	wait $sink
+	echo $((BYTES * 8 * 1000 / ((t1 - t0) / 1000)))
+}
+# Rounds alternate without and with the program; the best of each counts.
+best_with=0 best_without=0
+for r in 1 2 3; do
+	k=$(xfer $r) || exit 1
+	[ "$k" -gt $best_without ] && best_without=$k
+	rm -f "$READY"
+	nsenter --net=/run/netns/$A "$BIN/dpctl" run -d "$PIN" -i a0 \
+		--ready "$READY" >/dev/null 2>"$READY.err" &
+	DP=$!
+	for i in $(seq 100); do [ -e "$READY" ] && break; sleep 0.1; done
+	[ -e "$READY" ] || { echo "dpctl did not start: $(cat "$READY.err")"; exit 1; }
+	# The program must be on a0 both ways while the sender runs.
+	tc -n $A filter show dev a0 ingress | grep -q flowpic_tc &&
+		tc -n $A filter show dev a0 egress | grep -q flowpic_tc ||
+		{ echo "the tc program is not attached"; exit 1; }
+	k=$(xfer $((r + 10))) || exit 1
+	[ "$k" -gt $best_with ] && best_with=$k
+	kill $DP; wait $DP; DP=
+done
+rm -f "$READY.err"
+echo "veth_throughput_kbit $best_with with the program, $best_without without (TCP, TSO on, best of 3 each)"
+awk -v a="$best_with" -v b="$best_without" \
+	'BEGIN { printf "veth_throughput_ratio %.3f (goal >= 0.95)\n", a / b }'
