@@ -12,7 +12,7 @@ libndpi-dev libndpi-bin
 linux-headers-amd64 linux-image-amd64 linux-source-6.1
 qemu-system-x86 busybox-static cpio xz-utils
 bc flex bison python3 kmod
-iproute2 tcpdump iputils-ping netcat-openbsd
+iproute2 tcpdump iputils-ping netcat-openbsd ethtool util-linux
 socat curl wget gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 "
 
