@@ -58,7 +58,7 @@ void train_default(struct train_config *c)
 	c->beta1 = 0.9f;
 	c->beta2 = 0.999f;
 	c->eps = 1e-8f;
-	c->weighting = TRAIN_WEIGHTS_BALANCED;
+	c->weighting = TRAIN_WEIGHTS_NONE;
 	c->seed = 1;
 	c->scale = 1.0f / FLOWPIC_CELL_MAX;
 	augment_default(&c->aug);
@@ -506,8 +506,8 @@ static void train_usage(FILE *f)
 "  --input-scale X       network input = min(count, 255) * X; \"1/255\" or a\n"
 "                        number (1/255 for mini, as tcbench; 1 for full,\n"
 "                        the paper's raw counts)\n"
-"  --class-weights balanced|none  weight the loss by inverse class\n"
-"                        frequency (balanced)\n"
+"  --class-weights none|balanced  weight the loss by inverse class\n"
+"                        frequency (none)\n"
 "  --augment LIST        none, all, or some of time-shift,rtt,drop applied\n"
 "                        to packet series before imaging (none; needs\n"
 "                        datasets made with --series)\n"

@@ -34,7 +34,7 @@ struct train_config {
 	uint32_t batch;			/* (64) */
 	uint32_t patience;		/* epochs without a better val loss (5) */
 	float lr, beta1, beta2, eps;	/* Adam (1e-3, 0.9, 0.999, 1e-8) */
-	enum train_weighting weighting;	/* (balanced) */
+	enum train_weighting weighting;	/* (none) */
 	uint64_t seed;
 	struct augment_config aug;	/* (none) */
 	struct flowpic_geom geom;	/* to re-image augmented series */

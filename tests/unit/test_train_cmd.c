@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The commands end to end: a small synthetic dataset file (three kinds of
+ * flows from six source files), `flowpic train` with held-out files, the
+ * model, the curve, `flowpic model info`, `flowpic eval --held-out` giving
+ * the figure the model recorded, `flowpic classify` on a session CSV, and
+ * the refusals (corrupt or truncated model, data of another geometry,
+ * augmentation without series).
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "model_file.h"
+#include "rng.h"
+#include "unit/tap.h"
+
+#define FLOWPIC "build/flowpic"
+
+static char dir[] = "/tmp/flowpic-cmd-XXXXXX";
+static char out[65536];
+
+/* Runs a shell command, its stdout and stderr in out[]; the exit code. */
+static int run(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	FILE *p;
+	size_t n;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	rc = pclose(p);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void make_flow(struct window_series *s, uint32_t cls, struct rng *r)
+{
+	uint32_t n = 300 + rng_below(r, 1500), i;
+
+	window_series_clear(s);
+	for (i = 0; i < n; i++) {
+		double t;
+		uint32_t size;
+
+		if (cls == 0) {
+			t = rng_double(r) * 15;
+			size = 60 + rng_below(r, 200);
+		} else if (cls == 1) {
+			t = (double)rng_below(r, 5) * 3 + rng_double(r) * 0.5;
+			size = 1300 + rng_below(r, 200);
+		} else {
+			t = rng_double(r) * 7;
+			size = 100 + rng_below(r, 1400);
+		}
+		window_series_push(s, (__s64)(t * 1e9), size,
+				   (uint8_t)rng_below(r, 2));
+	}
+	/* the series is in time order, as the pipeline keeps it */
+	for (i = 1; i < s->n; i++) {
+		struct window_pkt p = s->pkts[i];
+		uint32_t j = i;
+
+		while (j && s->pkts[j - 1].t_ns > p.t_ns) {
+			s->pkts[j] = s->pkts[j - 1];
+			j--;
+		}
+		s->pkts[j] = p;
+	}
+}
+
+/* Six source files of 40 sessions each, two files per class. */
+static int write_dataset(const char *path, uint16_t n, unsigned int flags)
+{
+	static const char *const names[] = { "chat", "video", "download" };
+	struct flowpic_geom g = { .window_ns = 15000000000ULL, .n = n,
+				  .max_size = 1500, .channels = 1 };
+	struct dataset_writer *w;
+	struct dataset_sample s;
+	char err[256], src[64], flow[32];
+	struct rng r;
+	int f, k, rc = 0;
+
+	w = dataset_writer_open(path, &g, flags, err, sizeof(err));
+	if (!w) {
+		tap_diag("%s", err);
+		return -1;
+	}
+	rng_seed(&r, 11);
+	memset(&s, 0, sizeof(s));
+	window_series_init(&s.series);
+	picture_init(&s.pic, &g);
+	for (f = 0; f < 6 && !rc; f++)
+		for (k = 0; k < 40 && !rc; k++) {
+			uint32_t cls = (uint32_t)(f % 3);
+
+			make_flow(&s.series, cls, &r);
+			window_image(&s.series, &g, &s.pic, NULL);
+			snprintf(src, sizeof(src), "capture-%d.csv", f);
+			snprintf(flow, sizeof(flow), "s%d", k);
+			memset(&s.win, 0, sizeof(s.win));
+			s.win.n = n;
+			s.win.channels = 1;
+			s.win.packets[0] = s.series.n;
+			s.win.cells = s.pic.ncells;
+			s.source = src;
+			s.flow = flow;
+			s.label = names[cls];
+			rc = dataset_writer_add(w, &s);
+		}
+	window_series_free(&s.series);
+	picture_free(&s.pic);
+	if (dataset_writer_close(w, err, sizeof(err)) || rc) {
+		tap_diag("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static double json_number(const char *s, const char *key)
+{
+	const char *p = strstr(s, key);
+
+	return p ? atof(p + strlen(key)) : -1;
+}
+
+int main(void)
+{
+	char data[128], model[128], small[128], m2[128], csv[128];
+	struct model a, b;
+	char err[512];
+	double acc;
+	FILE *f;
+	int rc, i;
+
+	tap_header();
+	if (access(FLOWPIC, X_OK)) {
+		tap_skip("build/flowpic not built (make)", "flowpic commands");
+		return tap_done() ? 1 : 4;
+	}
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(data, sizeof(data), "%s/d.fpd", dir);
+	snprintf(small, sizeof(small), "%s/d64.fpd", dir);
+	snprintf(model, sizeof(model), "%s/m.fpm", dir);
+	snprintf(m2, sizeof(m2), "%s/m2.fpm", dir);
+	snprintf(csv, sizeof(csv), "%s/s.csv", dir);
+	if (write_dataset(data, 32, DATASET_F_SERIES) ||
+	    write_dataset(small, 64, 0)) {
+		tap_ok(0, "synthetic dataset files");
+		return tap_done();
+	}
+
+	rc = run(FLOWPIC " train -o %s --epochs 60 --patience 10 --test-files 0.34 --seed 3 --augment all --quiet %s",
+		 model, data);
+	tap_ok(!rc && strstr(out, "held-out files"),
+	       "flowpic train with held-out files and augmentation: exit %d", rc);
+	if (rc)
+		tap_diag("%s", out);
+	{
+		char path[256];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/m-curve.csv", dir);
+		rc = stat(path, &st);
+		snprintf(path, sizeof(path), "%s/m-curve.png", dir);
+		tap_ok(!rc && !stat(path, &st) && st.st_size > 1000,
+		       "training curve CSV and PNG beside the model");
+	}
+	rc = run(FLOWPIC " model info %s", model);
+	tap_ok(!rc && strstr(out, "architecture  mini") &&
+	       strstr(out, "classes       3: chat download video") &&
+	       strstr(out, "dataset_sha256") && strstr(out, "split") &&
+	       strstr(out, "test_accuracy"),
+	       "flowpic model info: architecture, classes, provenance");
+
+	rc = run(FLOWPIC " eval %s %s --held-out --json", model, data);
+	acc = json_number(out, "\"accuracy\":");
+	tap_ok(!rc && acc >= 0.95 && json_number(out, "\"samples\":") == 120,
+	       "flowpic eval --held-out: accuracy %.4f on the 3 held-out files (120 samples)",
+	       acc);
+	if (!model_load(&a, model, err, sizeof(err))) {
+		tap_ok(fabs(atof(model_get_prov(&a, "test_accuracy")) - acc) < 1e-6,
+		       "eval --held-out repeats the figure train recorded (%s)",
+		       model_get_prov(&a, "test_accuracy"));
+		model_free(&a);
+	}
+	rc = run(FLOWPIC " eval %s %s --png %s/c.png", model, data, dir);
+	tap_ok(!rc && strstr(out, "confusion matrix") && strstr(out, "macro-F1"),
+	       "flowpic eval: report with per-class scores and confusion matrix");
+
+	/* Same seed, same weights. */
+	rc = run(FLOWPIC " train -o %s --epochs 60 --patience 10 --test-files 0.34 --seed 3 --augment all --quiet %s",
+		 m2, data);
+	if (!rc && !model_load(&a, model, err, sizeof(err))) {
+		if (!model_load(&b, m2, err, sizeof(err))) {
+			tap_ok(!memcmp(a.net.params, b.net.params,
+				       a.net.nparams * sizeof(float)),
+			       "training again with --seed 3: the same weights");
+			model_free(&b);
+		}
+		model_free(&a);
+	}
+
+	/* classify: sessions of the first two kinds in a CSV. */
+	f = fopen(csv, "w");
+	if (f) {
+		struct window_series s;
+		struct rng r;
+		uint32_t k;
+
+		rng_seed(&r, 99);
+		window_series_init(&s);
+		for (i = 0; i < 2; i++) {
+			make_flow(&s, (uint32_t)i, &r);
+			fprintf(f, "session,test%d\nrel_ts_us,len\n", i);
+			for (k = 0; k < s.n; k++)
+				fprintf(f, "%lld,%d\n",
+					(long long)(s.pkts[k].t_ns / 1000),
+					s.pkts[k].dir ? -(int)s.pkts[k].size :
+							(int)s.pkts[k].size);
+		}
+		window_series_free(&s);
+		fclose(f);
+	}
+	rc = run(FLOWPIC " classify %s %s", model, csv);
+	tap_ok(!rc && strstr(out, "session test0\t0\tchat\t") &&
+	       strstr(out, "session test1\t0\tvideo\t"),
+	       "flowpic classify: one line per window, file, flow, window, label, confidence");
+	if (rc || !strstr(out, "test1\t0\tvideo"))
+		tap_diag("%s", out);
+	rc = run(FLOWPIC " classify %s %s --json", model, csv);
+	tap_ok(!rc && strstr(out, "{\"file\":") && strstr(out, "\"label\":\"video\"") &&
+	       strstr(out, "\"probabilities\":{\"chat\":"),
+	       "flowpic classify --json");
+
+	/* Refusals. */
+	{
+		char bad[160];
+		FILE *m = fopen(model, "rb"), *o;
+		unsigned char buf[1 << 20];
+		size_t n = m ? fread(buf, 1, sizeof(buf), m) : 0;
+
+		if (m)
+			fclose(m);
+		snprintf(bad, sizeof(bad), "%s/bad.fpm", dir);
+		buf[n / 2] ^= 0x10;
+		o = fopen(bad, "wb");
+		fwrite(buf, 1, n, o);
+		fclose(o);
+		rc = run(FLOWPIC " eval %s %s", bad, data);
+		tap_ok(rc == 1 && strstr(out, "CRC-32 mismatch"),
+		       "a corrupt model refused: %.*s", (int)strcspn(out, "\n"), out);
+		buf[n / 2] ^= 0x10;
+		o = fopen(bad, "wb");
+		fwrite(buf, 1, n / 3, o);
+		fclose(o);
+		rc = run(FLOWPIC " model info %s", bad);
+		tap_ok(rc == 1 && strstr(out, "truncated"),
+		       "a truncated model refused: %.*s", (int)strcspn(out, "\n"),
+		       out);
+	}
+	rc = run(FLOWPIC " eval %s %s", model, small);
+	tap_ok(rc == 1 && strstr(out, "the model takes 32x32"),
+	       "data of another geometry refused: %.*s", (int)strcspn(out, "\n"),
+	       out);
+	rc = run(FLOWPIC " train -o %s/x.fpm --augment rtt %s", dir, small);
+	tap_ok(rc == 1 && strstr(out, "--augment needs the packet series"),
+	       "augmentation without series refused: %.*s",
+	       (int)strcspn(out, "\n"), out);
+	rc = run(FLOWPIC " train -o %s/x.fpm --epochs 0 %s", dir, data);
+	tap_ok(rc == 2 && strstr(out, "bad value '0' for --epochs"),
+	       "bad option values refused: %.*s", (int)strcspn(out, "\n"), out);
+
+	run("rm -rf %s", dir);
+	return tap_done();
+}
