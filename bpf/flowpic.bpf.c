@@ -126,9 +126,6 @@ static __always_inline struct flowpic_window *flow_win(void *v)
 	return v + FLOWPIC_BPF_WIN_OFF;
 }
 
-/* A volatile store, or clang turns the loop into a memset BPF lacks. */
-#define WRITE_ZERO(x)	(*(volatile __u64 *)&(x) = 0)
-
 /*
  * Cells move in 64-byte blocks (capacities are multiples of 64): eight
  * times fewer loop turns for the verifier to walk than word by word.
@@ -139,19 +136,33 @@ static __always_inline struct flowpic_window *flow_win(void *v)
 /*
  * Empties the open window of @v for the next one, after copying header
  * and cells into @rec when it is not NULL. Called with the flow's lock
- * held, so no packet is lost or counted twice on the way. Returns the
+ * held, so that two CPUs never close one window twice. Returns the
  * window's packet count.
  */
 static __always_inline __u32 window_empty(void *v, void *rec, __u8 reason)
 {
-	struct flowpic_window *w = flow_win(v);
-	__u64 *src = v + FLOWPIC_BPF_CELLS_OFF, *dst = NULL;
-	__u32 i, j, blocks = RECORD_CELLS / 64, pkts;
+	struct flowpic_window *w = flow_win(v), *r = rec;
+	__u64 *src = v + FLOWPIC_BPF_CELLS_OFF, *dst = NULL, word;
+	__u32 i, j, blocks = RECORD_CELLS / 64, p0, p1;
+	__u64 b0, b1;
 
-	pkts = w->packets[0] + w->packets[1];
+	/*
+	 * Packets are added without the lock (packet_add()): each counter
+	 * and cell word is taken and zeroed in one exchange, so a packet
+	 * added meanwhile counts in this window or in the next, never in
+	 * none or both.
+	 */
+	p0 = __sync_lock_test_and_set(&w->packets[0], 0);
+	p1 = __sync_lock_test_and_set(&w->packets[1], 0);
+	b0 = __sync_lock_test_and_set(&w->bytes[0], 0);
+	b1 = __sync_lock_test_and_set(&w->bytes[1], 0);
 	if (rec) {
 		__builtin_memcpy(rec, w, sizeof(*w));
-		((struct flowpic_window *)rec)->reason = reason;
+		r->packets[0] = p0;
+		r->packets[1] = p1;
+		r->bytes[0] = b0;
+		r->bytes[1] = b1;
+		r->reason = reason;
 		dst = rec + sizeof(struct flowpic_window);
 	}
 	for (i = 0; i < FLOWPIC_BPF_CAP_MAX / 64; i++) {
@@ -159,17 +170,13 @@ static __always_inline __u32 window_empty(void *v, void *rec, __u8 reason)
 			break;
 #pragma unroll
 		for (j = 0; j < BLOCK_WORDS; j++) {
+			word = __sync_lock_test_and_set(&src[i * BLOCK_WORDS + j],
+							0);
 			if (rec)
-				dst[i * BLOCK_WORDS + j] =
-					src[i * BLOCK_WORDS + j];
-			WRITE_ZERO(src[i * BLOCK_WORDS + j]);
+				dst[i * BLOCK_WORDS + j] = word;
 		}
 	}
-	w->packets[0] = 0;
-	w->packets[1] = 0;
-	w->bytes[0] = 0;
-	w->bytes[1] = 0;
-	return pkts;
+	return p0 + p1;
 }
 
 static __always_inline void *record_reserve(void)
@@ -374,9 +381,36 @@ static __always_inline int window_advance(void *v, void *rec, __u64 widx,
 }
 
 /*
- * Under the flow's lock: the packet into its cell and the window's
- * counts. Returns flowpic_bin()'s flags.
+ * One more packet in cell @idx, saturating at FLOWPIC_CELL_MAX: a
+ * compare-and-swap on the 32-bit word holding the cell, since BPF has no
+ * byte-wide atomics. 0 on success or saturation; -1 when other CPUs kept
+ * changing the word (counted in cells_dropped).
  */
+static __always_inline int cell_add(__u8 *cells, __u64 idx)
+{
+	__u32 *word = (__u32 *)(cells + (idx & ~3ULL));
+	__u32 shift = (__u32)(idx & 3) * 8, old, new;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		old = *(volatile __u32 *)word;
+		if (((old >> shift) & 0xff) == FLOWPIC_CELL_MAX)
+			return 0;
+		new = old + (1U << shift);
+		if (__sync_val_compare_and_swap(word, old, new) == old)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * The packet into its cell and the window's counts, without the lock:
+ * atomic adds keep counts exact when CPUs share a flow, at less cost
+ * than the lock on every packet. Returns flowpic_bin()'s flags, and
+ * CELL_LOST when the cell update was lost to contention.
+ */
+#define CELL_LOST	(1U << 16)
+
 static __always_inline __u32 packet_add(void *v, const struct pkt *p,
 					const struct flowpic_geom *g,
 					__u64 now)
@@ -386,45 +420,43 @@ static __always_inline __u32 packet_add(void *v, const struct pkt *p,
 	__u8 *cells = v + FLOWPIC_BPF_CELLS_OFF;
 	struct flowpic_cell cell;
 	__u32 flags, ch;
-	__u64 idx;
+	__u64 idx, start = *(volatile __u64 *)&w->start_ns;
 
-	flags = flowpic_bin(g, p->size, (__s64)(now - w->start_ns), &cell);
+	flags = flowpic_bin(g, p->size, (__s64)(now - start), &cell);
 	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID))) {
 		ch = g->channels == 2 ? p->dir & 1 : 0;
 		idx = flowpic_cell_index(g, ch, &cell);
 		/* One register for the check and the access. */
 		barrier_var(idx);
 		if (idx < cfg_cells && idx < FLOWPIC_BPF_CAP_MAX &&
-		    cells[idx] < FLOWPIC_CELL_MAX)
-			cells[idx]++;
+		    cell_add(cells, idx))
+			flags |= CELL_LOST;
 	}
-	w->packets[p->dir & 1]++;
-	w->bytes[p->dir & 1] += p->size;
+	__sync_fetch_and_add(&w->packets[p->dir & 1], 1);
+	__sync_fetch_and_add(&w->bytes[p->dir & 1], p->size);
 	st->last_ns = now;
 	return flags;
 }
 
 /*
- * Under the flow's lock, for a TCP packet with FIN or RST: whether the
- * flow ends here (FIN from both sides, or as cfg_tcp_end says), and then
- * its window closed into @rec (may be NULL). Returns the end reason or 0.
+ * For a TCP packet with FIN or RST: whether the flow ends here (FIN from
+ * both sides, or RST, or as cfg_tcp_end says). The FIN bits are set
+ * atomically, so of two FINs crossing on two CPUs one sees both.
  */
-static __always_inline int packet_ends(void *v, const struct pkt *p,
-				       void *rec, __u32 *pkts)
+static __always_inline int packet_ends(void *v, const struct pkt *p)
 {
 	struct flowpic_flow_state *st = v;
-	int end;
+	__u32 fin = 0;
 
 	if (p->tcp_flags & TCP_FIN)
-		st->fin |= 1 << (p->dir & 1);
+		fin = __sync_fetch_and_or(&st->fin, 1U << (p->dir & 1)) |
+		      1U << (p->dir & 1);
 	if (p->tcp_flags & TCP_RST)
-		end = FLOWPIC_END_RST;
-	else if (st->fin == 3 || cfg_tcp_end == TCP_END_FIRST_FIN)
-		end = FLOWPIC_END_FIN;
-	else
-		return 0;	/* half closed: the flow goes on */
-	*pkts = window_empty(v, rec, end);
-	return end;
+		return FLOWPIC_END_RST;
+	if ((p->tcp_flags & TCP_FIN) &&
+	    (fin == 3 || cfg_tcp_end == TCP_END_FIRST_FIN))
+		return FLOWPIC_END_FIN;
+	return 0;	/* half closed: the flow goes on */
 }
 
 /*
@@ -499,32 +531,32 @@ static __always_inline int flow_packet(struct __sk_buff *skb, struct pkt *p,
 		}
 	}
 
+	flags = packet_add(v, p, &g, now);
+
 	/* FIN or RST may end the flow: as the offline reader's --tcp-end. */
-	ends = p->key.proto == IPPROTO_TCP && cfg_tcp_end != TCP_END_NONE &&
-	       (p->tcp_flags & (TCP_FIN | TCP_RST));
-	if (!ends) {
-		bpf_spin_lock(&st->lock);
-		flags = packet_add(v, p, &g, now);
-		bpf_spin_unlock(&st->lock);
-	} else {
+	ends = 0;
+	if (p->key.proto == IPPROTO_TCP && cfg_tcp_end != TCP_END_NONE &&
+	    (p->tcp_flags & (TCP_FIN | TCP_RST)))
+		ends = packet_ends(v, p);
+	if (ends) {
 		rec = record_reserve();
 		if (rec) {
 			bpf_spin_lock(&st->lock);
-			flags = packet_add(v, p, &g, now);
-			ends = packet_ends(v, p, rec, &pkts);
+			pkts = window_empty(v, rec, ends);
 			bpf_spin_unlock(&st->lock);
-			record_send(s, rec, ends && pkts >= cfg_min_packets);
+			record_send(s, rec, pkts >= cfg_min_packets);
 		} else {
 			bpf_spin_lock(&st->lock);
-			flags = packet_add(v, p, &g, now);
-			ends = packet_ends(v, p, NULL, &pkts);
+			pkts = window_empty(v, NULL, ends);
 			bpf_spin_unlock(&st->lock);
-			record_lost(s, ends && pkts >= cfg_min_packets);
+			record_lost(s, pkts >= cfg_min_packets);
 		}
 	}
 
-	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID)))
+	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID | CELL_LOST)))
 		STAT_INC(s, binned);
+	if (flags & CELL_LOST)
+		STAT_INC(s, cells_dropped);
 	if (flags & FLOWPIC_BIN_CLIPPED)
 		STAT_INC(s, clipped);
 	if (flags & FLOWPIC_BIN_EARLY)

@@ -111,7 +111,7 @@ struct flowpic_bpf_stats {
 	__u64	flows_evicted;
 	__u64	windows;
 	__u64	windows_lost;
-	__u64	cells_dropped;
+	__u64	cells_dropped;	/* cell update lost to contention */
 	__u64	dropped;
 	__u64	marked;
 	__u64	prioritised;
