@@ -32,7 +32,7 @@ USER_CFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread \
 		   -Iinclude -Iuser -I$(BUILD)/bpf $(PKG_CFLAGS)
 USER_LIBS	:= $(PKG_LIBS) -lndpi -lelf -lz -lm -lpthread
 
-BPF_CFLAGS	:= -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 		   -Iinclude -I$(ARCH_INC)
 
 PROGS		:= flowpic flowpicd
