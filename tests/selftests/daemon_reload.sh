@@ -34,7 +34,7 @@ kill -0 "$FPD_PID"
 ok $? "flowpicd keeps running"
 
 # A model of another geometry is refused too.
-"$LAB_DIR/daemon_model" "$LAB_DIR/m.fpm" $((WINDOW_MS * 2)) 32 calm,noisy 1 4
+"$MODEL_MAKER" "$LAB_DIR/m.fpm" $((WINDOW_MS * 2)) 32 calm,noisy 1 4
 printf 'calm pass\nnoisy drop\n' >"$LAB_DIR/p.policy"
 kill -HUP "$FPD_PID"
 sleep 0.5

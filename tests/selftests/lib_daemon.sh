@@ -29,6 +29,11 @@ skip_all() {
 	echo "1..1"
 	exit 4
 }
+fail_all() {
+	echo "not ok 1 - $(basename "$0"): $1"
+	echo "1..1"
+	exit 1
+}
 diag() { echo "# $*"; }
 tap_end() {
 	echo "1..$tap_n"
@@ -55,7 +60,7 @@ fpd_cleanup() {
 fpd_setup() {
 	echo "TAP version 13"
 	[ "$(id -u)" = 0 ] || skip_all "needs root"
-	[ -x "$FPD" ] || skip_all "build/flowpicd is not built"
+	[ -x "$FPD" ] || fail_all "build/flowpicd is not built (make)"
 	[ -d /sys/fs/bpf ] || skip_all "no bpffs at /sys/fs/bpf"
 	for p in socat curl busybox nsenter; do
 		command -v "$p" >/dev/null || skip_all "$p is not installed"
@@ -65,19 +70,14 @@ fpd_setup() {
 	lab_up || skip_all "cannot create namespaces and veth"
 	mkdir -p "$STATE"
 	: >"$OUT"
-	# The model maker links against the library like a unit test.
-	cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/user" \
-		"$ROOT/tests/selftests/daemon_model.c" -o "$LAB_DIR/daemon_model" \
-		"$ROOT/build/libflowpic.a" \
-		$(pkg-config --libs libbpf libnl-route-3.0 libnl-genl-3.0 \
-		  openblas libpng libpcap 2>/dev/null) -lndpi -lelf -lz -lm \
-		-lpthread 2>"$LAB_DIR/cc.log" ||
-		{ cat "$LAB_DIR/cc.log"; skip_all "cannot build daemon_model"; }
+	# The model maker is built by the Makefile (TEST_GEN_PROGS_EXTENDED).
+	MODEL_MAKER=${FLOWPIC_SELFTESTS_BIN:-$ROOT/build/selftests}/daemon_model
+	[ -x "$MODEL_MAKER" ] || fail_all "$MODEL_MAKER is not built"
 }
 
 # make_model FILE CLASSES FAVOUR BIAS: a model that always says FAVOUR.
 make_model() {
-	"$LAB_DIR/daemon_model" "$1" "$WINDOW_MS" 32 "$2" "$3" "$4"
+	"$MODEL_MAKER" "$1" "$WINDOW_MS" 32 "$2" "$3" "$4"
 }
 
 # fpd_start ARGS...: flowpicd on the server's interface; waits until it
