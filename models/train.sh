@@ -9,8 +9,9 @@
 #   vp-full   video-platforms, platform, 1500x1500 full, 30 s
 #   vp-res    video-platforms, platform x resolution, 32x32 mini
 #   ndpi      nDPI captures, the five FlowPic classes, 32x32 mini
-# (default: all). FLOWPIC_DATA (../shared/datasets), SEEDS ("1 2 3": the
-# first is the shipped model, the others only add to the mean).
+#   variants  other training choices on the tasks above (no model shipped)
+# (default: all but variants). FLOWPIC_DATA (../shared/datasets), SEEDS
+# ("1 2 3": the first is the shipped model, the others add to the mean).
 set -eu
 cd "$(dirname "$0")/.."
 DATA=${FLOWPIC_DATA:-../shared/datasets}
@@ -52,6 +53,37 @@ train() {
 		END { m = s / n; printf "mean accuracy over %d seeds: %.4f (sd %.4f)\n",
 		      n, m, sqrt(q / n - m * m) }' $(for s in $SEEDS; do
 			echo "$OUT/$task-s$s.json"; done)
+}
+
+# sweep TASK DATASET TRAIN-ARGS...: mean held-out accuracy and macro-F1
+# over the seeds, nothing shipped.
+sweep() {
+	task=$1 data=$2
+	shift 2
+	for s in $SEEDS; do
+		$F train -o "$OUT/$task-s$s.fpm" --seed "$s" --quiet "$@" "$data" \
+			2>/dev/null | grep '^accuracy'
+	done | awk -v t="$task" -v a="$*" '{ s += $2; f += $4; n++ }
+		END { printf "%s (%s): mean accuracy %.4f, macro-F1 %.4f over %d seeds\n",
+		      t, a, s / n, f / n, n }'
+}
+
+task_variants() {
+	[ -s build/data/vp-mini.fpd ] || task_vp_mini
+	[ -s build/data/vp-res.fpd ] || task_vp_res
+	[ -s build/data/ndpi-mini.fpd ] || task_ndpi
+	sweep vp-mini-aug build/data/vp-mini.fpd --windows first \
+		--test-files 0.25 --augment time-shift,rtt
+	sweep vp-mini-aug-all build/data/vp-mini.fpd --windows first \
+		--test-files 0.25 --augment all
+	sweep vp-mini-balanced build/data/vp-mini.fpd --windows first \
+		--test-files 0.25 --class-weights balanced
+	sweep vp-res-raw build/data/vp-res.fpd --windows first \
+		--test-files 0.25 --input-scale 1
+	sweep vp-res-aug build/data/vp-res.fpd --windows first \
+		--test-files 0.25 --augment time-shift,rtt
+	sweep ndpi-scaled build/data/ndpi-mini.fpd --test-files 0.25 \
+		--classes voip,video,file-transfer,chat,browsing
 }
 
 task_vp_mini() {
@@ -107,6 +139,7 @@ for t in ${*:-vp-mini vp-full vp-res ndpi}; do
 	vp-full) task_vp_full ;;
 	vp-res) task_vp_res ;;
 	ndpi) task_ndpi ;;
+	variants) task_variants ;;
 	*) echo "models/train.sh: unknown task $t"; exit 2 ;;
 	esac
 done
