@@ -40,7 +40,7 @@ enum flowpic_tcp_end {
 
 /* Per-flow state that is not part of the record. */
 struct flowpic_flow_state {
-	struct bpf_spin_lock lock;	/* the window, the cells and this */
+	struct bpf_spin_lock lock;	/* one CPU at a time closes the window */
 	__u32	fin;			/* bit per direction that sent FIN */
 	__u64	first_ns;		/* first packet: windows tile from here */
 	__u64	last_ns;		/* last packet: idle sweep, eviction */
