@@ -14,6 +14,8 @@
 #   - kmod/flowpic.ko (built here with `make kmod`) as /tests/flowpic.ko;
 #   - every tests/qemu/*.c, compiled with user/kmod_client.c and libnl,
 #     as /tests/bin/NAME;
+#   - `make user` and tests/selftests/{daemon_model,trafgen}.c are built
+#     here too (the latter as $BUILD/tests/qemu/NAME), for .bins to name;
 #   - programs listed in guest.d/*.bins (paths relative to the repo, one a
 #     line, e.g. build/flowpicd), as /tests/bin/NAME, with the shared
 #     libraries ldd names;
@@ -85,6 +87,27 @@ for src in tests/qemu/*.c; do
 		}
 	fi
 	progs="$progs $bin"
+done
+# flowpic's own programs, and two helpers of the daemon selftests (the
+# model maker and trafgen), linked with libflowpic.a as the Makefile
+# links its programs, for guest scripts that run flowpicd.
+make --no-print-directory user >"$work/user.log" 2>&1 || {
+	tail -20 "$work/user.log" | sed 's/^/# /'
+	die "make user failed"
+}
+upkgs="libnl-genl-3.0 libnl-route-3.0 libpng libpcap libbpf openblas"
+for src in tests/selftests/daemon_model.c tests/selftests/trafgen.c; do
+	bin=$BUILD/tests/qemu/$(basename "$src" .c)
+	[ -x "$bin" ] && [ -z "$(find "$src" "$BUILD/libflowpic.a" \
+		-newer "$bin" 2>/dev/null | head -1)" ] && continue
+	# shellcheck disable=SC2086
+	gcc $cflags -pthread -I"$BUILD/bpf" $(pkg-config --cflags $upkgs) \
+		"$src" "$BUILD/libflowpic.a" -o "$bin" \
+		$(pkg-config --libs $upkgs) -lndpi -lelf -lz -lm -lpthread \
+		2>"$work/cc.log" || {
+		sed 's/^/# /' "$work/cc.log"
+		die "cannot compile $src"
+	}
 done
 for list in tests/qemu/guest.d/*.bins; do
 	[ -f "$list" ] || continue
