@@ -28,6 +28,7 @@ struct live {
 	const char	*pin_dir;
 	const char	*state_dir;
 	int		kmod;
+	int		backend_given;	/* --backend on the command line */
 	int		json;
 	/* From flowpicd's stats file, when it is running. */
 	char		classes[FLOWPIC_CLASSES_MAX][POLICY_NAME_MAX];
@@ -64,7 +65,10 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Class names from the running flowpicd's stats file ("classes a b c"). */
+/*
+ * Class names from the running flowpicd's stats file ("classes a b c"),
+ * and its backend ("backend kmod"), which is ours unless --backend says.
+ */
 static void read_classes(struct live *lv)
 {
 	char path[512], line[4096], *tok, *save;
@@ -76,6 +80,8 @@ static void read_classes(struct live *lv)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
+		if (!lv->backend_given && !strcmp(line, "backend kmod\n"))
+			lv->kmod = 1;
 		if (strncmp(line, "classes ", 8))
 			continue;
 		for (tok = strtok_r(line + 8, " \n", &save);
@@ -362,6 +368,7 @@ static int parse_common(struct live *lv, int argc, char **argv,
 			lv->state_dir = optarg;
 			break;
 		case 'b':
+			lv->backend_given = 1;
 			if (!strcmp(optarg, "kmod")) {
 				lv->kmod = 1;
 			} else if (strcmp(optarg, "bpf")) {
@@ -395,7 +402,8 @@ static const char flows_usage[] =
 	"usage: flowpic flows [--pin-dir DIR] [--state-dir DIR] "
 	"[--backend bpf|kmod] [--json]\n"
 	"Lists the kernel's live flows: open window, packets, kilobytes,\n"
-	"seconds idle, label, confidence, the action it gets.\n";
+	"seconds idle, label, confidence, the action it gets. The backend\n"
+	"is the running flowpicd's unless --backend names one.\n";
 
 int cmd_flows(int argc, char **argv)
 {
@@ -411,7 +419,8 @@ static const char stats_usage[] =
 	"usage: flowpic stats [--pin-dir DIR] [--state-dir DIR] "
 	"[--backend bpf|kmod] [--json]\n"
 	"Shows the kernel side's counters and flowpicd's (windows\n"
-	"classified, queue depth, latency).\n";
+	"classified, queue depth, latency). The backend is the running\n"
+	"flowpicd's unless --backend names one.\n";
 
 int cmd_stats(int argc, char **argv)
 {
