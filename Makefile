@@ -15,6 +15,15 @@
 # build/bpf/X.bpf.o and its skeleton build/bpf/X.skel.h.
 
 BUILD		?= build
+
+# Kernel-style output: `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q		:=
+msg		=
+else
+Q		:= @
+msg		= @printf '  %-9s %s\n' $(1) $(2);
+endif
 KDIR		?= $(firstword $(wildcard /usr/src/linux-headers-*-amd64))
 CC		?= gcc
 CLANG		?= clang
@@ -77,14 +86,17 @@ bpf: $(BPF_OBJS) $(BPF_SKELS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS) $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c $(HDRS) $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -Ibpf -c $< -o $@
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -c $< -o $@
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # --- userspace -------------------------------------------------------------
 
@@ -92,7 +104,8 @@ user: $(LIB) $(BINS)
 
 $(BUILD)/user/%.o: user/%.c $(HDRS) | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 # The CNN's element-wise loops need the vectoriser, which -O2 leaves off.
 $(BUILD)/user/cnn.o $(BUILD)/user/layer_%.o: USER_CFLAGS += -O3
@@ -103,10 +116,12 @@ $(BUILD)/user/datapath.o: $(BUILD)/bpf/flowpic.skel.h
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
-	$(if $(LIB_OBJS),ar rcs $@ $^,ar rcs $@)
+	$(call msg,AR,$@)
+	$(Q)$(if $(LIB_OBJS),ar rcs $@ $^,ar rcs $@)
 
 $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
-	$(CC) $(USER_CFLAGS) $< -o $@ $(LIB) $(USER_LIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(LIB) $(USER_LIBS)
 
 # --- kernel module ---------------------------------------------------------
 
@@ -122,12 +137,14 @@ tests: $(UNIT_BINS) $(BPFT_OBJS) $(BPFT_SKELS) $(BPFT_BINS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Itests $< -o $@ $(LIB) $(USER_LIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests $< -o $@ $(LIB) $(USER_LIBS)
 
 $(BUILD)/tests/bpf/%: tests/bpf/%.c tests/unit/tap.h $(LIB) $(HDRS) \
 		$(BPF_SKELS) $(BPFT_SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Itests $< -o $@ $(LIB) $(USER_LIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests $< -o $@ $(LIB) $(USER_LIBS)
 
 check-unit: $(UNIT_BINS)
 	@sh tests/layer.sh unit $(UNIT_BINS)

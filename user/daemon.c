@@ -222,7 +222,7 @@ static void classify(struct daemon *d, uint32_t first, uint32_t n)
 	struct daemon_model *m;
 	struct cnn_input in;
 	uint32_t i, c, best;
-	uint64_t t, lat_us, unknown = 0, written = 0, failed = 0;
+	uint64_t t, lat_us, unknown = 0, written = 0, failed = 0, ended = 0;
 	int rc;
 
 	pthread_mutex_lock(&d->model_lock);
@@ -262,7 +262,9 @@ static void classify(struct daemon *d, uint32_t first, uint32_t n)
 		l.set_ns = now_ns();
 		rc = d->be.ops->set_label(&d->be, &it->w.key, &l);
 		t = now_ns();
-		if (rc)
+		if (rc == -ENOENT)
+			ended++;	/* FIN/RST or eviction closed it */
+		else if (rc)
 			failed++;
 		else
 			written++;
@@ -278,6 +280,7 @@ static void classify(struct daemon *d, uint32_t first, uint32_t n)
 	d->cnt.windows_classified += n;
 	d->cnt.windows_unknown += unknown;
 	d->cnt.labels_written += written;
+	d->cnt.labels_flow_ended += ended;
 	d->cnt.label_errors += failed;
 	d->cnt.batches++;
 	pthread_mutex_unlock(&d->q_lock);
@@ -726,13 +729,14 @@ int daemon_write_stats(struct daemon *d, const char *path)
 		"bad_records %" PRIu64 "\n"
 		"socket_overruns %" PRIu64 "\n"
 		"labels_written %" PRIu64 "\n"
+		"labels_flow_ended %" PRIu64 "\n"
 		"label_errors %" PRIu64 "\n"
 		"batches %" PRIu64 "\n"
 		"reloads %" PRIu64 "\nreload_errors %" PRIu64 "\n"
 		"latency_p50_us %" PRIu64 "\nlatency_p99_us %" PRIu64 "\n",
 		c.windows_received, c.windows_classified, c.windows_unknown,
 		c.queue_depth, c.queue_depth_max, c.queue_dropped,
-		c.bad_records, c.socket_overruns, c.labels_written, c.label_errors, c.batches,
+		c.bad_records, c.socket_overruns, c.labels_written, c.labels_flow_ended, c.label_errors, c.batches,
 		c.reloads, c.reload_errors, lat_quantile(hist, 0.5),
 		lat_quantile(hist, 0.99));
 	if (fclose(f))

@@ -115,7 +115,8 @@ struct daemon_counters {
 	uint64_t	bad_records;	/* records that failed checks */
 	uint64_t	socket_overruns; /* netlink: the kernel dropped some */
 	uint64_t	labels_written;
-	uint64_t	label_errors;	/* flow gone, map full */
+	uint64_t	labels_flow_ended;	/* flow ended before its label */
+	uint64_t	label_errors;	/* refused: map full, bad key */
 	uint64_t	batches;
 	uint64_t	reloads;
 	uint64_t	reload_errors;

@@ -25,7 +25,7 @@ for p in gst-launch-1.0 socat curl wget busybox nsenter ss tc; do
 	command -v "$p" >/dev/null || die "$p is missing (sh .ci/deps.sh)"
 done
 
-MODEL=${FLOWPIC_DEMO_MODEL:-$(ls models/*.fpm 2>/dev/null | head -1)}
+MODEL=${FLOWPIC_DEMO_MODEL:-models/ndpi-mini.fpm}
 POLICY=${FLOWPIC_DEMO_POLICY:-tests/demo/demo.policy}
 [ -x build/flowpicd ] || die "build/flowpicd is not built (make)"
 [ -n "$MODEL" ] && [ -f "$MODEL" ] || die "no model in models/ (FLOWPIC_DEMO_MODEL=FILE)"
