@@ -98,3 +98,17 @@ int flow_key_build(struct flowpic_key *k, const char *proto, const char *a,
 	flowpic_key_canon(k);
 	return 0;
 }
+
+__u32 flow_key_hash(const struct flowpic_key *k, __u64 seed)
+{
+	__u64 w[sizeof(*k) / sizeof(__u64)], h = 0x9e3779b97f4a7c15ULL ^ seed;
+	size_t i;
+
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 33;
+	}
+	return (__u32)h;
+}

@@ -27,4 +27,10 @@ int flow_key_parse_addr(const char *s, __be32 addr[4], __u8 *family);
 int flow_key_build(struct flowpic_key *k, const char *proto, const char *a,
 		   const char *pa, const char *b, const char *pb);
 
+/*
+ * Hash of a key's 40 bytes, seeded (0 for a plain key hash), for the
+ * userspace tables keyed by flow: flow table, labels, nDPI verdicts.
+ */
+__u32 flow_key_hash(const struct flowpic_key *k, __u64 seed);
+
 #endif /* _FLOWPIC_USER_FLOW_KEY_H */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow_key.h"
 #include "flow_table.h"
 
 #define NIL	UINT32_MAX
@@ -43,27 +44,13 @@ void flow_config_default(struct flow_config *c, const struct flowpic_geom *g)
 	c->tcp_end = FLOW_TCP_END_BOTH_FIN;
 }
 
-static __u32 key_hash(const struct flowpic_key *k)
-{
-	__u64 w[5], h = 0x9e3779b97f4a7c15ULL;
-	int i;
-
-	memcpy(w, k, sizeof(w));
-	for (i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 33;
-	}
-	return (__u32)h;
-}
-
 /* --- one flow ------------------------------------------------------------ */
 
 void flow_init(struct flow *f, const struct flowpic_key *key)
 {
 	memset(f, 0, sizeof(*f));
 	f->key = *key;
-	f->hash = key_hash(key);
+	f->hash = flow_key_hash(key, 0);
 }
 
 void flow_free(struct flow *f)
@@ -406,7 +393,7 @@ int flow_table_packet(struct flow_table *t, const struct flowpic_key *key,
 			return err;
 	}
 
-	h = key_hash(key);
+	h = flow_key_hash(key, 0);
 	i = table_find(t, key, h);
 	if (t->slot[i]) {
 		id = t->slot[i] - 1;

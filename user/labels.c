@@ -201,20 +201,6 @@ void labels_free(struct labels *l)
 	free(l);
 }
 
-static uint32_t entry_hash(const struct flowpic_key *k, uint32_t capture)
-{
-	uint64_t w[5], h = 0x9e3779b97f4a7c15ULL ^ capture;
-	int i;
-
-	memcpy(w, k, sizeof(w));
-	for (i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 33;
-	}
-	return (uint32_t)h;
-}
-
 static struct label_entry *entry_find(const struct labels *l,
 				      const struct flowpic_key *k,
 				      uint32_t capture, uint32_t h)
@@ -266,7 +252,7 @@ static int entry_add(struct labels *l, const struct flowpic_key *k,
 
 	if (cap_id == UINT32_MAX || lab == UINT32_MAX || fid == UINT32_MAX)
 		return fail(err, errlen, file, line, "out of memory");
-	h = entry_hash(k, cap_id);
+	h = flow_key_hash(k, cap_id);
 	e = entry_find(l, k, cap_id, h);
 	if (e) {
 		if (e->label == lab)
@@ -753,9 +739,9 @@ const char *labels_lookup(struct labels *l, const char *source,
 		}
 		if (l->last_capture)
 			e = entry_find(l, key, l->last_capture,
-				       entry_hash(key, l->last_capture));
+				       flow_key_hash(key, l->last_capture));
 		if (!e)
-			e = entry_find(l, key, 0, entry_hash(key, 0));
+			e = entry_find(l, key, 0, flow_key_hash(key, 0));
 		if (e) {
 			e->matched = 1;
 			return l->names[e->label];

@@ -44,20 +44,6 @@ struct ndpi_run {
 	size_t mask;
 };
 
-static uint32_t entry_hash(const struct flowpic_key *k)
-{
-	uint64_t w[5], h = 0xcbf29ce484222325ULL;
-	int i;
-
-	memcpy(w, k, sizeof(w));
-	for (i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return (uint32_t)h;
-}
-
 static int run_grow(struct ndpi_run *r)
 {
 	size_t ns = r->slot ? (r->mask + 1) * 2 : 1024, i, j;
@@ -66,7 +52,7 @@ static int run_grow(struct ndpi_run *r)
 	if (!s)
 		return -ENOMEM;
 	for (i = 0; i < r->n; i++) {
-		for (j = entry_hash(&r->e[i].key) & (ns - 1); s[j];
+		for (j = flow_key_hash(&r->e[i].key, 0) & (ns - 1); s[j];
 		     j = (j + 1) & (ns - 1))
 			;
 		s[j] = (uint32_t)i + 1;
@@ -86,7 +72,7 @@ static struct ndpi_entry *run_entry(struct ndpi_run *r,
 	if (!r->slot || (r->n + 1) * 2 > r->mask + 1)
 		if (run_grow(r))
 			return NULL;
-	for (i = entry_hash(k) & r->mask; r->slot[i]; i = (i + 1) & r->mask)
+	for (i = flow_key_hash(k, 0) & r->mask; r->slot[i]; i = (i + 1) & r->mask)
 		if (!memcmp(&r->e[r->slot[i] - 1].key, k, sizeof(*k)))
 			return &r->e[r->slot[i] - 1];
 	if (r->n == r->cap) {
