@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "flow_key.h"
 
 static uint64_t now_ns(void)
 {
@@ -38,25 +39,6 @@ void daemon_config_default(struct daemon_config *c)
 	c->idle_ns = 10000000000ULL;		/* 10 s */
 	c->min_packets = 3;
 	c->max_flows = 65536;
-}
-
-void daemon_key_str(const struct flowpic_key *k, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	const char *proto = k->proto == 6 ? "tcp" : k->proto == 17 ? "udp" :
-			    "ip";
-
-	if (k->family == FLOWPIC_FAMILY_IPV4) {
-		inet_ntop(AF_INET, &k->lo_addr[3], a, sizeof(a));
-		inet_ntop(AF_INET, &k->hi_addr[3], b, sizeof(b));
-		snprintf(buf, len, "%s %s:%u <-> %s:%u", proto, a,
-			 ntohs(k->lo_port), b, ntohs(k->hi_port));
-	} else {
-		inet_ntop(AF_INET6, k->lo_addr, a, sizeof(a));
-		inet_ntop(AF_INET6, k->hi_addr, b, sizeof(b));
-		snprintf(buf, len, "%s [%s]:%u <-> [%s]:%u", proto, a,
-			 ntohs(k->lo_port), b, ntohs(k->hi_port));
-	}
 }
 
 /* --- the queue ------------------------------------------------------------ */
@@ -200,7 +182,7 @@ static void json_line(struct daemon *d, const struct daemon_item *it,
 	const char *label;
 
 	json_time(t, sizeof(t));
-	daemon_key_str(&w->key, flow, sizeof(flow));
+	flow_key_format(&w->key, flow, sizeof(flow));
 	label = l->class_id < d->model->mf.nclasses ?
 		d->model->mf.classes[l->class_id] : POLICY_UNKNOWN;
 	policy_action_str(&d->actions[l->class_id], act, sizeof(act));

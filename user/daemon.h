@@ -197,8 +197,6 @@ int daemon_window_in(struct daemon *d, const struct flowpic_window *w,
 /* For backends: the kernel could not deliver some windows to us. */
 void daemon_socket_overrun(struct daemon *d);
 
-/* "tcp 192.0.2.1:8080 <-> 192.0.2.2:40120" (lo first). */
-void daemon_key_str(const struct flowpic_key *k, char *buf, size_t len);
 /* Writes the counters to @path as "name value" lines, atomically. */
 int daemon_write_stats(struct daemon *d, const char *path);
 

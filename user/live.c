@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "daemon.h"
+#include "flow_key.h"
 #include "../bpf/flowpic_maps.h"
 #include "kmod_client.h"
 
@@ -127,7 +128,7 @@ static void print_flow(const struct live *lv, const struct flowpic_window *w,
 {
 	char flow[128], label[POLICY_NAME_MAX + 16], act[48], age[32];
 
-	daemon_key_str(&w->key, flow, sizeof(flow));
+	flow_key_format(&w->key, flow, sizeof(flow));
 	if (l)
 		class_str(lv, l->class_id, label, sizeof(label));
 	else

@@ -45,17 +45,17 @@ check_flow() {	# PATTERN START DESCRIPTION
 	printf '%s' "$line" | grep -q '"label":"steady"'
 	ok $? "$3: label is the model's verdict"
 }
-check_flow '"flow":"udp 192.0.2.1:6001 <-> 192.0.2.2:6001"' "${t0[6001]}" "UDP 50/s"
-check_flow '"flow":"udp 192.0.2.1:6002 <-> 192.0.2.2:6002"' "${t0[6002]}" "UDP 20/s"
-check_flow '"flow":"udp \[2001:db8::1\]:6003 <-> \[2001:db8::2\]:6003"' "${t0[6003]}" "UDP over IPv6"
-check_flow '"flow":"tcp 192.0.2.1:8080 <-> ' "${t0[tcp4]}" "TCP download"
-check_flow '"flow":"tcp \[2001:db8::1\]:8080 <-> ' "${t0[tcp6]}" "TCP download over IPv6"
+check_flow '"flow":"UDP 192.0.2.1:6001 <-> 192.0.2.2:6001"' "${t0[6001]}" "UDP 50/s"
+check_flow '"flow":"UDP 192.0.2.1:6002 <-> 192.0.2.2:6002"' "${t0[6002]}" "UDP 20/s"
+check_flow '"flow":"UDP \[2001:db8::1\]:6003 <-> \[2001:db8::2\]:6003"' "${t0[6003]}" "UDP over IPv6"
+check_flow '"flow":"TCP 192.0.2.1:8080 <-> ' "${t0[tcp4]}" "TCP download"
+check_flow '"flow":"TCP \[2001:db8::1\]:8080 <-> ' "${t0[tcp6]}" "TCP download over IPv6"
 
-grep -q '"flow":"udp 192.0.2.1:6001 <-> 192.0.2.2:6001","window":1,' "$OUT"
+grep -q '"flow":"UDP 192.0.2.1:6001 <-> 192.0.2.2:6001","window":1,' "$OUT"
 ok $? "a flow's next window is labelled too"
 
 flows=$("$FLOWPIC" flows --pin-dir "$PIN" --state-dir "$STATE")
-printf '%s\n' "$flows" | grep -E "udp 192.0.2.1:6001 <-> 192.0.2.2:6001 .* steady " >/dev/null
+printf '%s\n' "$flows" | grep -E "UDP 192.0.2.1:6001 <-> 192.0.2.2:6001 .* steady " >/dev/null
 ok $? "flowpic flows shows the label from the kernel's map"
 stats=$("$FLOWPIC" stats --pin-dir "$PIN" --state-dir "$STATE")
 n=$(printf '%s\n' "$stats" | awk '$1 == "windows_classified" { print $2 }')

@@ -49,7 +49,7 @@ sleep 0.5
 grep -q "flowpicd: reloaded" "$LAB_DIR/flowpicd.log"
 ok $? "SIGHUP with a valid model and policy reloads"
 sleep $((W + 2))
-tail -n +$((n0 + 1)) "$OUT" | grep -E '"flow":"udp 192.0.2.1:6001 <-> 192.0.2.2:6001"' |
+tail -n +$((n0 + 1)) "$OUT" | grep -E '"flow":"UDP 192.0.2.1:6001 <-> 192.0.2.2:6001"' |
 	grep -q '"label":"noisy","confidence":[0-9.]*,"action":"drop"'
 ok $? "the next window of the same flow is labelled noisy, action drop"
 c=$(rx_bytes 6001)

@@ -36,7 +36,7 @@ label_after=$(nlabels)
 [ "$label_before" -ge 1 ] && [ "$label_after" -ge "$label_before" ]
 ok $? "the labels written before the kill are still there ($label_before before, $label_after after)"
 "$FLOWPIC" flows --pin-dir "$PIN" --state-dir "$STATE" |
-	grep -E "udp 192.0.2.1:6001 <-> 192.0.2.2:6001 .* bad .* drop" >/dev/null
+	grep -E "UDP 192.0.2.1:6001 <-> 192.0.2.2:6001 .* bad .* drop" >/dev/null
 ok $? "flowpic flows shows the flow, its label and action after the restart"
 c=$(rx_bytes 6001)
 sleep 2

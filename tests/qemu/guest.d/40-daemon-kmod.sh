@@ -105,18 +105,18 @@ check_flow() {	# PATTERN DESCRIPTION
 		echo "$_l" | grep -q '"action":"pass"'
 	tap_ok $? "$2: the model's verdict (steady) and action pass"
 }
-check_flow '"flow":"udp 198.51.100.1:7001 <-> 198.51.100.2:7001"' "UDP over IPv4"
-check_flow '"flow":"udp [2001:db8:1::1]:7002 <-> [2001:db8:1::2]:7002"' "UDP over IPv6"
-check_flow '"flow":"tcp 198.51.100.1:40001 <-> 198.51.100.2:8080"' "TCP upload"
-n4=$(grep -c -F '"flow":"udp 198.51.100.1:7001 <-> 198.51.100.2:7001"' $out)
+check_flow '"flow":"UDP 198.51.100.1:7001 <-> 198.51.100.2:7001"' "UDP over IPv4"
+check_flow '"flow":"UDP [2001:db8:1::1]:7002 <-> [2001:db8:1::2]:7002"' "UDP over IPv6"
+check_flow '"flow":"TCP 198.51.100.1:40001 <-> 198.51.100.2:8080"' "TCP upload"
+n4=$(grep -c -F '"flow":"UDP 198.51.100.1:7001 <-> 198.51.100.2:7001"' $out)
 [ "$n4" -ge 3 ]
 tap_ok $? "a flow gets a label per window ($n4 for the 4 s UDP flow)"
 
-echo "$flows" | grep -E 'udp 198.51.100.1:7001 <-> 198.51.100.2:7001 .* steady ' \
+echo "$flows" | grep -E 'UDP 198.51.100.1:7001 <-> 198.51.100.2:7001 .* steady ' \
 	>/dev/null
 tap_ok $? "flowpic flows --backend kmod shows the label from the module"
 echo "$flows" | grep -E '^udp|^tcp' | sed 's/^/# /'
-echo "$auto" | grep -E 'udp 198.51.100.1:7001 <-> 198.51.100.2:7001 .* steady ' \
+echo "$auto" | grep -E 'UDP 198.51.100.1:7001 <-> 198.51.100.2:7001 .* steady ' \
 	>/dev/null
 tap_ok $? "flowpic flows without --backend follows the running flowpicd (kmod)"
 kpk=$(echo "$stats" | awk '$1 == "packets" { print $2; exit }')
@@ -150,7 +150,7 @@ wait $echo_pid 2>/dev/null
 tap_ok $? "drop policy stops the flow: $(cat $dir/drop.err)"
 [ $((${after:-0} - ${before:-0})) -gt 0 ]
 tap_ok $? "the module counts the dropped packets (${before:-?} -> ${after:-?})"
-grep -F '"flow":"udp 198.51.100.1:7003 <-> 198.51.100.2:7003"' $out |
+grep -F '"flow":"UDP 198.51.100.1:7003 <-> 198.51.100.2:7003"' $out |
 	grep -q '"action":"drop"'
 tap_ok $? "the flow's JSON line says action drop"
 
