@@ -17,7 +17,7 @@ repo=$PWD
 cache=${FLOWPIC_CACHE:-/var/cache/flowpic}
 over=$cache/kunit-src
 build=$cache/kunit-build
-jobs=${FLOWPIC_JOBS:-2}
+jobs=${FLOWPIC_JOBS:-$(nproc)}
 timeout=${FLOWPIC_KUNIT_TIMEOUT:-300}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
