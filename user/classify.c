@@ -263,8 +263,9 @@ int cmd_classify(int argc, char **argv)
 		p = NULL;
 	}
 	fflush(stdout);
-	fprintf(stderr, "flowpic classify: %llu windows%s",
-		(unsigned long long)c.windows, c.unknown ? "" : "\n");
+	fprintf(stderr, "flowpic classify: %llu window%s%s",
+		(unsigned long long)c.windows, c.windows == 1 ? "" : "s",
+		c.unknown ? "" : "\n");
 	if (c.unknown)
 		fprintf(stderr, ", %llu below the threshold (unknown)\n",
 			(unsigned long long)c.unknown);

@@ -64,6 +64,11 @@ struct cnn_work {
 	/* training's first block from pictures (layer_block.c) */
 	uint32_t block_in;		/* the pool's index when used, else 0 */
 	int block_relu;
+	int block_dense;		/* block_dense_forward() ran it */
+	uint8_t *barg;			/* its maxima */
+	size_t barg_cap;
+	float *bwtp, *bbiasp, *dwtp;
+	size_t bwtp_cap, bbiasp_cap, dwtp_cap;
 	struct block_image *blk;
 	uint32_t nblk;
 	int32_t *bmap_conv, *bmap_pool;
@@ -502,6 +507,10 @@ void cnn_work_free(struct cnn_work *w)
 	free(w->bmap_pool);
 	free(w->bwt);
 	free(w->dconv);
+	free(w->barg);
+	free(w->bwtp);
+	free(w->bbiasp);
+	free(w->dwtp);
 	free(w->da);
 	free(w->db);
 	free(w->map_a);
@@ -731,7 +740,8 @@ static uint32_t first_block(const struct cnn *net, int *relu)
 		return 0;
 	*relu = net->layer[1].kind == CNN_RELU;
 	l += *relu;
-	return l < net->nlayers && net->layer[l].kind == CNN_MAXPOOL ? l : 0;
+	return l < net->nlayers && net->layer[l].kind == CNN_MAXPOOL &&
+	       net->layer[l].k <= 16 ? l : 0;
 }
 
 /*
@@ -797,6 +807,32 @@ static int forward_block(const struct cnn *net, struct cnn_work *w,
 		return -ENOMEM;
 	w->block_in = pool;
 	w->block_relu = relu;
+	w->block_dense = 0;
+	w->stats.train_block += N;
+	return forward_from(net, w, pool + 1, N, training);
+}
+
+static int forward_dense_block(const struct cnn *net, struct cnn_work *w,
+			       const struct cnn_input *in, uint32_t pool,
+			       int relu, int training)
+{
+	const struct cnn_layer *C = &net->layer[0], *P = &net->layer[pool];
+	uint32_t N = in->n, op = conv_pool_stride(C->out.c);
+	size_t wsize = (size_t)C->in.c * C->k * C->k * op;
+
+	if (GROW(w->act[P->buf], w->act_cap[P->buf], shape_size(&P->out) * N) ||
+	    GROW(w->barg, w->barg_cap, shape_size(&P->out) * N) ||
+	    GROW(w->scratch, w->scratch_cap, (size_t)C->out.h * C->out.w * op) ||
+	    GROW(w->bwtp, w->bwtp_cap, wsize) ||
+	    GROW(w->dwtp, w->dwtp_cap, wsize) ||
+	    GROW(w->bbiasp, w->bbiasp_cap, op))
+		return -ENOMEM;
+	conv_pool_repack(C, net->params, w->bwtp, w->bbiasp);
+	block_dense_forward(C, P, relu, w->bwtp, w->bbiasp, in->pics,
+			    in->scale, N, w->scratch, w->act[P->buf], w->barg);
+	w->block_in = pool;
+	w->block_relu = relu;
+	w->block_dense = 1;
 	w->stats.train_block += N;
 	return forward_from(net, w, pool + 1, N, training);
 }
@@ -816,9 +852,11 @@ int cnn_forward(const struct cnn *net, struct cnn_work *w,
 	w->fwd_training = training;
 	if (in->pics && check_pictures(net, in))
 		return -EINVAL;
-	if (in->pics && (pool = first_block(net, &relu)) &&
-	    sparse_enough(net, in))
-		return forward_block(net, w, in, pool, relu, training);
+	if (in->pics && (pool = first_block(net, &relu))) {
+		if (sparse_enough(net, in))
+			return forward_block(net, w, in, pool, relu, training);
+		return forward_dense_block(net, w, in, pool, relu, training);
+	}
 	if (in->pics && L0->kind == CNN_CONV) {
 		if (GROW(w->act[L0->buf], w->act_cap[L0->buf],
 			 shape_size(&L0->out) * N))
@@ -874,6 +912,12 @@ int cnn_backward(const struct cnn *net, struct cnn_work *w,
 		else
 			dx = dinput && !sparse ? w->din : NULL;
 
+		if (w->block_in && l == w->block_in && w->block_dense) {
+			block_dense_backward(&net->layer[0], L, w->block_relu,
+					     in->pics, in->scale, N, y, w->barg,
+					     dy, w->scratch, w->dwtp, grads);
+			break;
+		}
 		if (w->block_in && l == w->block_in) {
 			block_backward_train(&net->layer[0], L, w->block_relu,
 					     net->params + net->layer[0].boff,

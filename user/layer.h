@@ -199,6 +199,29 @@ void block_backward_train(const struct cnn_layer *conv,
 			  const float *dpool, int32_t *map_conv, float *dconv);
 
 /*
+ * The same block when cells reach most conv outputs (small pictures):
+ * every position computed per picture in @scratch (out.h x out.w x
+ * conv_pool_stride(O) floats), pooled at once. @out: the pool's output,
+ * CNHW; @arg: per image, pool cell and channel, the maximum's offset in
+ * its window (window <= 16x16). @wtp, @biasp as conv_pool_repack().
+ */
+void block_dense_forward(const struct cnn_layer *conv,
+			 const struct cnn_layer *pool, int relu,
+			 const float *wtp, const float *biasp,
+			 const struct picture *const *pics, float scale,
+			 uint32_t n, float *scratch, float *out, uint8_t *arg);
+/*
+ * Adds the conv's gradients for @dpool (CNHW) given the forward's @pool_out
+ * and @arg. @dwtp: C x K x K x conv_pool_stride(O) floats of room.
+ */
+void block_dense_backward(const struct cnn_layer *conv,
+			  const struct cnn_layer *pool, int relu,
+			  const struct picture *const *pics, float scale,
+			  uint32_t n, const float *pool_out, const uint8_t *arg,
+			  const float *dpool, float *scratch, float *dwtp,
+			  float *grads);
+
+/*
  * layer_pool.c. Without @arg (inference) the argmax is not kept and @relu
  * applies the ReLU that preceded the pooling after it instead.
  */

@@ -247,3 +247,173 @@ void block_backward_train(const struct cnn_layer *conv,
 		if (!relu || bias[o] > 0)
 			db[o] += (float)clean_sum[o];
 }
+
+/*
+ * The same block when the cells reach most of the conv's outputs (a 32x32
+ * picture): every position is computed, one picture at a time in a
+ * position-major scratch (channels contiguous, four at a time), and
+ * pooled at once. The conv's output is never stored: backward needs only
+ * where each maximum was (@arg, its offset in the window) and whether it
+ * passed the ReLU (the pool's output is positive).
+ */
+static inline __attribute__((always_inline)) void
+dense_block_one(const struct cnn_layer *conv, const struct cnn_layer *pool,
+		const uint32_t OP, int relu, const float *restrict wtp,
+		const float *restrict biasp, const struct picture *pic,
+		float scale, float *restrict scratch, float *restrict out,
+		uint8_t *restrict arg, size_t ostride)
+{
+	uint32_t H = conv->in.h, W = conv->in.w, K = conv->k, S = conv->stride;
+	uint32_t P = conv->pad, OH = conv->out.h, OW = conv->out.w;
+	uint32_t O = conv->out.c, PK = pool->k, PH = pool->out.h;
+	uint32_t PW = pool->out.w, o, ch, y, x, ylo, yhi, xlo, xhi, oy, ox;
+	uint32_t py, px, a, b;
+	size_t positions = (size_t)OH * OW, i, plane = (size_t)PH * PW;
+	float m[CONV_POOL_OP_MAX];
+	int32_t ai[CONV_POOL_OP_MAX];
+
+	for (i = 0; i < positions; i++)
+		for (o = 0; o < OP; o += 4)
+			st4(scratch + i * OP + o, ld4(biasp + o));
+	for (i = 0; i < pic->ncells; i++) {
+		v4f v;
+
+		where(pic->cells[i].index, H, W, &ch, &y, &x);
+		if (!conv_cover(y, K, S, P, OH, &ylo, &yhi) ||
+		    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+			continue;
+		v = (v4f){ 1, 1, 1, 1 } * ((float)pic->cells[i].count * scale);
+		for (oy = ylo; oy <= yhi; oy++)
+			for (ox = xlo; ox <= xhi; ox++) {
+				const float *wk = wtp + ((size_t)(ch * K + y + P - oy * S) *
+							 K + x + P - ox * S) * OP;
+				float *ac = scratch + ((size_t)oy * OW + ox) * OP;
+
+				for (o = 0; o < OP; o += 4)
+					st4(ac + o, ld4(ac + o) + ld4(wk + o) * v);
+			}
+	}
+	for (py = 0; py < PH; py++)
+		for (px = 0; px < PW; px++) {
+			size_t cell = (size_t)py * PW + px;
+
+			for (a = 0; a < PK; a++)
+				for (b = 0; b < PK; b++) {
+					const float *v = scratch +
+						((size_t)(py * PK + a) * OW +
+						 px * PK + b) * OP;
+					v4i idx = (v4i){ 1, 1, 1, 1 } *
+						  (int32_t)(a * PK + b);
+
+					for (o = 0; o < OP; o += 4) {
+						v4f nv = ld4(v + o), mv;
+						v4i gt, iv;
+
+						if (!a && !b) {
+							st4(m + o, nv);
+							memcpy(ai + o, &idx, sizeof(idx));
+							continue;
+						}
+						/* the first maximum, as PyTorch */
+						mv = ld4(m + o);
+						gt = nv > mv;
+						memcpy(&iv, ai + o, sizeof(iv));
+						iv = (idx & gt) | (iv & ~gt);
+						memcpy(ai + o, &iv, sizeof(iv));
+						st4(m + o, max4(nv, mv));
+					}
+				}
+			for (o = 0; o < O; o++) {
+				out[o * ostride + cell] = relu && m[o] < 0 ? 0.0f : m[o];
+				arg[cell * O + o] = (uint8_t)ai[o];
+			}
+		}
+	(void)plane;
+}
+
+void block_dense_forward(const struct cnn_layer *conv,
+			 const struct cnn_layer *pool, int relu,
+			 const float *wtp, const float *biasp,
+			 const struct picture *const *pics, float scale,
+			 uint32_t n, float *scratch, float *out, uint8_t *arg)
+{
+	size_t plane = (size_t)pool->out.h * pool->out.w;
+	uint32_t j, OP = conv_pool_stride(conv->out.c), O = conv->out.c;
+
+	for (j = 0; j < n; j++) {
+		float *o = out + (size_t)j * plane;
+		uint8_t *a = arg + (size_t)j * plane * O;
+
+		if (OP == 8)
+			dense_block_one(conv, pool, 8, relu, wtp, biasp, pics[j],
+					scale, scratch, o, a, n * plane);
+		else
+			dense_block_one(conv, pool, OP, relu, wtp, biasp, pics[j],
+					scale, scratch, o, a, n * plane);
+	}
+}
+
+void block_dense_backward(const struct cnn_layer *conv,
+			  const struct cnn_layer *pool, int relu,
+			  const struct picture *const *pics, float scale,
+			  uint32_t n, const float *pool_out, const uint8_t *arg,
+			  const float *dpool, float *scratch, float *dwtp,
+			  float *grads)
+{
+	uint32_t H = conv->in.h, W = conv->in.w, K = conv->k, S = conv->stride;
+	uint32_t P = conv->pad, OH = conv->out.h, OW = conv->out.w;
+	uint32_t O = conv->out.c, C = conv->in.c, OP = conv_pool_stride(O);
+	uint32_t PK = pool->k, PW = pool->out.w, j, o, ch, y, x;
+	uint32_t ylo, yhi, xlo, xhi, oy, ox;
+	size_t plane = (size_t)pool->out.h * PW, positions = (size_t)OH * OW;
+	size_t kk = (size_t)K * K, i, k;
+	float *db = grads + conv->boff, *dw = grads + conv->woff;
+
+	memset(dwtp, 0, (size_t)C * kk * OP * sizeof(float));
+	for (j = 0; j < n; j++) {
+		const struct picture *pic = pics[j];
+		const uint8_t *a = arg + (size_t)j * plane * O;
+
+		/* the pool's gradient to its maxima, where the ReLU let it by */
+		memset(scratch, 0, positions * OP * sizeof(float));
+		for (i = 0; i < plane; i++) {
+			uint32_t py = (uint32_t)(i / PW), px = (uint32_t)(i % PW);
+
+			for (o = 0; o < O; o++) {
+				size_t at = ((size_t)o * n + j) * plane + i;
+				uint32_t q = a[i * O + o];
+				float g = dpool[at];
+
+				if (relu && !(pool_out[at] > 0))
+					continue;
+				scratch[((size_t)(py * PK + q / PK) * OW +
+					 px * PK + q % PK) * OP + o] += g;
+				db[o] += g;
+			}
+		}
+		for (i = 0; i < pic->ncells; i++) {
+			v4f v;
+
+			where(pic->cells[i].index, H, W, &ch, &y, &x);
+			if (!conv_cover(y, K, S, P, OH, &ylo, &yhi) ||
+			    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+				continue;
+			v = (v4f){ 1, 1, 1, 1 } * ((float)pic->cells[i].count * scale);
+			for (oy = ylo; oy <= yhi; oy++)
+				for (ox = xlo; ox <= xhi; ox++) {
+					float *dk = dwtp + ((size_t)(ch * K + y + P - oy * S) *
+							    K + x + P - ox * S) * OP;
+					const float *g = scratch +
+						((size_t)oy * OW + ox) * OP;
+
+					for (o = 0; o < OP; o += 4)
+						st4(dk + o, ld4(dk + o) + ld4(g + o) * v);
+				}
+		}
+	}
+	for (o = 0; o < O; o++)
+		for (ch = 0; ch < C; ch++)
+			for (k = 0; k < kk; k++)
+				dw[((size_t)o * C + ch) * kk + k] +=
+					dwtp[((size_t)ch * kk + k) * OP + o];
+}

@@ -153,10 +153,13 @@ static void col2im(const struct cnn_layer *L, const float *col, uint32_t n,
 						if (iy < 0 || iy >= H)
 							continue;
 						d = dst + (size_t)iy * W + kx - P;
-						if (S == 1)
-							for (ox = lo; ox <= hi; ox++)
+						if (S == 1) {
+							for (ox = lo; ox + 4 <= hi + 1; ox += 4)
+								st4(d + ox, ld4(d + ox) +
+									    ld4(s + ox));
+							for (; ox <= hi; ox++)
 								d[ox] += s[ox];
-						else
+						} else
 							for (ox = lo; ox <= hi; ox++)
 								d[(size_t)ox * S] += s[ox];
 					}

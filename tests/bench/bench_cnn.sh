@@ -86,16 +86,41 @@ for t in $THREADS; do
 		[ -n "$c" ] || continue
 		p=$(value "$key" "$TMP/py.txt")
 		awk -v l="$label" -v c="$c" -v p="$p" -v g="$goal" -v k="$kind" 'BEGIN {
-			u = k == "rate" ? " img/s" : " s";
-			fc = k == "rate" ? sprintf("%.0f%s", c, u) : sprintf("%.3f%s", c, u);
+			u = (k == "rate") ? " img/s" : " s";
+			if (k == "rate")
+				fc = sprintf("%.0f%s", c, u);
+			else
+				fc = sprintf("%.3f%s", c, u);
 			if (p == "") {
 				printf "%-24s %14s %14s %9s %6sx\n", l, fc, "-", "-", g;
 				exit;
 			}
-			fp = k == "rate" ? sprintf("%.0f%s", p, u) : sprintf("%.3f%s", p, u);
-			r = k == "rate" ? c / p : p / c;
+			if (k == "rate") {
+				fp = sprintf("%.0f%s", p, u);
+				r = c / p;
+			} else {
+				fp = sprintf("%.3f%s", p, u);
+				r = p / c;
+			}
 			printf "%-24s %14s %14s %8.2fx %6sx%s\n", l, fc, fp, r, g,
-			       r >= g ? "" : "  (below the goal)";
+			       (r >= g) ? "" : "  (below the goal)";
+		}'
+	done
+	[ "$t" = 1 ] || continue
+	# The reference's own PyTorch figures (1 thread, another run, another
+	# day): for scale, not the same-run comparison the goals are about.
+	echo "# against ../shared/datasets/reference.md (1 thread; full epoch: 2 threads)"
+	for m in mini_b1:7643:rate mini_b64:25930:rate full_b1:215:rate \
+		 train_mini:0.13:time train_full:21:time; do
+		key=${m%%:*}
+		rest=${m#*:}
+		ref=${rest%%:*}
+		kind=${rest#*:}
+		c=$(value "$key" "$TMP/c.txt")
+		[ -n "$c" ] || continue
+		awk -v n="$key" -v c="$c" -v r="$ref" -v k="$kind" 'BEGIN {
+			x = (k == "rate") ? c / r : r / c;
+			printf "%-24s %14s %14s %8.2fx\n", n, c, r, x;
 		}'
 	done
 done

@@ -248,6 +248,25 @@ int main(void)
 	       strstr(out, "\"probabilities\":{\"chat\":"),
 	       "flowpic classify --json");
 
+	/* A real capture through a shipped model, when both are here. */
+	{
+		const char *data = getenv("FLOWPIC_DATA") ? getenv("FLOWPIC_DATA") :
+				   "../shared/datasets";
+		char pcap[512];
+
+		snprintf(pcap, sizeof(pcap), "%s/ndpi/pcap/skype-conference-call.pcap",
+			 data);
+		if (access(pcap, R_OK) || access("models/ndpi-mini.fpm", R_OK)) {
+			tap_skip("no datasets or no models/ndpi-mini.fpm",
+				 "flowpic classify on a capture");
+		} else {
+			rc = run(FLOWPIC " classify models/ndpi-mini.fpm %s", pcap);
+			tap_ok(!rc && strstr(out, "skype-conference-call.pcap\tUDP ") &&
+			       strstr(out, " <-> ") && strstr(out, "flowpic classify: "),
+			       "flowpic classify on a capture: flows as 5-tuples");
+		}
+	}
+
 	/* Refusals. */
 	{
 		char bad[160];
