@@ -40,7 +40,6 @@ struct cnn_plan {
 };
 
 struct cnn_work {
-	int training;
 	int fwd_training;		/* the last forward applied dropout */
 	uint32_t n;			/* batch of the last forward */
 	int sparse_in;			/* it read pictures in layer 0 */
@@ -476,9 +475,9 @@ struct cnn_work *cnn_work_new(const struct cnn *net, uint32_t max_batch,
 
 	(void)net;
 	(void)max_batch;
+	(void)training;
 	if (!w)
 		return NULL;
-	w->training = training;
 	rng_seed(&w->rng, 0);
 	return w;
 }

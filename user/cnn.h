@@ -14,13 +14,15 @@
  * which is also how model files store them.
  *
  * Three ways in:
- *  - cnn_forward(): the training path, every layer dense and batched, the
- *    first convolution read from sparse pictures when given;
+ *  - cnn_forward(): the training path, batched. Sparse pictures enter the
+ *    first conv [ReLU] max-pool block straight from their cells (the
+ *    conv's output is never stored: layer_block.c); the rest is dense.
  *  - cnn_backward(): gradients of the parameters (and of a dense input);
  *  - cnn_infer(): inference on sparse pictures. An empty picture's
- *    activations are computed once (cnn_prepare()); a picture then only
- *    changes the positions its cells reach, so the first layers are run
- *    on those differences alone until dense work becomes cheaper.
+ *    activations are computed once (cnn_prepare()); a large picture then
+ *    only changes the positions its cells reach, so the first layers run
+ *    on those differences alone until dense work becomes cheaper; a small
+ *    one goes through the first block in a cache-resident scratch.
  */
 #ifndef _FLOWPIC_USER_CNN_H
 #define _FLOWPIC_USER_CNN_H
@@ -120,8 +122,9 @@ struct cnn_input {
 struct cnn_work;
 
 /*
- * Buffers for batches of up to @max_batch images; @training adds the
- * gradient buffers and dropout masks. NULL when out of memory.
+ * A workspace: buffers for activations, gradients, dropout masks, grown
+ * to what each batch needs (@max_batch and @training are the caller's
+ * intent, not limits). One per thread. NULL when out of memory.
  */
 struct cnn_work *cnn_work_new(const struct cnn *net, uint32_t max_batch,
 			      int training);
