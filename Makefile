@@ -14,6 +14,9 @@
 # other user/*.c is libflowpic.a, which tests link too. bpf/X.bpf.c becomes
 # build/bpf/X.bpf.o and its skeleton build/bpf/X.skel.h.
 
+# The last line of `make test` is the count line; no directory chatter.
+MAKEFLAGS	+= --no-print-directory
+
 BUILD		?= build
 
 # Kernel-style output: `make V=1` shows the full commands.
