@@ -9,6 +9,7 @@
 #   make fuzz       libFuzzer targets, bounded runs
 #   make bench      benchmarks with their peers, as ratios
 #   make demo       the live pipeline on a namespace lab
+#   make fresh-machine  README's two commands on a new debootstrap root
 #
 # Layout: user/flowpic.c and user/flowpicd.c are the two programs; every
 # other user/*.c is libflowpic.a, which tests link too. bpf/X.bpf.c becomes
@@ -27,7 +28,9 @@ else
 Q		:= @
 msg		= @printf '  %-9s %s\n' $(1) $(2);
 endif
-KDIR		?= $(firstword $(wildcard /usr/src/linux-headers-*-amd64))
+# The newest installed headers that have their image beside them (Debian's
+# kernel ABI moves: no version is written here); tests/kernel.sh decides.
+KDIR		?= $(shell sh tests/kernel.sh kdir 2>/dev/null)
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
@@ -71,7 +74,7 @@ HDRS		:= $(wildcard include/*.h user/*.h)
 .SECONDARY:
 
 .PHONY: all bpf user kmod deps check check-unit check-bpf check-selftests \
-	check-kunit check-qemu fuzz bench demo clean tests test
+	check-kunit check-qemu fuzz bench demo clean tests test fresh-machine
 
 all: bpf user kmod
 
@@ -178,6 +181,10 @@ demo:
 	$(MAKE) deps
 	$(MAKE) all
 	@sh tests/demo/run.sh
+
+# README's two commands on a Debian 12 root made by debootstrap (long).
+fresh-machine:
+	@sh tests/fresh-machine.sh
 
 clean:
 	rm -rf $(BUILD)

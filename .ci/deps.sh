@@ -4,12 +4,12 @@
 set -eu
 
 PKGS="
-build-essential pkg-config make gcc clang llvm lld libclang-rt-14-dev
+build-essential pkg-config make gcc clang llvm lld libclang-rt-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
 libopenblas-dev libpcap-dev libpng-dev
 libndpi-dev libndpi-bin
-linux-headers-amd64 linux-image-amd64 linux-source-6.1
+linux-headers-amd64 linux-image-amd64 linux-source
 qemu-system-x86 busybox-static cpio xz-utils
 bc flex bison python3 kmod
 iproute2 tcpdump iputils-ping netcat-openbsd ethtool util-linux

@@ -1,23 +1,27 @@
 #!/bin/sh
-# Prints the path of Debian's linux-source-6.1 tree, unpacking it on first
-# use into a cache outside flowpic's tree (FLOWPIC_CACHE, default
-# /var/cache/flowpic). The kselftest headers and lib.mk, and kunit.py, come
-# from here. Safe to run concurrently: unpacking happens under a lock.
+# Prints the path of Debian's unpacked linux-source tree (the series of the
+# headers flowpic.ko builds against, found by tests/kernel.sh), unpacking
+# it on first use into a cache outside flowpic's tree (FLOWPIC_CACHE,
+# default /var/cache/flowpic). The kselftest headers and lib.mk, and
+# kunit.py, come from here. The folder is named after the tarball, and the
+# tarball's identity (name, size, time) is recorded beside it: a new
+# package (Debian's kernel moves) is unpacked afresh, never mixed with the
+# old one. Safe to run concurrently: unpacking happens under a lock.
 set -eu
 cache=${FLOWPIC_CACHE:-/var/cache/flowpic}
-tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -1)
-if [ -z "$tarball" ]; then
-	echo "linux-source-6.1 is not installed (make deps)" >&2
-	exit 1
-fi
-src=$cache/linux-source-6.1
+tarball=$(sh "$(dirname "$0")/kernel.sh" source) || exit 1
+name=$(basename "$tarball" | sed -E 's/\.tar(\.[a-z0-9]+)?$//')
+src=$cache/$name
+stamp=$src/.flowpic-unpacked
+id=$(stat -c '%n %s %Y' "$tarball")
 mkdir -p "$cache"
 exec 9>"$cache/.linux-source.lock"
 flock 9
-if [ ! -f "$src/.flowpic-unpacked" ] || [ "$src/.flowpic-unpacked" -ot "$tarball" ]; then
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$id" ]; then
 	rm -rf "$src"
 	echo "unpacking $tarball into $cache" >&2
 	tar -C "$cache" -xf "$tarball"
-	touch "$src/.flowpic-unpacked"
+	[ -d "$src" ] || { echo "$tarball did not unpack to $src" >&2; exit 1; }
+	echo "$id" >"$stamp"
 fi
 echo "$src"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # KUnit layer: flowpic.ko's sources and the suites in tests/kunit/ built
 # into a UML kernel by the kernel's own tools/testing/kunit/kunit.py, from
-# Debian's linux-source-6.1 (tests/linux-source.sh).
+# Debian's linux-source of the headers' series (tests/linux-source.sh).
 #
 # The shared unpacked tree is never written to: the layer works in a
 # hardlinked copy (FLOWPIC_CACHE/kunit-src, `cp -al`) whose only changed
@@ -29,7 +29,7 @@ die() {
 	exit 1
 }
 
-src=$(sh tests/linux-source.sh) || die "no linux-source-6.1 tree"
+src=$(sh tests/linux-source.sh) || die "no linux-source tree (make deps)"
 [ -f "$src/tools/testing/kunit/kunit.py" ] || die "no kunit.py in $src"
 command -v python3 >/dev/null || die "python3 is missing"
 
@@ -46,13 +46,16 @@ hook() {
 	mv -f "$over/$1.flowpic" "$over/$1"
 }
 
+# The copy and the build folder belong to one source tree: a new
+# linux-source package (its identity is in .flowpic-unpacked) starts both
+# afresh.
 if [ ! -f "$over/.flowpic-overlay" ] ||
-   [ "$over/.flowpic-overlay" -ot "$src/.flowpic-unpacked" ]; then
+   [ "$(cat "$over/.flowpic-overlay")" != "$src $(cat "$src/.flowpic-unpacked")" ]; then
 	echo "# kunit: making the hardlinked copy $over of $src"
 	rm -rf "$over" "$build"
 	cp -al "$src" "$over" || die "cp -al $src $over failed"
 	rm -f "$over/.flowpic-unpacked"
-	touch "$over/.flowpic-overlay"
+	echo "$src $(cat "$src/.flowpic-unpacked")" >"$over/.flowpic-overlay"
 fi
 hook net/Kconfig 'source "net/flowpic/Kconfig"' || die "cannot hook net/Kconfig"
 hook net/Makefile 'obj-$(CONFIG_FLOWPIC) += flowpic/kmod/' ||

@@ -1,6 +1,6 @@
 #!/bin/sh
-# QEMU layer: Debian's 6.1 kernel (/boot/vmlinuz-$KVER, the version of the
-# headers flowpic.ko is built against) booted by qemu-system-x86_64 (TCG,
+# QEMU layer: Debian's kernel (/boot/vmlinuz-$KVER, the version of the
+# headers flowpic.ko is built against, tests/kernel.sh) booted by qemu-system-x86_64 (TCG,
 # no KVM) with a busybox-static initramfs made here, in $BUILD/qemu.
 #
 # Inside, tests/qemu/init runs every tests/qemu/guest.d/*.sh through
@@ -31,7 +31,15 @@
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
 BUILD=${BUILD:-build}
-KVER=${FLOWPIC_QEMU_KVER:-6.1.0-56-amd64}
+# The version is what is installed: the headers flowpic.ko builds against
+# (KDIR), with the image and modules of that same version; the newest
+# complete set when there are several (tests/kernel.sh).
+KVER=$(sh tests/kernel.sh kver 2>&1) || {
+	echo "$KVER" | sed 's/^/# qemu: /'
+	echo "# qemu: 0 passed, 1 failed, 0 skipped"
+	exit 1
+}
+export KDIR=${KDIR:-/usr/src/linux-headers-$KVER}
 kernel=/boot/vmlinuz-$KVER
 moddir=/lib/modules/$KVER
 limit=${FLOWPIC_QEMU_TIMEOUT:-600}

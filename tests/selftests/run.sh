@@ -9,8 +9,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 mkdir -p "$out"
 
-if ! ksrc=$(sh tests/linux-source.sh); then
-	echo "not ok 1 selftests # linux-source-6.1 is missing (make deps)"
+if ! ksrc=$(sh tests/linux-source.sh 2>"$log"); then
+	echo "not ok 1 selftests # $(tail -1 "$log")"
 	echo "# selftests: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
