@@ -11,14 +11,22 @@
 #   make demo       the live pipeline on a namespace lab
 #   make fresh-machine  README's two commands on a new debootstrap root
 #
-# Layout: user/flowpic.c and user/flowpicd.c are the two programs; every
-# other user/*.c is libflowpic.a, which tests link too. bpf/X.bpf.c becomes
-# build/bpf/X.bpf.o and its skeleton build/bpf/X.skel.h.
+# Layout (docs/architecture.md): user/flowpic.c and user/flowpicd.c are the
+# two programs; user/cmd/*.c are flowpic's commands (libflowpic-cmd.a);
+# every other user/ROOM/*.c is libflowpic.a, which tests link too.
+# bpf/X.bpf.c becomes build/bpf/X.bpf.o and its skeleton build/bpf/X.skel.h;
+# its loader is user/live/X.c.
+#
+# The flags below are written only here. Every other build and test script
+# asks for them (`make -s print-USER_CFLAGS`, print-USER_LIBS,
+# print-BPF_CFLAGS) or builds through a target of this file; the include
+# paths are absolute so the answer holds in any directory.
 
 # The last line of `make test` is the count line; no directory chatter.
 MAKEFLAGS	+= --no-print-directory
 
 BUILD		?= build
+TOP		:= $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
 # Kernel-style output: `make V=1` shows the full commands.
 ifeq ($(V),1)
@@ -43,23 +51,27 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Wno-missing-field-initializers
 CFLAGS		?= -O2 -g
+USER_INC	:= -I$(TOP)/include -I$(TOP)/user -I$(abspath $(BUILD))/bpf \
+		   -I$(TOP)/tests
 USER_CFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread \
-		   -Iinclude -Iuser -I$(BUILD)/bpf $(PKG_CFLAGS)
-USER_LIBS	:= $(PKG_LIBS) -lndpi -lelf -lz -lm -lpthread
+		   $(USER_INC) $(PKG_CFLAGS)
+USER_LIBS	:= $(PKG_LIBS) -lndpi -lgcrypt -lelf -lz -lm -lpthread
+GENL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
 BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
-		   -Iinclude -I$(ARCH_INC)
+		   -I$(TOP)/include -I$(ARCH_INC)
 
 PROGS		:= flowpic flowpicd
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
-LIB_SRCS	:= $(filter-out $(addprefix user/,$(addsuffix .c,$(PROGS))), \
-		   $(wildcard user/*.c))
+ROOMS		:= capture flow dataset cnn model render live
+LIB_SRCS	:= $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.c))
 LIB_OBJS	:= $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 LIB		:= $(BUILD)/libflowpic.a
-BINS		:= $(addprefix $(BUILD)/,$(filter $(PROGS), \
-		   $(basename $(notdir $(wildcard user/*.c)))))
+CMD_OBJS	:= $(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/cmd/*.c))
+CMD_LIB		:= $(BUILD)/libflowpic-cmd.a
+BINS		:= $(addprefix $(BUILD)/,$(PROGS))
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
@@ -69,12 +81,19 @@ BPFT_SKELS	:= $(patsubst tests/bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPFT_SRCS))
 BPFT_BINS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%, \
 		   $(filter-out %.bpf.c,$(wildcard tests/bpf/test_*.c)))
 
-HDRS		:= $(wildcard include/*.h user/*.h)
+QEMU_BINS	:= $(patsubst tests/qemu/%.c,$(BUILD)/tests/qemu/%, \
+		   $(wildcard tests/qemu/*.c))
+QEMU_LIB_BINS	:= $(BUILD)/tests/qemu/daemon_model $(BUILD)/tests/qemu/trafgen
+BENCH_BINS	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%, \
+		   $(wildcard tests/bench/*.c))
+
+HDRS		:= $(wildcard include/*.h user/*/*.h tests/unit/*.h)
 
 .SECONDARY:
 
 .PHONY: all bpf user kmod deps check check-unit check-bpf check-selftests \
-	check-kunit check-qemu fuzz bench demo clean tests test fresh-machine
+	check-kunit check-qemu fuzz bench demo clean tests test fresh-machine \
+	qemu-bins bench-bins
 
 all: bpf user kmod
 
@@ -90,12 +109,12 @@ test:
 
 bpf: $(BPF_OBJS) $(BPF_SKELS)
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS) $(wildcard bpf/*.h)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h bpf/*.h)
 	@mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c $(HDRS) $(wildcard bpf/*.h)
+$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard include/*.h bpf/*.h)
 	@mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -c $< -o $@
@@ -114,20 +133,29 @@ $(BUILD)/user/%.o: user/%.c $(HDRS) | $(BPF_SKELS)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 # The CNN's element-wise loops need the vectoriser, which -O2 leaves off.
-$(BUILD)/user/cnn.o $(BUILD)/user/layer_%.o: USER_CFLAGS += -O3
+$(BUILD)/user/cnn/%.o: USER_CFLAGS += -O3
 
 # The loader embeds the tc program: a new object means a new loader.
-$(BUILD)/user/datapath.o: $(BUILD)/bpf/flowpic.skel.h
+$(BUILD)/user/live/datapath.o: $(BUILD)/bpf/datapath.skel.h
 
 $(LIB): $(LIB_OBJS)
+$(CMD_LIB): $(CMD_OBJS)
+$(LIB) $(CMD_LIB):
 	@mkdir -p $(@D)
-	rm -f $@
+	@rm -f $@
 	$(call msg,AR,$@)
-	$(Q)$(if $(LIB_OBJS),ar rcs $@ $^,ar rcs $@)
+	$(Q)ar rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/user/%.o $(LIB)
+$(BUILD)/flowpic: $(BUILD)/user/flowpic.o $(CMD_LIB) $(LIB)
+$(BUILD)/flowpicd: $(BUILD)/user/flowpicd.o $(LIB)
+$(BINS):
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(LIB) $(USER_LIBS)
+	$(Q)$(CC) $(USER_CFLAGS) $^ -o $@ $(USER_LIBS)
+
+# Print a variable, for scripts that build outside this file:
+# `make -s print-USER_CFLAGS`.
+print-%:
+	@echo '$($*)'
 
 # --- kernel module ---------------------------------------------------------
 
@@ -141,18 +169,42 @@ kmod:
 
 tests: $(UNIT_BINS) $(BPFT_OBJS) $(BPFT_SKELS) $(BPFT_BINS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIB) $(HDRS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(CMD_LIB) $(LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Itests $< -o $@ $(LIB) $(USER_LIBS)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(CMD_LIB) $(LIB) $(USER_LIBS)
 
-$(BUILD)/tests/bpf/%: tests/bpf/%.c tests/unit/tap.h $(LIB) $(HDRS) \
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB) $(HDRS) $(BPF_SKELS) $(BPFT_SKELS)
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(LIB) $(USER_LIBS)
+
+$(BENCH_BINS): $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB) $(HDRS) \
 		$(BPF_SKELS) $(BPFT_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Itests $< -o $@ $(LIB) $(USER_LIBS)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(LIB) $(USER_LIBS)
 
-check-unit: $(UNIT_BINS)
+bench-bins: $(BENCH_BINS) $(QEMU_LIB_BINS)
+
+# The guest's netlink programs: the kmod client alone, so the initramfs
+# carries libnl-genl only.
+$(QEMU_BINS): $(BUILD)/tests/qemu/%: tests/qemu/%.c user/live/kmod_client.c \
+		$(HDRS)
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Iuser/live $< user/live/kmod_client.c -o $@ \
+		$(GENL_LIBS)
+
+$(QEMU_LIB_BINS): $(BUILD)/tests/qemu/%: tests/selftests/%.c $(LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@ $(LIB) $(USER_LIBS)
+
+qemu-bins: $(QEMU_BINS) $(QEMU_LIB_BINS)
+
+# Unit tests run build/flowpic too (test_train_cmd, test_render...).
+check-unit: $(UNIT_BINS) $(BINS)
 	@sh tests/layer.sh unit $(UNIT_BINS)
 
 check-bpf: $(BPFT_BINS) $(BPFT_OBJS)

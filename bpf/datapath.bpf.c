@@ -11,7 +11,7 @@
  * label says otherwise; what could not be attributed is counted in
  * "stats".
  *
- * Configuration is read-only data the loader (user/datapath.c) writes
+ * Configuration is read-only data the loader (user/live/datapath.c) writes
  * before load, so the verifier sees it as constants and prunes the table
  * variants not in use.
  */
@@ -24,7 +24,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "flowpic.h"
-#include "flowpic_maps.h"
+#include "datapath_maps.h"
 #include "flowpic_parse.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause */
 /*
- * The tc program's maps as its loader (user/datapath.c) sees them: value
+ * The tc program's maps as its loader (user/live/datapath.c) sees them: value
  * layouts, the configuration the loader writes before load, and the names
  * under the bpffs directory. Both sides include this file, so the layouts
  * cannot drift (xdp-tools' common_kern_user.h pattern).
@@ -142,7 +142,7 @@ FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_bpf_stats) ==
 /*
  * Later IP fragments carry no ports: the first fragment's flow is
  * remembered by (source, destination, protocol, identification), as the
- * offline reader does (user/fragment.h).
+ * offline reader does (user/capture/fragment.h).
  */
 struct flowpic_frag_key {
 	__be32	src[4];

@@ -3,9 +3,10 @@
  * Packet parsing for flowpic's tc programs: Ethernet, up to four 802.1Q /
  * 802.1ad tags, PPPoE, IPv4 with options, IPv6 with a bounded walk of
  * extension headers, TCP and UDP, and IP fragments attributed to the flow
- * of their first fragment. It mirrors the offline reader (user/packet.c,
- * user/fragment.c) decision for decision, so the kernel and a capture of
- * the same traffic make the same flows. Shared by bpf/flowpic.bpf.c and
+ * of their first fragment. It mirrors the offline reader
+ * (user/capture/packet.c, user/capture/fragment.c) decision for decision,
+ * so the kernel and a capture of the same traffic make the same flows.
+ * Shared by bpf/datapath.bpf.c and
  * the benchmark's baseline program, which must parse identically.
  */
 #ifndef _FLOWPIC_BPF_PARSE_H
@@ -17,7 +18,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "flowpic.h"
-#include "flowpic_maps.h"
+#include "datapath_maps.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -33,7 +34,7 @@ struct {
 #define PPP_IPV4	0x0021
 #define PPP_IPV6	0x0057
 
-#define VLAN_MAX	4	/* as the offline reader (user/packet.h) */
+#define VLAN_MAX	4	/* as the offline reader (user/capture/packet.h) */
 #define IPV6_EXT_MAX	8
 #define PARSE_MAX	1024	/* headers deeper than this are not read */
 
@@ -305,7 +306,7 @@ static __always_inline void frag_key_fill(struct pkt *p)
 
 /*
  * A first fragment: remember its flow, so that the later fragments (no
- * ports) join it, as the offline reader does (user/fragment.h).
+ * ports) join it, as the offline reader does (user/capture/fragment.h).
  */
 static __always_inline void frag_note(struct pkt *p, __u64 now)
 {

@@ -18,8 +18,8 @@
 
 #include <cblas.h>
 
-#include "daemon.h"
-#include "geometry.h"
+#include "live/daemon.h"
+#include "flow/geometry.h"
 
 static const char usage[] =
 "usage: flowpicd -i IFACE [-i IFACE...] --model FILE --policy FILE\n"

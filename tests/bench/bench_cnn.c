@@ -24,9 +24,9 @@
 
 #include <cblas.h>
 
-#include "cnn.h"
-#include "pipeline.h"
-#include "train.h"
+#include "cnn/cnn.h"
+#include "flow/pipeline.h"
+#include "model/train.h"
 
 #define TRAIN_IMAGES	1214	/* the reference's training set size */
 

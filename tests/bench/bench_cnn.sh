@@ -1,5 +1,5 @@
 #!/bin/sh
-# make bench: flowpic's CNN (user/cnn.c on OpenBLAS) against PyTorch, the
+# make bench: flowpic's CNN (user/cnn/cnn.c on OpenBLAS) against PyTorch, the
 # same networks on the same real FlowPics with the same thread count, in
 # one run: images/s of mini at batch 1 and 64 and of full at batch 1
 # (model time only), seconds per training epoch of mini (batch 64) and
@@ -32,11 +32,9 @@ fi
 TMP=$(mktemp -d /tmp/flowpic-bench-cnn.XXXXXX) || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-LIBS="$(pkg-config --libs libbpf libnl-route-3.0 libnl-genl-3.0 openblas libpng libpcap) -lndpi -lelf -lz -lm -lpthread"
-CFLAGS="-O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser $(pkg-config --cflags openblas)"
-# shellcheck disable=SC2086
-cc $CFLAGS tests/bench/bench_cnn.c -o "$TMP/bench_cnn" build/libflowpic.a \
-	$LIBS || exit 1
+# Built by the Makefile's rule and flags.
+make --no-print-directory -s build/tests/bench/bench_cnn >/dev/null || exit 1
+cp build/tests/bench/bench_cnn "$TMP/bench_cnn" || exit 1
 
 torch=1
 if ! $PY -c 'import torch' 2>/dev/null; then

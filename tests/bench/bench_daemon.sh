@@ -38,12 +38,11 @@ ip link add "$LAB_SIF" netns "$LAB_SRV" type veth peer name "$LAB_CIF" \
 	netns "$LAB_SRV" || exit 1
 lab_srv ip link set "$LAB_SIF" up
 
-LIBS="$(pkg-config --libs libbpf libnl-route-3.0 libnl-genl-3.0 openblas libpng libpcap) -lndpi -lelf -lz -lm -lpthread"
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser tests/bench/window_load.c \
-	-o "$LAB_DIR/window_load" -lbpf || exit 1
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
-	tests/selftests/daemon_model.c -o "$LAB_DIR/daemon_model" \
-	build/libflowpic.a $LIBS || exit 1
+# Built by the Makefile's rules and flags.
+make --no-print-directory -s build/tests/bench/window_load \
+	build/tests/qemu/daemon_model >/dev/null || exit 1
+cp build/tests/bench/window_load build/tests/qemu/daemon_model "$LAB_DIR/" ||
+	exit 1
 "$LAB_DIR/daemon_model" "$LAB_DIR/m.fpm" "$WINDOW_MS" 32 a,b 0 4 || exit 1
 printf 'a pass\nb pass\n' >"$LAB_DIR/p.policy"
 

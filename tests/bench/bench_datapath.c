@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "flowpic.h"
-#include "datapath.h"
+#include "live/datapath.h"
 #include "unit/tap.h"
 #include "bpf/bpf_test.h"
 #include "bpf/pkt_build.h"

@@ -11,14 +11,9 @@ cd "$(dirname "$0")/../.." || exit 1
 [ "$(id -u)" = 0 ] || { echo "# SKIP: not root"; exit 0; }
 out=build/bench
 mkdir -p "$out"
-make --no-print-directory build/bpf/baseline.skel.h build/libflowpic.a \
-	>/dev/null || exit 1
-flags="-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
-	-Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -pthread
-	-Iinclude -Iuser -Ibuild/bpf -Itests"
-# shellcheck disable=SC2086
-gcc $flags tests/bench/bench_datapath.c -o "$out/bench_datapath" \
-	build/libflowpic.a -lbpf -lelf -lz || exit 1
+# Built by the Makefile's rule and flags.
+make --no-print-directory build/tests/bench/bench_datapath >/dev/null || exit 1
+cp build/tests/bench/bench_datapath "$out/bench_datapath" || exit 1
 echo "# command: sh tests/bench/bench_datapath.sh"
 "$out/bench_datapath" 5 || exit 1
 

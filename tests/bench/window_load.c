@@ -31,7 +31,7 @@
 #include <bpf/bpf.h>
 
 #include "flowpic.h"
-#include "../bpf/flowpic_maps.h"
+#include "../bpf/datapath_maps.h"
 
 struct pkt {
 	struct ethhdr eth;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The benchmark's baseline: bpf/flowpic.bpf.c's parsing and map type,
+ * The benchmark's baseline: bpf/datapath.bpf.c's parsing and map type,
  * but only a packet count per flow. What flowpic costs on top of this is
  * the price of its histograms, windows and labels.
  */

@@ -16,7 +16,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
-#include "../../bpf/flowpic_maps.h"
+#include "../../bpf/datapath_maps.h"
 
 /* kselftest's "skip" exit code */
 #define KSFT_SKIP_CODE	4

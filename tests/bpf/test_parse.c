@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpf/flowpic.bpf.c on crafted frames through BPF_PROG_TEST_RUN: every
+ * bpf/datapath.bpf.c on crafted frames through BPF_PROG_TEST_RUN: every
  * parse path lands in its flow with exact per-direction counts and cells,
  * every malformed or foreign frame is counted in the right counter and
  * passed untouched, and nothing else moves.
@@ -11,7 +11,7 @@
 #pragma GCC diagnostic ignored "-Woverride-init"
 
 #include "flowpic.h"
-#include "datapath.h"
+#include "live/datapath.h"
 #include "unit/tap.h"
 #include "bpf/bpf_test.h"
 #include "bpf/pkt_build.h"
@@ -364,7 +364,7 @@ int main(void)
 		return KSFT_SKIP_CODE;
 	}
 	dp = bpf_test_datapath("parse", NULL);
-	if (!tap_ok(dp != NULL, "load and pin bpf/flowpic.bpf.c"))
+	if (!tap_ok(dp != NULL, "load and pin bpf/datapath.bpf.c"))
 		return tap_done();
 	fd = datapath_prog_fd(dp);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

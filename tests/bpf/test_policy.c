@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "flowpic.h"
-#include "datapath.h"
+#include "live/datapath.h"
 #include "unit/tap.h"
 #include "bpf/bpf_test.h"
 #include "bpf/pkt_build.h"

@@ -12,7 +12,7 @@
 #pragma GCC diagnostic ignored "-Woverride-init"
 
 #include "flowpic.h"
-#include "datapath.h"
+#include "live/datapath.h"
 #include "unit/tap.h"
 #include "bpf/bpf_test.h"
 #include "bpf/pkt_build.h"

@@ -4,13 +4,16 @@
 # repository root by tests/fuzz/run.sh.
 CLANG	?= clang
 B	:= build/fuzz
-SRCS	:= packet fragment capture flow_table window picture session_csv \
-	   labels flow_key dataset pipeline geometry
+SRCS	:= capture/packet capture/fragment capture/capture capture/session_csv \
+	   capture/flow_key flow/flow_table flow/window flow/picture \
+	   flow/pipeline flow/geometry dataset/labels dataset/dataset
+# The include paths and language flags are the Makefile's (USER_INC).
 CFLAGS	:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wno-unused-parameter \
-	   -Iinclude -Iuser -fsanitize=fuzzer-no-link,address
+	   $(shell $(MAKE) -s --no-print-directory print-USER_INC) \
+	   -fsanitize=fuzzer-no-link,address
 OBJS	:= $(patsubst %,$(B)/obj/%.o,$(SRCS))
 TARGETS	:= $(patsubst tests/fuzz/%.c,$(B)/%,$(wildcard tests/fuzz/fuzz_*.c))
-HDRS	:= $(wildcard include/*.h) $(patsubst %,user/%.h,$(SRCS) commands)
+HDRS	:= $(wildcard include/*.h) $(patsubst %,user/%.h,$(SRCS))
 
 all: $(TARGETS)
 

@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "capture.h"
-#include "flow_table.h"
-#include "fragment.h"
-#include "geometry.h"
-#include "packet.h"
+#include "capture/capture.h"
+#include "flow/flow_table.h"
+#include "capture/fragment.h"
+#include "flow/geometry.h"
+#include "capture/packet.h"
 
 static int sink(void *ctx, const struct flowpic_window *w,
 		const struct window_series *s, const struct picture *p)

@@ -10,8 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "window.h"
+#include "dataset/dataset.h"
+#include "flow/window.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fragment.h"
-#include "packet.h"
+#include "capture/fragment.h"
+#include "capture/packet.h"
 
 static const int links[] = {
 	PACKET_LINK_NULL, PACKET_LINK_ETHERNET, PACKET_LINK_PPP,

@@ -9,9 +9,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "flow_table.h"
-#include "geometry.h"
-#include "session_csv.h"
+#include "flow/flow_table.h"
+#include "flow/geometry.h"
+#include "capture/session_csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,10 +12,10 @@
 # What goes into the initramfs:
 #   - busybox-static, tests/layer.sh, tests/qemu/tap.sh, guest.d/*.sh;
 #   - kmod/flowpic.ko (built here with `make kmod`) as /tests/flowpic.ko;
-#   - every tests/qemu/*.c, compiled with user/kmod_client.c and libnl,
-#     as /tests/bin/NAME;
-#   - `make user` and tests/selftests/{daemon_model,trafgen}.c are built
-#     here too (the latter as $BUILD/tests/qemu/NAME), for .bins to name;
+#   - every tests/qemu/*.c, compiled with user/live/kmod_client.c and
+#     libnl-genl (`make qemu-bins`), as /tests/bin/NAME;
+#   - `make user qemu-bins` builds tests/selftests/{daemon_model,trafgen}.c
+#     too (as $BUILD/tests/qemu/NAME), for .bins to name;
 #   - programs listed in guest.d/*.bins (paths relative to the repo, one a
 #     line, e.g. build/flowpicd), as /tests/bin/NAME, with the shared
 #     libraries ldd names;
@@ -75,47 +75,18 @@ make --no-print-directory kmod >"$work/kmod.log" 2>&1 || {
 modinfo -F vermagic kmod/flowpic.ko | grep -q "^$KVER " ||
 	die "kmod/flowpic.ko is not built for $KVER"
 
-mkdir -p "$BUILD/tests/qemu"
-cflags="-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
-	-Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE
-	-Iinclude -Iuser -Itests $(pkg-config --cflags libnl-genl-3.0)"
-libs=$(pkg-config --libs libnl-genl-3.0)
+# The guest's programs, built by the Makefile's rules and flags: every
+# tests/qemu/*.c with user/live/kmod_client.c and libnl-genl alone, and,
+# linked with libflowpic.a, flowpic's own programs and two helpers of the
+# daemon selftests (the model maker and trafgen, as $BUILD/tests/qemu/NAME)
+# for guest scripts that run flowpicd.
+make --no-print-directory BUILD="$BUILD" user qemu-bins >"$work/user.log" 2>&1 || {
+	tail -20 "$work/user.log" | sed 's/^/# /'
+	die "make user qemu-bins failed"
+}
 progs=""
 for src in tests/qemu/*.c; do
-	[ -f "$src" ] || continue
-	bin=$BUILD/tests/qemu/$(basename "$src" .c)
-	if [ ! -x "$bin" ] || [ -n "$(find "$src" user/kmod_client.c \
-	     user/kmod_client.h include tests/unit/tap.h -newer "$bin" \
-	     2>/dev/null | head -1)" ]; then
-		# shellcheck disable=SC2086
-		gcc $cflags "$src" user/kmod_client.c -o "$bin" $libs \
-			2>"$work/cc.log" || {
-			sed 's/^/# /' "$work/cc.log"
-			die "cannot compile $src"
-		}
-	fi
-	progs="$progs $bin"
-done
-# flowpic's own programs, and two helpers of the daemon selftests (the
-# model maker and trafgen), linked with libflowpic.a as the Makefile
-# links its programs, for guest scripts that run flowpicd.
-make --no-print-directory user >"$work/user.log" 2>&1 || {
-	tail -20 "$work/user.log" | sed 's/^/# /'
-	die "make user failed"
-}
-upkgs="libnl-genl-3.0 libnl-route-3.0 libpng libpcap libbpf openblas"
-for src in tests/selftests/daemon_model.c tests/selftests/trafgen.c; do
-	bin=$BUILD/tests/qemu/$(basename "$src" .c)
-	[ -x "$bin" ] && [ -z "$(find "$src" "$BUILD/libflowpic.a" \
-		-newer "$bin" 2>/dev/null | head -1)" ] && continue
-	# shellcheck disable=SC2086
-	gcc $cflags -pthread -I"$BUILD/bpf" $(pkg-config --cflags $upkgs) \
-		"$src" "$BUILD/libflowpic.a" -o "$bin" \
-		$(pkg-config --libs $upkgs) -lndpi -lelf -lz -lm -lpthread \
-		2>"$work/cc.log" || {
-		sed 's/^/# /' "$work/cc.log"
-		die "cannot compile $src"
-	}
+	[ -f "$src" ] && progs="$progs $BUILD/tests/qemu/$(basename "$src" .c)"
 done
 for list in tests/qemu/guest.d/*.bins; do
 	[ -f "$list" ] || continue

@@ -13,7 +13,7 @@
  * or a window edge) may sit in the neighbouring bin: the kernel stamps a
  * packet at tc, tcpdump at the packet tap, a few microseconds apart.
  * Which packets are that close comes from CAPTURE through the offline
- * pipeline's own windows (user/pipeline.h). Prints a line per flow;
+ * pipeline's own windows (user/flow/pipeline.h). Prints a line per flow;
  * exits 1 on any difference that is not such a move.
  */
 #include <errno.h>
@@ -22,9 +22,9 @@
 #include <string.h>
 
 #include "flowpic.h"
-#include "flow_key.h"
-#include "geometry.h"
-#include "pipeline.h"
+#include "capture/flow_key.h"
+#include "flow/geometry.h"
+#include "flow/pipeline.h"
 
 #define EDGE_NS		100000	/* 100 us */
 #define MAX_FLOWS	64

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_file.h"
+#include "model/model_file.h"
 
 int main(int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The loader (user/datapath.c) against the kernel: everything pinned
+ * The loader (user/live/datapath.c) against the kernel: everything pinned
  * under one bpffs directory with BTF, a restart reusing the pinned flow
  * table, a configuration that does not fit the pinned maps refused with
  * the reason, bpffs mounted when /sys/fs/bpf has none (in a private
@@ -26,8 +26,8 @@
 #include "kselftest.h"
 
 #include "flowpic.h"
-#include "datapath.h"
-#include "../../bpf/flowpic_maps.h"
+#include "live/datapath.h"
+#include "../../bpf/datapath_maps.h"
 
 static char dir[128];
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dpctl: drives the eBPF data path (user/datapath.c) for the network
+ * dpctl: drives the eBPF data path (user/live/datapath.c) for the network
  * selftests.
  *
  *   dpctl run -d DIR -i IFACE... [geometry and table options]
@@ -29,10 +29,10 @@
 #include <bpf/libbpf.h>
 
 #include "flowpic.h"
-#include "datapath.h"
-#include "flow_key.h"
-#include "geometry.h"
-#include "../../bpf/flowpic_maps.h"
+#include "live/datapath.h"
+#include "capture/flow_key.h"
+#include "flow/geometry.h"
+#include "../../bpf/datapath_maps.h"
 
 static volatile sig_atomic_t stop;
 

@@ -9,7 +9,7 @@ prints what `flowpic pictures` must print, one window per line:
     SESSION NAME w=INDEX p=PACKETS CELL:COUNT ...
 
 It shares no code with flowpic: it is written from the rules in
-include/flowpic_geom.h, include/flowpic_key.h and user/flow_table.h, so a
+include/flowpic_geom.h, include/flowpic_key.h and user/flow/flow_table.h, so a
 mistake has to be made twice to go unnoticed. Lines come out sorted;
 compare with sorted `flowpic pictures` output.
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Finite-difference gradient checks for every layer of user/cnn.h, alone
+ * Finite-difference gradient checks for every layer of user/cnn/cnn.h, alone
  * and composed, dense and sparse input, batched.
  *
  * The loss is a fixed random projection of the top layer's output,
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cnn.h"
-#include "rng.h"
+#include "cnn/cnn.h"
+#include "cnn/rng.h"
 #include "unit/tap.h"
 
 struct gcase {

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cnn.h"
-#include "pipeline.h"
-#include "rng.h"
+#include "cnn/cnn.h"
+#include "flow/pipeline.h"
+#include "cnn/rng.h"
 #include "unit/tap.h"
 
 #define MAXPICS 96

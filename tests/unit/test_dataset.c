@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "unit/tap.h"
-#include "commands.h"
-#include "dataset.h"
-#include "geometry.h"
+#include "cmd/commands.h"
+#include "dataset/dataset.h"
+#include "flow/geometry.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 

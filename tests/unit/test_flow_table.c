@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "unit/tap.h"
-#include "flow_table.h"
-#include "geometry.h"
+#include "flow/flow_table.h"
+#include "flow/geometry.h"
 
 #define S	1000000000ULL
 

@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "unit/tap.h"
-#include "commands.h"
-#include "flow_key.h"
-#include "labels.h"
+#include "cmd/commands.h"
+#include "capture/flow_key.h"
+#include "dataset/labels.h"
 
 static char tmp[] = "/tmp/flowpic-test-labels-XXXXXX";
 

@@ -13,7 +13,7 @@
 
 #include <zlib.h>
 
-#include "model_file.h"
+#include "model/model_file.h"
 #include "unit/tap.h"
 
 static const char *const names3[] = { "Bilibili", "Twitch", "Youtube" };

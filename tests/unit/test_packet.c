@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "unit/tap.h"
-#include "flow_key.h"
-#include "fragment.h"
-#include "packet.h"
+#include "capture/flow_key.h"
+#include "capture/fragment.h"
+#include "capture/packet.h"
 
 struct frame {
 	uint8_t b[512];

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "picture.h"
+#include "flow/picture.h"
 #include "unit/tap.h"
 
 int main(void)

@@ -27,9 +27,9 @@
 #include <zlib.h>
 
 #include "unit/tap.h"
-#include "commands.h"
-#include "geometry.h"
-#include "pipeline.h"
+#include "cmd/commands.h"
+#include "flow/geometry.h"
+#include "flow/pipeline.h"
 
 static char data[1024];
 

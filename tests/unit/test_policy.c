@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "policy.h"
-#include "shaper.h"
+#include "live/policy.h"
+#include "live/shaper.h"
 #include "unit/tap.h"
 
 static char err[512];

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "unit/tap.h"
-#include "commands.h"
-#include "dataset.h"
-#include "geometry.h"
-#include "render.h"
+#include "cmd/commands.h"
+#include "dataset/dataset.h"
+#include "flow/geometry.h"
+#include "render/render.h"
 
 static const uint8_t *px(const struct canvas *c, int x, int y)
 {

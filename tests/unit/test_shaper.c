@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shaper.h"
+#include "live/shaper.h"
 #include "unit/tap.h"
 
 static char out[8192];

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "augment.h"
-#include "cnn.h"
-#include "metrics.h"
-#include "train.h"
+#include "dataset/augment.h"
+#include "cnn/cnn.h"
+#include "model/metrics.h"
+#include "model/train.h"
 #include "unit/tap.h"
 
 #define NTRAIN	480

@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "model_file.h"
-#include "rng.h"
+#include "dataset/dataset.h"
+#include "model/model_file.h"
+#include "cnn/rng.h"
 #include "unit/tap.h"
 
 #define FLOWPIC "build/flowpic"

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "unit/tap.h"
-#include "geometry.h"
-#include "window.h"
+#include "flow/geometry.h"
+#include "flow/window.h"
 
 static uint64_t rng = 0x243f6a8885a308d3ULL;
 

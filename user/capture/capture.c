@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
-#include "packet.h"
+#include "capture/capture.h"
+#include "capture/packet.h"
 
 #define CAPTURE_IOBUF	(1 << 20)
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "flow_key.h"
+#include "capture/flow_key.h"
 
 static void addr_format(const __be32 *a, int family, char *buf, size_t len)
 {

@@ -2,7 +2,7 @@
 /* Attributing later IP fragments to the flow of their first fragment. */
 #include <string.h>
 
-#include "fragment.h"
+#include "capture/fragment.h"
 
 void fragment_table_init(struct fragment_table *t)
 {

@@ -10,7 +10,7 @@
 #define _FLOWPIC_USER_FRAGMENT_H
 
 #include "flowpic.h"
-#include "packet.h"
+#include "capture/packet.h"
 
 #define FRAGMENT_SLOTS		1024	/* datagrams remembered at once */
 #define FRAGMENT_TIMEOUT_NS	30000000000ULL	/* as Linux's ipfrag_time */

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "packet.h"
+#include "capture/packet.h"
 
 #define ETH_P_IPV4	0x0800
 #define ETH_P_IPV6	0x86dd

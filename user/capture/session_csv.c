@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "session_csv.h"
+#include "capture/session_csv.h"
 
 #define BUF_SIZE	(64 * 1024)
 

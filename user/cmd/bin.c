@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "flowpic.h"
-#include "commands.h"
-#include "geometry.h"
+#include "cmd/commands.h"
+#include "flow/geometry.h"
 
 int cmd_bin(int argc, char **argv)
 {

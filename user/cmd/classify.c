@@ -13,10 +13,10 @@
 
 #include <cblas.h>
 
-#include "commands.h"
-#include "flow_key.h"
-#include "model_file.h"
-#include "pipeline.h"
+#include "cmd/commands.h"
+#include "capture/flow_key.h"
+#include "model/model_file.h"
+#include "flow/pipeline.h"
 
 struct pending {
 	struct picture pic;

@@ -11,12 +11,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
-#include "commands.h"
-#include "dataset.h"
-#include "flow_key.h"
-#include "geometry.h"
-#include "labels.h"
-#include "pipeline.h"
+#include "cmd/commands.h"
+#include "dataset/dataset.h"
+#include "capture/flow_key.h"
+#include "flow/geometry.h"
+#include "dataset/labels.h"
+#include "flow/pipeline.h"
 
 struct dataset_run {
 	struct dataset_writer *w;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
-#include "chart.h"
-#include "commands.h"
-#include "evaluate.h"
+#include "render/chart.h"
+#include "cmd/commands.h"
+#include "model/evaluate.h"
 
 static void eval_usage(FILE *f)
 {

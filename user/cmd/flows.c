@@ -19,11 +19,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "commands.h"
-#include "daemon.h"
-#include "flow_key.h"
-#include "../bpf/flowpic_maps.h"
-#include "kmod_client.h"
+#include "cmd/commands.h"
+#include "live/daemon.h"
+#include "capture/flow_key.h"
+#include "../../bpf/datapath_maps.h"
+#include "live/kmod_client.h"
 
 struct live {
 	const char	*pin_dir;

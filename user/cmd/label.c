@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
-#include "commands.h"
-#include "flow_key.h"
-#include "labels.h"
-#include "packet.h"
+#include "capture/capture.h"
+#include "cmd/commands.h"
+#include "capture/flow_key.h"
+#include "dataset/labels.h"
+#include "capture/packet.h"
 
 #define NDPI_TCP_PACKETS	80	/* ndpiReader's dissection bounds */
 #define NDPI_UDP_PACKETS	24

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
-#include "commands.h"
-#include "geometry.h"
-#include "model_file.h"
+#include "cmd/commands.h"
+#include "flow/geometry.h"
+#include "model/model_file.h"
 
 static void model_usage(FILE *f)
 {

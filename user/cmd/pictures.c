@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "capture.h"
-#include "commands.h"
-#include "flow_key.h"
-#include "fragment.h"
-#include "geometry.h"
-#include "packet.h"
-#include "pipeline.h"
-#include "session_csv.h"
+#include "capture/capture.h"
+#include "cmd/commands.h"
+#include "capture/flow_key.h"
+#include "capture/fragment.h"
+#include "flow/geometry.h"
+#include "capture/packet.h"
+#include "flow/pipeline.h"
+#include "capture/session_csv.h"
 
 static int print_window(void *ctx, const struct dataset_sample *s)
 {

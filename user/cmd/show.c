@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
-#include "dataset.h"
-#include "flow_key.h"
-#include "render.h"
+#include "cmd/commands.h"
+#include "dataset/dataset.h"
+#include "capture/flow_key.h"
+#include "render/render.h"
 
 #define MARGIN_L(s)	(44 * (s))
 #define MARGIN_B(s)	(30 * (s))
@@ -45,8 +45,8 @@ static int show_one(const struct dataset_sample *s, const char *out,
 	if (canvas_init(&cv, w, MARGIN_T(scale) + 12 * scale + size +
 			MARGIN_B(scale), 0xffffff))
 		return -ENOMEM;
-	canvas_text(&cv, 8, 6, line, ink, scale);
-	canvas_text(&cv, 8, 6 + 11 * scale, sub, ink, 1);
+	canvas_text(&cv, 8, 6, line, RENDER_INK, scale);
+	canvas_text(&cv, 8, 6 + 11 * scale, sub, RENDER_INK, 1);
 	for (ch = 0; ch < nch; ch++) {
 		int x0 = ch * pw + MARGIN_L(scale) + 8;
 		int y0 = MARGIN_T(scale) + 12 * scale;
@@ -54,7 +54,7 @@ static int show_one(const struct dataset_sample *s, const char *out,
 		if (nch == 2)
 			canvas_text(&cv, x0 + size - canvas_text_width(ch ? "hi -> lo" : "lo -> hi", scale),
 				    y0 - 13 * scale, ch ? "hi -> lo" : "lo -> hi",
-				    ink, scale);
+				    RENDER_INK, scale);
 		render_panel(&cv, x0, y0, &s->pic, (unsigned int)ch, target,
 			     scale, 1);
 	}
@@ -90,10 +90,10 @@ static int show_grid(struct grid_row *rows, int nrows, int per, const char *out)
 	snprintf(title, sizeof(title), "FlowPics per class: %ux%u, %.4g s windows%s",
 		 g->n, g->n, g->window_ns / 1e9,
 		 nch == 2 ? ", lo->hi | hi->lo" : "");
-	canvas_text(&cv, 8, 8, title, ink, 2);
+	canvas_text(&cv, 8, 8, title, RENDER_INK, 2);
 	for (r = 0; r < nrows; r++) {
 		y0 = 40 + r * rh + 14;
-		canvas_text(&cv, 8, y0 + size / 2 - 8, rows[r].label, ink, 2);
+		canvas_text(&cv, 8, y0 + size / 2 - 8, rows[r].label, RENDER_INK, 2);
 		for (i = 0; i < rows[r].n; i++) {
 			x0 = lab + 24 + i * cw + MARGIN_L(scale);
 			for (ch = 0; ch < nch; ch++)

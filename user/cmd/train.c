@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <cblas.h>
-#include "chart.h"
-#include "commands.h"
-#include "evaluate.h"
-#include "model_file.h"
-#include "sample_set.h"
-#include "train.h"
+#include "render/chart.h"
+#include "cmd/commands.h"
+#include "model/evaluate.h"
+#include "model/model_file.h"
+#include "dataset/sample_set.h"
+#include "model/train.h"
 
 static void train_usage(FILE *f)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The network: layer lists (parsing, shapes, parameters), the workspace,
- * and the three drivers of user/cnn.h - training forward, backward, and
+ * and the three drivers of user/cnn/cnn.h - training forward, backward, and
  * inference on sparse pictures by differences against the empty picture.
  */
 #include <ctype.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cnn.h"
-#include "layer.h"
+#include "cnn/cnn.h"
+#include "cnn/layer.h"
 
 /* Column matrices are built for as many images as fit this many floats
  * (256 KiB), so sgemm reads them back from cache. */

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "picture.h"
+#include "flow/picture.h"
 
 #define CNN_LAYERS_MAX		32
 #define CNN_NAME_MAX		32

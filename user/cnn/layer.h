@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The layers of user/cnn.h, one file each (layer_conv.c, layer_pool.c,
+ * The layers of user/cnn/cnn.h, one file each (layer_conv.c, layer_pool.c,
  * layer_dense.c, layer_relu.c, layer_dropout.c, layer_softmax.c), and the
  * first conv-pool block from sparse pictures (layer_block.c). Only
  * cnn.c calls them. Conv, pool, ReLU and dropout work on CNHW batches
@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cnn.h"
-#include "picture.h"
-#include "rng.h"
+#include "cnn/cnn.h"
+#include "flow/picture.h"
+#include "cnn/rng.h"
 
 struct cnn_delta {
 	uint32_t n;		/* positions held */

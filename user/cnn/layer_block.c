@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layer.h"
+#include "cnn/layer.h"
 
 static int reserve_pool(struct block_image *b, uint32_t n, uint32_t O)
 {

@@ -15,7 +15,7 @@
 
 #include <cblas.h>
 
-#include "layer.h"
+#include "cnn/layer.h"
 
 size_t conv_col_floats(const struct cnn_layer *L)
 {

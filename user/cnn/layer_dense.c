@@ -8,7 +8,7 @@
 
 #include <cblas.h>
 
-#include "layer.h"
+#include "cnn/layer.h"
 
 void flatten_forward(const struct cnn_layer *L, const float *in, uint32_t n,
 		     float *out)

@@ -4,7 +4,7 @@
  * 1 - rate and scaled by 1 / (1 - rate) (inverted dropout, as PyTorch), so
  * inference is the identity and never reaches this file.
  */
-#include "layer.h"
+#include "cnn/layer.h"
 
 void dropout_forward(const struct cnn_layer *L, const float *in, float *out,
 		     size_t count, float *mask, struct rng *rng)

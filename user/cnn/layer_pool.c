@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "layer.h"
+#include "cnn/layer.h"
 
 static inline float max2(float a, float b)
 {

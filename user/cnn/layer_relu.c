@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ReLU; works in place, and its gradient needs only the output's sign. */
-#include "layer.h"
+#include "cnn/layer.h"
 
 void relu_forward(const float *in, float *out, size_t count)
 {

@@ -6,7 +6,7 @@
  */
 #include <math.h>
 
-#include "layer.h"
+#include "cnn/layer.h"
 
 void softmax_forward(const float *in, float *out, uint32_t n, uint32_t k)
 {

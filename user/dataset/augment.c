@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "augment.h"
+#include "dataset/augment.h"
 
 static const struct {
 	unsigned int kind;

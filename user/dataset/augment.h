@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "rng.h"
-#include "window.h"
+#include "cnn/rng.h"
+#include "flow/window.h"
 
 enum augment_kind {
 	AUGMENT_TIME_SHIFT	= 1 << 0,	/* t + b, b ~ U(-shift, shift) */

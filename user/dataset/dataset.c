@@ -14,12 +14,12 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "commands.h"
-#include "dataset.h"
-#include "flow_key.h"
-#include "geometry.h"
-#include "labels.h"
-#include "pipeline.h"
+#include "cmd/commands.h"
+#include "dataset/dataset.h"
+#include "capture/flow_key.h"
+#include "flow/geometry.h"
+#include "dataset/labels.h"
+#include "flow/pipeline.h"
 
 #define MAGIC		"FLOWPICD"
 #define HEADER_LEN	32

@@ -17,8 +17,8 @@
 #include <stdint.h>
 
 #include "flowpic.h"
-#include "picture.h"
-#include "window.h"
+#include "flow/picture.h"
+#include "flow/window.h"
 
 #define DATASET_VERSION		1
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "flow_key.h"
-#include "labels.h"
+#include "capture/flow_key.h"
+#include "dataset/labels.h"
 
 #define LINE_MAX_LEN	65536	/* nDPI result lines run long */
 #define COLS_MAX	32

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
-#include "sample_set.h"
-#include "sha256.h"
+#include "cnn/rng.h"
+#include "dataset/sample_set.h"
+#include "dataset/sha256.h"
 
 static int intern(char ***names, uint32_t *n, const char *s, uint32_t *idx)
 {

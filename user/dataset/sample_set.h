@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Dataset files (user/dataset.h) read whole into memory for training and
+ * Dataset files (user/dataset/dataset.h) read whole into memory for training and
  * evaluation, with their classes, their digest, and the splits the
  * commands share: held-out source files (so windows of one capture or
  * session file never sit on both sides) and a stratified validation part.
@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dataset.h"
-#include "picture.h"
-#include "window.h"
+#include "dataset/dataset.h"
+#include "flow/picture.h"
+#include "flow/window.h"
 
 #define SAMPLE_NO_LABEL		UINT32_MAX
 #define SAMPLE_SET_FILES_MAX	64

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow_key.h"
-#include "flow_table.h"
+#include "capture/flow_key.h"
+#include "flow/flow_table.h"
 
 #define NIL	UINT32_MAX
 

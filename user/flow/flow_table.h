@@ -26,8 +26,8 @@
 #include <stdint.h>
 
 #include "flowpic.h"
-#include "picture.h"
-#include "window.h"
+#include "flow/picture.h"
+#include "flow/window.h"
 
 enum flow_tcp_end {
 	FLOW_TCP_END_BOTH_FIN,	/* FIN from both sides, or RST (default) */

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "flowpic.h"
-#include "commands.h"
-#include "geometry.h"
+#include "cmd/commands.h"
+#include "flow/geometry.h"
 
 int geometry_parse_duration(const char *s, __u64 *ns)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "picture.h"
+#include "flow/picture.h"
 
 void picture_init(struct picture *p, const struct flowpic_geom *g)
 {

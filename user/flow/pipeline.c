@@ -13,14 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "commands.h"
-#include "flow_key.h"
-#include "fragment.h"
-#include "geometry.h"
-#include "packet.h"
-#include "pipeline.h"
-#include "session_csv.h"
+#include "capture/capture.h"
+#include "cmd/commands.h"
+#include "capture/flow_key.h"
+#include "capture/fragment.h"
+#include "flow/geometry.h"
+#include "capture/packet.h"
+#include "flow/pipeline.h"
+#include "capture/session_csv.h"
 
 struct pipeline {
 	struct flow_table *flows;

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dataset.h"
-#include "flow_table.h"
+#include "dataset/dataset.h"
+#include "flow/flow_table.h"
 
 /* Called per window; returns 0 or a negative errno that stops the run. */
 typedef int (*pipeline_sink_fn)(void *ctx, const struct dataset_sample *s);

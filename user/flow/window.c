@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "window.h"
+#include "flow/window.h"
 
 void window_series_init(struct window_series *s)
 {

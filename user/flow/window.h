@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "flowpic.h"
-#include "picture.h"
+#include "flow/picture.h"
 
 struct window_pkt {
 	__s64	t_ns;	/* since the window's start; < 0 if the clock went back */

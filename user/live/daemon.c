@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "flow_key.h"
+#include "live/daemon.h"
+#include "capture/flow_key.h"
 
 static uint64_t now_ns(void)
 {

@@ -19,12 +19,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cnn.h"
-#include "model_file.h"
+#include "cnn/cnn.h"
+#include "model/model_file.h"
 #include "flowpic.h"
-#include "picture.h"
-#include "policy.h"
-#include "shaper.h"
+#include "flow/picture.h"
+#include "live/policy.h"
+#include "live/shaper.h"
 
 #define DAEMON_IFACES_MAX	16
 #define DAEMON_PIN_DIR		"/sys/fs/bpf/flowpic"

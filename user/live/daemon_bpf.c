@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * flowpicd --backend bpf (the default): the tc program through
- * user/datapath.h. Maps pinned by an earlier flowpicd (a restart, a crash,
+ * user/live/datapath.h. Maps pinned by an earlier flowpicd (a restart, a crash,
  * --keep) are reused, so flows and labels survive; the program stays
  * attached between the two, so enforcement never stops.
  */
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/statfs.h>
 
-#include "daemon.h"
-#include "datapath.h"
+#include "live/daemon.h"
+#include "live/datapath.h"
 
 struct bpf_backend {
 	struct datapath	*dp;

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
-#include "kmod_client.h"
+#include "live/daemon.h"
+#include "live/kmod_client.h"
 
 struct kmod_backend {
 	struct kmod_client *ctl;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The eBPF data path's loader: bpf/flowpic.bpf.c through its skeleton,
+ * The eBPF data path's loader: bpf/datapath.bpf.c through its skeleton,
  * configured before load, pinned under one bpffs directory, attached to
  * tc clsact. See datapath.h.
  */
@@ -21,9 +21,9 @@
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
 
-#include "datapath.h"
-#include "../bpf/flowpic_maps.h"
-#include "flowpic.skel.h"
+#include "live/datapath.h"
+#include "../../bpf/datapath_maps.h"
+#include "datapath.skel.h"
 
 /* Our filters' place on the clsact hooks: a fixed handle and priority. */
 #define DATAPATH_TC_HANDLE	0xf1c
@@ -32,7 +32,7 @@
 struct datapath {
 	struct datapath_config cfg;
 	char pin_dir[256];
-	struct flowpic_bpf *skel;
+	struct datapath_bpf *skel;
 	struct bpf_map *flows;		/* the flows_* variant in use */
 	uint32_t cap;			/* its cell capacity */
 	uint32_t value_size;
@@ -177,7 +177,7 @@ struct pinned_map {
 
 static int pinned_maps(struct datapath *dp, struct pinned_map *pm)
 {
-	struct flowpic_bpf *s = dp->skel;
+	struct datapath_bpf *s = dp->skel;
 	int n = 0;
 
 	pm[n++] = (struct pinned_map){ FLOWPIC_PIN_FLOWS, dp->flows };
@@ -250,7 +250,7 @@ static int pin_path(const struct datapath *dp, const char *name, char *buf,
 
 static int datapath_configure(struct datapath *dp, char *err, size_t errlen)
 {
-	struct flowpic_bpf *s = dp->skel;
+	struct datapath_bpf *s = dp->skel;
 	const struct datapath_config *c = &dp->cfg;
 	struct bpf_map *variants[] = {
 		s->maps.flows_1024, s->maps.flows_2048,
@@ -311,7 +311,7 @@ int datapath_open(struct datapath **dpp, const struct datapath_config *c,
 	if (ret)
 		goto err_free;
 
-	dp->skel = flowpic_bpf__open();
+	dp->skel = datapath_bpf__open();
 	if (!dp->skel) {
 		ret = -errno;
 		fail(err, errlen, "opening the BPF object: %s",
@@ -330,7 +330,7 @@ int datapath_open(struct datapath **dpp, const struct datapath_config *c,
 			goto err_destroy;
 	}
 
-	ret = flowpic_bpf__load(dp->skel);
+	ret = datapath_bpf__load(dp->skel);
 	if (ret) {
 		fail(err, errlen,
 		     "loading the tc program: %s (run with LIBBPF_LOG=1 for the verifier's log)",
@@ -371,7 +371,7 @@ int datapath_open(struct datapath **dpp, const struct datapath_config *c,
 	return 0;
 
 err_destroy:
-	flowpic_bpf__destroy(dp->skel);
+	datapath_bpf__destroy(dp->skel);
 err_free:
 	free(dp);
 	return ret;
@@ -382,7 +382,7 @@ void datapath_close(struct datapath *dp)
 	if (!dp)
 		return;
 	ring_buffer__free(dp->rb);
-	flowpic_bpf__destroy(dp->skel);
+	datapath_bpf__destroy(dp->skel);
 	free(dp->value);
 	free(dp);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The eBPF data path from userspace: loads bpf/flowpic.bpf.c with its
+ * The eBPF data path from userspace: loads bpf/datapath.bpf.c with its
  * configuration, pins its maps and program under one bpffs directory
  * (reusing maps already pinned there), attaches it to an interface's tc
  * clsact ingress and egress, and gives the daemon what it needs: completed
@@ -26,7 +26,7 @@ struct datapath_config {
 	uint32_t ringbuf_bytes;		/* power of two, >= page size */
 	uint32_t evict_scan;		/* flows looked at per eviction */
 	uint64_t idle_ns;		/* datapath_sweep() closes flows idle this long */
-	int tcp_end;			/* enum flowpic_tcp_end (bpf/flowpic_maps.h) */
+	int tcp_end;			/* enum flowpic_tcp_end (bpf/datapath_maps.h) */
 	const char *pin_dir;		/* NULL: DATAPATH_PIN_DIR */
 	int reuse;			/* reuse maps pinned there (default 1) */
 };

@@ -19,7 +19,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
-#include "kmod_client.h"
+#include "live/kmod_client.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270

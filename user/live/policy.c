@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
-#include "shaper.h"
+#include "live/policy.h"
+#include "live/shaper.h"
 
 #define POLICY_LINE_MAX	1024
 #define POLICY_RULES_MAX	(FLOWPIC_POLICY_SLOTS + 1)

@@ -16,7 +16,7 @@
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/tc.h>
 
-#include "shaper.h"
+#include "live/shaper.h"
 
 int shaper_open(struct shaper *s, char *err, size_t errlen)
 {

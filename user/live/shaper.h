@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "live/policy.h"
 
 #define SHAPER_MAJOR		0xf1cU
 #define SHAPER_HANDLE		(SHAPER_MAJOR << 16)

@@ -13,9 +13,9 @@
 
 #include <cblas.h>
 
-#include "chart.h"
-#include "commands.h"
-#include "evaluate.h"
+#include "render/chart.h"
+#include "cmd/commands.h"
+#include "model/evaluate.h"
 
 void evaluate_label_map(const struct model *m, const struct sample_set *set,
 			int32_t *map)

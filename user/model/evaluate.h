@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-#include "metrics.h"
-#include "model_file.h"
-#include "sample_set.h"
+#include "model/metrics.h"
+#include "model/model_file.h"
+#include "dataset/sample_set.h"
 
 /*
  * The model's class index for each of the set's labels (-1: unknown to

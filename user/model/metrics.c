@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "model/metrics.h"
 
 int confusion_init(struct confusion *c, uint32_t k)
 {

@@ -15,9 +15,9 @@
 
 #include <zlib.h>
 
-#include "commands.h"
-#include "geometry.h"
-#include "model_file.h"
+#include "cmd/commands.h"
+#include "flow/geometry.h"
+#include "model/model_file.h"
 
 #define HEADER_SIZE	24
 #define TRAILER_SIZE	4

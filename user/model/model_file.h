@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cnn.h"
+#include "cnn/cnn.h"
 #include "flowpic.h"
 
 #define MODEL_MAGIC		"FLOWPICM"

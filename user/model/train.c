@@ -15,12 +15,12 @@
 
 #include <cblas.h>
 
-#include "chart.h"
-#include "commands.h"
-#include "evaluate.h"
-#include "model_file.h"
-#include "sample_set.h"
-#include "train.h"
+#include "render/chart.h"
+#include "cmd/commands.h"
+#include "model/evaluate.h"
+#include "model/model_file.h"
+#include "dataset/sample_set.h"
+#include "model/train.h"
 
 /* Streams of the one seed: each use gets its own. */
 #define SEED_INIT	0x1f2e3d4cULL

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Training a network of user/cnn.h on samples in memory: shuffled
+ * Training a network of user/cnn/cnn.h on samples in memory: shuffled
  * mini-batches, Adam, cross-entropy with class weights, augmentations of
  * the packet series re-imaged on the fly, early stopping on the
  * validation loss with the best epoch's weights kept. Everything random
@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "augment.h"
-#include "cnn.h"
-#include "picture.h"
-#include "window.h"
+#include "dataset/augment.h"
+#include "cnn/cnn.h"
+#include "flow/picture.h"
+#include "flow/window.h"
 
 struct train_sample {
 	const struct picture *pic;

@@ -8,8 +8,8 @@
 
 #include <png.h>
 
-#include "chart.h"
-#include "font_6x10.h"
+#include "render/chart.h"
+#include "render/font_6x10.h"
 
 #define WHITE	0xffffff
 #define BLACK	0x000000

@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "dataset.h"
-#include "flow_key.h"
-#include "render.h"
+#include "cmd/commands.h"
+#include "dataset/dataset.h"
+#include "capture/flow_key.h"
+#include "render/render.h"
 
-static const uint32_t ink = 0x202020, grey = 0xb0b0b0;
+static const uint32_t ink = RENDER_INK, grey = 0xb0b0b0;
 
 /* White for nothing, then pale yellow through red to near-black purple. */
 static uint32_t colour(double v)

@@ -9,10 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chart.h"
-#include "picture.h"
+#include "render/chart.h"
+#include "flow/picture.h"
 
 #define RENDER_GRID_MAX		16	/* samples per class in a grid */
+#define RENDER_INK		0x202020	/* text and tick colour */
 
 /*
  * Pixels a panel of an @n-cell axis takes when drawn about @target pixels
