@@ -234,6 +234,19 @@ demo:
 	$(MAKE) all
 	@sh tests/demo/run.sh
 
+# The traffic lab (docs/lab.md): labelled captures of real applications.
+#   make lab LAB_ARGS='--seed 7 --minutes 10 --classes voip,chat --vpn --out DIR'
+LAB_ARGS	?=
+$(BUILD)/lab/impair: tests/lab/impair.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+
+lab: $(BUILD)/lab/impair $(BUILD)/flowpic
+	@bash tests/lab/lab.sh $(LAB_ARGS)
+
+.PHONY: lab
+
 # README's two commands on a Debian 12 root made by debootstrap (long).
 fresh-machine:
 	@sh tests/fresh-machine.sh
