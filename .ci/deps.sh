@@ -8,7 +8,7 @@ build-essential pkg-config make gcc clang llvm lld libclang-rt-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
 libopenblas-dev libpcap-dev libpng-dev
-libndpi-dev libndpi-bin
+libndpi-dev libndpi-bin libgcrypt20-dev
 linux-headers-amd64 linux-image-amd64 linux-source
 qemu-system-x86 busybox-static cpio xz-utils
 bc flex bison python3 kmod

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "flowpic.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "vectors/binning.h"
 #include "bpf/bpf_test.h"
 #include "binning.skel.h"
@@ -21,6 +21,7 @@ int main(void)
 	int fd;
 
 	tap_header();
+	tap_plan(45);
 	if (!bpf_test_available(why, sizeof(why))) {
 		for (i = 0; i < FLOWPIC_BIN_VECTORS; i++)
 			tap_skip(why, "%s", flowpic_bin_vectors[i].what);

@@ -12,7 +12,7 @@
 
 #include "flowpic.h"
 #include "live/datapath.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "bpf/bpf_test.h"
 #include "bpf/pkt_build.h"
 
@@ -105,6 +105,7 @@ int main(void)
 	__u64 bytes_rounds[2] = { 0, 0 };
 
 	tap_header();
+	tap_plan(6);
 	if (!bpf_test_available(why, sizeof(why))) {
 		tap_skip(why, "two CPUs on one flow");
 		tap_done();

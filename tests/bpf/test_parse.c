@@ -12,7 +12,7 @@
 
 #include "flowpic.h"
 #include "live/datapath.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "bpf/bpf_test.h"
 #include "bpf/pkt_build.h"
 
@@ -358,6 +358,7 @@ int main(void)
 	int fd;
 
 	tap_header();
+	tap_plan(37);
 	if (!bpf_test_available(why, sizeof(why))) {
 		tap_skip(why, "parse paths through the tc program");
 		tap_done();

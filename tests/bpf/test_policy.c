@@ -11,7 +11,7 @@
 
 #include "flowpic.h"
 #include "live/datapath.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "bpf/bpf_test.h"
 #include "bpf/pkt_build.h"
 
@@ -103,6 +103,7 @@ int main(void)
 	int fd;
 
 	tap_header();
+	tap_plan(23);
 	if (!bpf_test_available(why, sizeof(why))) {
 		tap_skip(why, "labels and policy in the tc program");
 		tap_done();

@@ -13,7 +13,7 @@
 
 #include "flowpic.h"
 #include "live/datapath.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "bpf/bpf_test.h"
 #include "bpf/pkt_build.h"
 
@@ -469,6 +469,7 @@ int main(void)
 	char why[160];
 
 	tap_header();
+	tap_plan(24);
 	if (!bpf_test_available(why, sizeof(why))) {
 		tap_skip(why, "windows of the tc program");
 		tap_done();

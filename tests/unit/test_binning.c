@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "flowpic.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "vectors/binning.h"
 
 int main(void)
@@ -14,6 +14,7 @@ int main(void)
 	__u32 flags;
 
 	tap_header();
+	tap_plan(46);
 	for (i = 0; i < FLOWPIC_BIN_VECTORS; i++) {
 		const struct flowpic_bin_vector *v = &flowpic_bin_vectors[i];
 

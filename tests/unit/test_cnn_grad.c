@@ -15,7 +15,7 @@
 
 #include "cnn/cnn.h"
 #include "cnn/rng.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 struct gcase {
 	struct cnn net;
@@ -249,6 +249,7 @@ int main(void)
 	char text[CNN_TEXT_MAX];
 
 	tap_header();
+	tap_plan(20);
 	/* One layer at a time (after a 1x1 conv where the input is dense). */
 	run("conv 3@3x3 stride 2 pad 1, batch 2",
 	    "input 2 7 7\nconv 3 3 stride 2 pad 1\n", 2, 0, 0, 1e-2, 0);

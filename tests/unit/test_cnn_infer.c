@@ -15,7 +15,7 @@
 #include "cnn/cnn.h"
 #include "flow/pipeline.h"
 #include "cnn/rng.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 #define MAXPICS 96
 
@@ -199,6 +199,7 @@ int main(void)
 	char path[4096];
 
 	tap_header();
+	tap_plan(13);
 	synth(&ps, &g, 40, 5, 300, 1);
 	check("mini 32x32 synthetic", "mini", &ps, 16, 'b');
 	free_pics(&ps);
@@ -235,7 +236,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/video-platforms/Youtube/480/480_merged_001.csv.gz",
 		 data);
 	if (access(path, R_OK)) {
-		tap_skip("no datasets (FLOWPIC_DATA)", "real FlowPics: %s", path);
+		tap_skip_n(5, "no datasets (FLOWPIC_DATA)", "real FlowPics");
 	} else {
 		if (!load(&ps, path, 1500, 30000000000ULL, 1) && ps.n) {
 			ps.n = ps.n > 24 ? 24 : ps.n;
@@ -246,22 +247,30 @@ int main(void)
 		free_pics(&ps);
 		if (!load(&ps, path, 32, 15000000000ULL, 1) && ps.n)
 			check("mini, YouTube sessions", "mini", &ps, 64, 'b');
+		else
+			tap_ok(0, "mini FlowPics from %s", path);
 		free_pics(&ps);
 		snprintf(path, sizeof(path), "%s/video-platforms/Twitch/480/480_merged_001.csv.gz",
 			 data);
 		if (!load(&ps, path, 1500, 30000000000ULL, 2) && ps.n) {
 			ps.n = ps.n > 12 ? 12 : ps.n;
 			check("full 2 channels, Twitch sessions", "full", &ps, 3, 'd');
+		} else {
+			tap_ok(0, "2-channel FlowPics from %s", path);
 		}
 		free_pics(&ps);
 		snprintf(path, sizeof(path), "%s/ndpi/pcap/netflix.pcap", data);
 		if (!load(&ps, path, 1500, 60000000000ULL, 1) && ps.n) {
 			ps.n = ps.n > 24 ? 24 : ps.n;
 			check("full, netflix.pcap flows", "full", &ps, 8, 'd');
+		} else {
+			tap_ok(0, "full FlowPics from %s", path);
 		}
 		free_pics(&ps);
 		if (!load(&ps, path, 32, 15000000000ULL, 1) && ps.n)
 			check("mini, netflix.pcap flows", "mini", &ps, 32, 'b');
+		else
+			tap_ok(0, "mini FlowPics from %s", path);
 		free_pics(&ps);
 	}
 	return tap_done();

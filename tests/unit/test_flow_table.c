@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "flow/flow_table.h"
 #include "flow/geometry.h"
 
@@ -105,6 +105,7 @@ int main(void)
 	int i, ok;
 
 	tap_header();
+	tap_plan(20);
 
 	/* tiling: 0, 14.999999999, 15, 31 s -> windows 0 (2), 1 (1), 2 (1) */
 	t = table(&g, no_idle);

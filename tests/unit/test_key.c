@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "flowpic.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 static void key_v4(struct flowpic_key *k, const char *s, __u16 sp,
 		   const char *d, __u16 dp, __u8 proto)
@@ -42,6 +42,7 @@ int main(void)
 					 192, 0, 2, 1 };
 
 	tap_header();
+	tap_plan(10);
 
 	key_v4(&a, "192.0.2.1", 40000, "198.51.100.7", 443, 6);
 	key_v4(&b, "198.51.100.7", 443, "192.0.2.1", 40000, 6);

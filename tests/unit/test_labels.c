@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "cmd/commands.h"
 #include "capture/flow_key.h"
 #include "dataset/labels.h"
@@ -241,16 +241,6 @@ static void ndpi_tests(const char *data)
 	labels_free(l);
 }
 
-static int run(int (*cmd)(int, char **), char **argv)
-{
-	int argc = 0;
-
-	while (argv[argc])
-		argc++;
-	optind = 0;
-	return cmd(argc, argv);
-}
-
 static void label_command(const char *data)
 {
 	char out[600], cap1[1200], cap2[1200], res[1200], fpd[600], err[1024];
@@ -269,7 +259,7 @@ static void label_command(const char *data)
 	argv[3] = cap1;
 	argv[4] = cap2;
 	argv[5] = NULL;
-	rc = run(cmd_label, argv);
+	rc = test_cmd(cmd_label, argv, NULL);
 	tap_ok(rc == 0 && !labels_load_csv(l, out, err, sizeof(err)) &&
 	       labels_count(l) == 14,
 	       "flowpic label: libndpi 4.2 gives 14 DPI flows for two captures, a loadable labels CSV (%s)",
@@ -296,19 +286,19 @@ static void label_command(const char *data)
 	argv[7] = cap1;
 	argv[8] = cap2;
 	argv[9] = NULL;
-	rc = run(cmd_dataset, argv);
+	rc = test_cmd(cmd_dataset, argv, NULL);
 	tap_ok(rc == 0, "flowpic dataset --labels of flowpic label's CSV: every label matched a window");
 	argv[3] = "--ndpi";
 	snprintf(res, sizeof(res), "%s/ndpi/result", data);
 	argv[4] = res;
-	rc = run(cmd_dataset, argv);
+	rc = test_cmd(cmd_dataset, argv, NULL);
 	tap_ok(rc == 0, "flowpic dataset --ndpi DIR: the result files' flows all matched");
 	argv[0] = "label";
 	argv[1] = "-o";
 	argv[2] = out;
 	argv[3] = "/nonexistent.pcap";
 	argv[4] = NULL;
-	rc = run(cmd_label, argv);
+	rc = test_cmd(cmd_label, argv, NULL);
 	tap_ok(rc == 1, "flowpic label on a missing capture exits 1");
 	labels_free(l);
 	labels_free(r);
@@ -388,6 +378,7 @@ int main(void)
 	int have;
 
 	tap_header();
+	tap_plan(32);
 	if (!mkdtemp(tmp)) {
 		tap_ok(0, "mkdtemp: %s", strerror(errno));
 		return tap_done();
@@ -402,7 +393,7 @@ int main(void)
 		label_command(data);
 		agreement(data);
 	} else {
-		tap_skip("no datasets at FLOWPIC_DATA or ../shared/datasets",
+		tap_skip_n(11, "no datasets at FLOWPIC_DATA or ../shared/datasets",
 			 "nDPI result files and flowpic label on real captures");
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);

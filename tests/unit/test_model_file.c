@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #include "model/model_file.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 static const char *const names3[] = { "Bilibili", "Twitch", "Youtube" };
 
@@ -67,6 +67,7 @@ int main(void)
 	FILE *p;
 
 	tap_header();
+	tap_plan(26);
 	rc = model_new(&m, "mini", &g, 3, names3, err, sizeof(err));
 	tap_ok(!rc, "mini model for 32x32: %s", rc ? err : "ok");
 	if (rc)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "capture/flow_key.h"
 #include "capture/fragment.h"
 #include "capture/packet.h"
@@ -156,6 +156,7 @@ int main(void)
 	int i;
 
 	tap_header();
+	tap_plan(51);
 	l4_init();
 	fragment_table_init(ft);
 

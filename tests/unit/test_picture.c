@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "flow/picture.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 int main(void)
 {
@@ -18,6 +18,7 @@ int main(void)
 	size_t i, n = 1000;
 
 	tap_header();
+	tap_plan(7);
 	picture_init(&p, &g);
 	picture_init(&q, &g);
 	idx = malloc(n * sizeof(*idx));

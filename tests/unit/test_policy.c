@@ -8,7 +8,7 @@
 
 #include "live/policy.h"
 #include "live/shaper.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 static char err[512];
 
@@ -258,6 +258,7 @@ static void test_file(void)
 int main(void)
 {
 	tap_header();
+	tap_plan(62);
 	test_good();
 	test_default();
 	test_errors();

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "flow/geometry.h"
@@ -44,16 +44,6 @@ static void png_size(const char *path, unsigned int *w, unsigned int *h)
 	}
 }
 
-static int run(int (*cmd)(int, char **), char **argv)
-{
-	int argc = 0;
-
-	while (argv[argc])
-		argc++;
-	optind = 0;
-	return cmd(argc, argv);
-}
-
 int main(void)
 {
 	char tmp[] = "/tmp/flowpic-test-render-XXXXXX", fpd[600], png[600];
@@ -68,6 +58,7 @@ int main(void)
 	int d, size, i, ok, rc;
 
 	tap_header();
+	tap_plan(9);
 	if (!mkdtemp(tmp)) {
 		tap_ok(0, "mkdtemp: %s", strerror(errno));
 		return tap_done();
@@ -144,7 +135,8 @@ int main(void)
 	argv[4] = "2";
 	argv[5] = fpd;
 	argv[6] = NULL;
-	rc = run(cmd_show, argv);
+	unlink(png);	/* each check reads the PNG its own command wrote */
+	rc = test_cmd(cmd_show, argv, NULL);
 	png_size(png, &pw, &ph);
 	tap_ok(rc == 0 && pw > 2 * 384 && ph > 384,
 	       "flowpic show --index 2: a %ux%u PNG, two panels for two channels", pw, ph);
@@ -153,7 +145,8 @@ int main(void)
 	argv[5] = "3";
 	argv[6] = fpd;
 	argv[7] = NULL;
-	rc = run(cmd_show, argv);
+	unlink(png);	/* each check reads the PNG its own command wrote */
+	rc = test_cmd(cmd_show, argv, NULL);
 	png_size(png, &pw, &ph);
 	tap_ok(rc == 0 && pw > 3 * 120 && ph > 2 * 120,
 	       "flowpic show --grid: a %ux%u PNG, two classes by three", pw, ph);
@@ -162,10 +155,10 @@ int main(void)
 	argv[4] = idx;
 	argv[5] = fpd;
 	argv[6] = NULL;
-	rc = run(cmd_show, argv);
+	rc = test_cmd(cmd_show, argv, NULL);
 	tap_ok(rc == 1, "flowpic show --index 6 of 6 samples exits 1");
 	argv[5] = "/etc/passwd";
-	rc = run(cmd_show, argv);
+	rc = test_cmd(cmd_show, argv, NULL);
 	tap_ok(rc == 1, "flowpic show of a file that is not a dataset exits 1");
 	dataset_sample_free(&s);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);

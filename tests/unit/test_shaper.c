@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "live/shaper.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 static char out[8192];
 
@@ -30,6 +30,17 @@ static int run(const char *cmd)
 	return pclose(p);
 }
 
+/* Packets sent by the qdisc in @out (`tc -s qdisc show`), or -1. */
+static long sent_packets(void)
+{
+	const char *p = strstr(out, "Sent ");
+	long bytes, pkts;
+
+	if (!p || sscanf(p, "Sent %ld bytes %ld pkt", &bytes, &pkts) != 2)
+		return -1;
+	return pkts;
+}
+
 int main(void)
 {
 	struct policy_shape sh[2] = {
@@ -43,14 +54,15 @@ int main(void)
 	int rc;
 
 	tap_header();
+	tap_plan(17);
 	if (geteuid() != 0 || unshare(CLONE_NEWNET)) {
-		tap_skip("needs root and network namespaces", "shaper");
+		tap_skip_n(17, "needs root and network namespaces", "shaper");
 		tap_done();
 		return 4;
 	}
 	if (run("ip link add fpt0 type veth peer name fpt1 2>&1 && "
 		"ip link set fpt0 up && ip link set fpt1 up 2>&1")) {
-		tap_skip("cannot create a veth pair", "shaper");
+		tap_skip_n(17, "cannot create a veth pair", "shaper");
 		tap_done();
 		return 4;
 	}
@@ -75,6 +87,17 @@ int main(void)
 	       strstr(out, "class htb f1c:2 parent f1c:1"),
 	       "tc shows f1c:101 at 2Mbit, f1c:102 at 500Kbit, f1c:2");
 
+	/*
+	 * Traffic through the qdisc before the reload: its counters say
+	 * afterwards whether it is the same qdisc or a new one.
+	 */
+	run("ip addr add 10.99.0.1/24 dev fpt0 && "
+	    "ip neigh add 10.99.0.2 lladdr 02:00:00:00:00:02 dev fpt0 && "
+	    "ping -q -c 3 -i 0.2 -W 1 10.99.0.2 >/dev/null 2>&1; "
+	    "tc -s qdisc show dev fpt0 root");
+	tap_ok(sent_packets() >= 3, "3 pings went through the qdisc: %ld",
+	       sent_packets());
+
 	/* A reload: video gets faster, file-transfer's rule is gone. */
 	sh[0].rate_bps = 4000000;
 	rc = shaper_apply(&s, "fpt0", sh, 1, err, sizeof(err));
@@ -84,8 +107,9 @@ int main(void)
 	       !strstr(out, "f1c:102"),
 	       "f1c:101 changed in place to 4Mbit, f1c:102 deleted");
 	run("tc -s qdisc show dev fpt0 root");
-	tap_ok(strstr(out, "qdisc htb f1c: root") != NULL,
-	       "the qdisc itself was kept across the re-apply");
+	tap_ok(strstr(out, "qdisc htb f1c: root") && sent_packets() >= 3,
+	       "the qdisc itself was kept across the re-apply: it still counts %ld packets sent",
+	       sent_packets());
 
 	tap_ok(!shaper_remove(&s, "fpt0", err, sizeof(err)), "remove");
 	run("tc qdisc show dev fpt0 root");

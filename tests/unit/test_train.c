@@ -15,7 +15,7 @@
 #include "cnn/cnn.h"
 #include "model/metrics.h"
 #include "model/train.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 #define NTRAIN	480
 #define NVAL	120
@@ -26,39 +26,6 @@ struct synth {
 	struct picture pics[NTRAIN + NVAL + NTEST];
 	struct train_sample s[NTRAIN + NVAL + NTEST];
 };
-
-/*
- * Three kinds of 15 s flows: 0 small packets all along (chat-like), 1 full
- * size packets in bursts (video-like), 2 mixed sizes in the first half
- * only (a short download). Counts and timings vary per sample.
- */
-static void make_flow(struct window_series *s, uint32_t cls, struct rng *r)
-{
-	uint32_t n = 300 + rng_below(r, 2000), i;
-
-	window_series_clear(s);
-	for (i = 0; i < n; i++) {
-		double t;
-		uint32_t size;
-
-		switch (cls) {
-		case 0:
-			t = rng_double(r) * 15;
-			size = 60 + rng_below(r, 200);
-			break;
-		case 1:
-			t = floor(rng_double(r) * 5) * 3 + rng_double(r) * 0.5;
-			size = 1300 + rng_below(r, 200);
-			break;
-		default:
-			t = rng_double(r) * 7;
-			size = 100 + rng_below(r, 1400);
-			break;
-		}
-		window_series_push(s, (__s64)(t * 1e9), size,
-				   (uint8_t)rng_below(r, 2));
-	}
-}
 
 static void make_data(struct synth *d, const struct flowpic_geom *g)
 {
@@ -71,7 +38,7 @@ static void make_data(struct synth *d, const struct flowpic_geom *g)
 
 		window_series_init(&d->series[i]);
 		picture_init(&d->pics[i], g);
-		make_flow(&d->series[i], cls, &r);
+		test_make_flow(&d->series[i], cls, &r, 2000);
 		window_image(&d->series[i], g, &d->pics[i], NULL);
 		d->s[i] = (struct train_sample){ &d->pics[i], &d->series[i],
 						 cls };
@@ -109,6 +76,7 @@ int main(void)
 	int rc, fd;
 
 	tap_header();
+	tap_plan(12);
 	make_data(&d, &g);
 	train_default(&c);
 	c.geom = g;

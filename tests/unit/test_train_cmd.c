@@ -19,7 +19,7 @@
 #include "dataset/dataset.h"
 #include "model/model_file.h"
 #include "cnn/rng.h"
-#include "unit/tap.h"
+#include "unit/test.h"
 
 #define FLOWPIC "build/flowpic"
 
@@ -48,41 +48,6 @@ static int run(const char *fmt, ...)
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-static void make_flow(struct window_series *s, uint32_t cls, struct rng *r)
-{
-	uint32_t n = 300 + rng_below(r, 1500), i;
-
-	window_series_clear(s);
-	for (i = 0; i < n; i++) {
-		double t;
-		uint32_t size;
-
-		if (cls == 0) {
-			t = rng_double(r) * 15;
-			size = 60 + rng_below(r, 200);
-		} else if (cls == 1) {
-			t = (double)rng_below(r, 5) * 3 + rng_double(r) * 0.5;
-			size = 1300 + rng_below(r, 200);
-		} else {
-			t = rng_double(r) * 7;
-			size = 100 + rng_below(r, 1400);
-		}
-		window_series_push(s, (__s64)(t * 1e9), size,
-				   (uint8_t)rng_below(r, 2));
-	}
-	/* the series is in time order, as the pipeline keeps it */
-	for (i = 1; i < s->n; i++) {
-		struct window_pkt p = s->pkts[i];
-		uint32_t j = i;
-
-		while (j && s->pkts[j - 1].t_ns > p.t_ns) {
-			s->pkts[j] = s->pkts[j - 1];
-			j--;
-		}
-		s->pkts[j] = p;
-	}
-}
-
 /* Six source files of 40 sessions each, two files per class. */
 static int write_dataset(const char *path, uint16_t n, unsigned int flags)
 {
@@ -108,7 +73,7 @@ static int write_dataset(const char *path, uint16_t n, unsigned int flags)
 		for (k = 0; k < 40 && !rc; k++) {
 			uint32_t cls = (uint32_t)(f % 3);
 
-			make_flow(&s.series, cls, &r);
+			test_make_flow(&s.series, cls, &r, 1500);
 			window_image(&s.series, &g, &s.pic, NULL);
 			snprintf(src, sizeof(src), "capture-%d.csv", f);
 			snprintf(flow, sizeof(flow), "s%d", k);
@@ -148,6 +113,7 @@ int main(void)
 	int rc, i;
 
 	tap_header();
+	tap_plan(16);
 	if (access(FLOWPIC, X_OK)) {
 		tap_skip("build/flowpic not built (make)", "flowpic commands");
 		return tap_done() ? 1 : 4;
@@ -194,10 +160,22 @@ int main(void)
 	       "flowpic eval --held-out: accuracy %.4f on the 3 held-out files (120 samples)",
 	       acc);
 	if (!model_load(&a, model, err, sizeof(err))) {
+		char digest[65];
+
 		tap_ok(fabs(atof(model_get_prov(&a, "test_accuracy")) - acc) < 1e-6,
 		       "eval --held-out repeats the figure train recorded (%s)",
 		       model_get_prov(&a, "test_accuracy"));
+		/* coreutils is the oracle of the digest (libgcrypt's). */
+		snprintf(digest, sizeof(digest), "%s",
+			 model_get_prov(&a, "dataset_sha256"));
+		rc = run("cat %s | sha256sum", data);
+		tap_ok(!rc && strlen(digest) == 64 && !strncmp(out, digest, 64),
+		       "dataset_sha256 %s is sha256sum's digest of the data",
+		       digest);
 		model_free(&a);
+	} else {
+		tap_ok(0, "load %s: %s", model, err);
+		tap_ok(0, "dataset_sha256 of %s", model);
 	}
 	rc = run(FLOWPIC " eval %s %s --png %s/c.png", model, data, dir);
 	tap_ok(!rc && strstr(out, "confusion matrix") && strstr(out, "macro-F1"),
@@ -212,8 +190,13 @@ int main(void)
 				       a.net.nparams * sizeof(float)),
 			       "training again with --seed 3: the same weights");
 			model_free(&b);
+		} else {
+			tap_ok(0, "training again with --seed 3: %s", err);
 		}
 		model_free(&a);
+	} else {
+		tap_ok(0, "training again with --seed 3: exit %d, %s", rc,
+		       rc ? out : err);
 	}
 
 	/* classify: sessions of the first two kinds in a CSV. */
@@ -226,7 +209,7 @@ int main(void)
 		rng_seed(&r, 99);
 		window_series_init(&s);
 		for (i = 0; i < 2; i++) {
-			make_flow(&s, (uint32_t)i, &r);
+			test_make_flow(&s, (uint32_t)i, &r, 1500);
 			fprintf(f, "session,test%d\nrel_ts_us,len\n", i);
 			for (k = 0; k < s.n; k++)
 				fprintf(f, "%lld,%d\n",

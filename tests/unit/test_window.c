@@ -9,19 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit/tap.h"
+#include "unit/test.h"
 #include "flow/geometry.h"
 #include "flow/window.h"
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static struct rng rng;
 
 /* The reference: a dense array, counts clipped at 255. */
 static int dense_matches(const struct window_series *s,
@@ -58,10 +50,10 @@ static void random_series(struct window_series *s, uint32_t n, __u64 window)
 	window_series_clear(s);
 	for (i = 0; i < n; i++) {
 		/* a few early and past packets, sizes up to 2100 (clipped) */
-		__s64 t = (__s64)(next() % (window + window / 8)) -
+		__s64 t = (__s64)(rng_next(&rng) % (window + window / 8)) -
 			  (__s64)(window / 16);
-		window_series_push(s, t, (__u32)(next() % 2100),
-				   (__u8)(next() & 1));
+		window_series_push(s, t, (__u32)(rng_next(&rng) % 2100),
+				   (__u8)(rng_next(&rng) & 1));
 	}
 }
 
@@ -76,6 +68,8 @@ int main(void)
 	int ok;
 
 	tap_header();
+	tap_plan(12);
+	rng_seed(&rng, 0x243f6a8885a308d3ULL);
 	window_series_init(&s);
 	window_series_init(&c);
 	for (i = 0; i < 3; i++) {
@@ -85,7 +79,7 @@ int main(void)
 			picture_init(&p, &g);
 			ok = 1;
 			for (round = 0; round < 20 && ok; round++) {
-				random_series(&s, 1 + (uint32_t)(next() % 3000),
+				random_series(&s, 1 + (uint32_t)(rng_next(&rng) % 3000),
 					      g.window_ns);
 				ok = !window_image(&s, &g, &p, &st) &&
 				     dense_matches(&s, &g, &p) &&

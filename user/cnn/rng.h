@@ -58,7 +58,13 @@ static inline double rng_double(struct rng *r)
 	return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/* Uniform integer in [0, n), n > 0 (Lemire's multiply, bias < 2^-32). */
+/*
+ * Integer in [0, n), n > 0: Lemire's multiply-shift of 32 random bits,
+ * without his rejection step. Each value gets floor(2^32 / n) or
+ * ceil(2^32 / n) of the 2^32 inputs, so its probability is off 1/n by
+ * less than 2^-32 absolute, a relative bias below n / 2^32 (2^-12 for
+ * n = 2^20). Plenty for shuffles and augmentation; not for cryptography.
+ */
 static inline uint32_t rng_below(struct rng *r, uint32_t n)
 {
 	return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
