@@ -14,6 +14,10 @@ qemu-system-x86 busybox-static cpio xz-utils
 bc flex bison python3 kmod
 iproute2 tcpdump iputils-ping netcat-openbsd ethtool util-linux
 socat curl wget gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+baresip-core espeak-ng ffmpeg nginx-light openssl iperf3 openvpn
+gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+openssh-server openssh-client rsync vsftpd lftp aria2 mktorrent opentracker
+prosody python3-slixmpp ngircd chromium
 "
 
 missing=""

@@ -55,8 +55,8 @@ EOF
 		"$CACHE/silence-v1.wav"
 }
 
-media_video() {	# DASH and HLS ladders, 300 s (quick: 60 s), x264 by ffmpeg
-	len=300
+media_video() {	# DASH and HLS ladders, 180 s (quick: 60 s), x264 by ffmpeg
+	len=180
 	[ -n "$QUICK" ] && len=60
 	d=$CACHE/video-v1-$len
 	[ -s "$d/dash/manifest.mpd" ] && [ -s "$d/hls/master.m3u8" ] && return 0
@@ -286,7 +286,7 @@ servers_start() {
 	if has voip; then media_speech || return 1; fi
 	if has video; then
 		media_video || return 1
-		VIDEO_DIR=$CACHE/video-v1-$([ -n "$QUICK" ] && echo 60 || echo 300)
+		VIDEO_DIR=$CACHE/video-v1-$([ -n "$QUICK" ] && echo 60 || echo 180)
 	fi
 	if has file-transfer; then
 		media_files || return 1
