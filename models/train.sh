@@ -10,11 +10,21 @@
 #   vp-res    video-platforms, platform x resolution, 32x32 mini
 #   ndpi      nDPI captures, the five FlowPic classes, 32x32 mini
 #   variants  other training choices on the tasks above (no model shipped)
-# (default: all but variants). FLOWPIC_DATA (../shared/datasets), SEEDS
-# ("1 2 3": the first is the shipped model, the others add to the mean).
+#   cat-mini  the five classes from every real source and the lab, 32x32
+#             mini (categories-mini.fpm), its calibrated threshold, the
+#             unknown rates, per source
+#   cat-loso  leave one source out: trained without it, tested on it
+#   cat-mix   real only, lab only, both; plain and through the VPN
+#   cat-variants  training choices for the five classes (no model shipped)
+#   cat-full  the five classes, 1500x1500 full (categories-full.fpm)
+# (default: all but variants and cat-variants). FLOWPIC_DATA
+# (../shared/datasets), FLOWPIC_LAB (/var/tmp/flowpic-lab: runs of
+# tests/lab, skipped saying so when absent), SEEDS ("1 2 3": the first is
+# the shipped model, the others add to the mean).
 set -eu
 cd "$(dirname "$0")/.."
 DATA=${FLOWPIC_DATA:-../shared/datasets}
+LAB=${FLOWPIC_LAB:-/var/tmp/flowpic-lab}
 SEEDS=${SEEDS:-"1 2 3"}
 F=build/flowpic
 OUT=build/accuracy
@@ -86,6 +96,244 @@ task_variants() {
 		--classes voip,video,file-transfer,chat,browsing
 }
 
+# --- the five FlowPic classes from every source ------------------------------
+
+CAT=voip,video,file-transfer,chat,browsing
+SCORE="awk -f models/score.awk"
+
+# Lab runs (tests/lab/lab.sh): directories of LAB with NAME.pcap and
+# NAME.labels.csv; "vpn" lists the runs through OpenVPN, "plain" the others.
+lab_runs() {
+	[ -d "$LAB" ] || return 0
+	for l in $(find "$LAB" -name '*.labels.csv' | sort); do
+		[ -s "${l%.labels.csv}.pcap" ] || continue
+		case $l in
+		*-vpn*) [ "$1" = vpn ] && echo "${l%.labels.csv}" ;;
+		*) [ "$1" = plain ] && echo "${l%.labels.csv}" ;;
+		esac
+	done
+}
+
+# cat_data DIR ARGS...: one dataset file per source in DIR (flowpic
+# dataset ARGS: geometry), each with its packet series (augmentation).
+# Lab runs give DIR/lab-RUN.fpd (and -vpn in the name through the VPN).
+cat_data() {
+	d=$1
+	shift
+	mkdir -p "$d"
+	$F dataset -o "$d/ndpi.fpd" "$@" --allow-unmatched \
+		--ndpi "$DATA/ndpi/result" "$DATA"/ndpi/pcap/*.pcap \
+		"$DATA"/ndpi/pcap/*.pcapng 2>"$d/ndpi.log" || [ -s "$d/ndpi.fpd" ]
+	tail -1 "$d/ndpi.log"
+	$F dataset -o "$d/vp.fpd" "$@" --rule '*/video-platforms/*=video' \
+		$(vp_inputs)
+	$F dataset -o "$d/vca.fpd" "$@" --labels "$DATA/vca/labels.csv" \
+		$(find "$DATA/vca" -name '*.pcapng' | sort)
+	$F dataset -o "$d/ssh.fpd" "$@" --rule '*/ssh-browsing/*=browsing' \
+		"$DATA"/ssh-browsing/*.csv.gz
+	$F dataset -o "$d/wa.fpd" "$@" --labels "$DATA/whatsapp/labels.csv" \
+		"$DATA"/whatsapp/AlonMesh/*.pcap "$DATA"/whatsapp/NoaAmichai/*.pcapng
+	rm -f "$d"/lab-*.fpd
+	for r in $(lab_runs plain) $(lab_runs vpn); do
+		n=$(basename "$(dirname "$r")")-$(basename "$r")
+		$F dataset -o "$d/lab-$n.fpd" "$@" --labels "$r.labels.csv" \
+			"$r.pcap"
+	done
+	[ -n "$(lab_runs plain)$(lab_runs vpn)" ] ||
+		echo "cat: no lab runs under $LAB (FLOWPIC_LAB): real sources only"
+}
+
+# The dataset files of a source set: real, lab, lab-plain, lab-vpn, all,
+# or all but one source (-ndpi, -vp, -vca, -ssh, -wa, -lab).
+cat_set() {
+	d=$1
+	case $2 in
+	real) echo "$d/ndpi.fpd $d/vp.fpd $d/vca.fpd $d/ssh.fpd $d/wa.fpd" ;;
+	lab) ls "$d"/lab-*.fpd 2>/dev/null | tr '\n' ' ' ;;
+	lab-plain) ls "$d"/lab-*.fpd 2>/dev/null | grep -v -- -vpn | tr '\n' ' ' ;;
+	lab-vpn) ls "$d"/lab-*vpn*.fpd 2>/dev/null | tr '\n' ' ' ;;
+	all) echo "$(cat_set "$d" real) $(cat_set "$d" lab)" ;;
+	-lab) cat_set "$d" real ;;
+	-*) for f in $(cat_set "$d" all); do
+		[ "$f" = "$d/${2#-}.fpd" ] || printf '%s ' "$f"
+	    done ;;
+	esac
+}
+
+# The training choices of categories-mini, chosen by held-out numbers
+# (cat-variants): raw counts, time-shift and RTT augmentation.
+CAT_MINI_ARGS="--classes $CAT --input-scale 1 --augment time-shift,rtt"
+
+# cat_eval NAME MODEL DATASETS...: held-out windows of MODEL as
+# build/accuracy/NAME.tsv, the report as NAME.txt, the scores per source.
+cat_eval() {
+	name=$1 model=$2
+	shift 2
+	$F eval "$model" "$@" --held-out --samples "$OUT/$name.tsv" \
+		>"$OUT/$name.txt"
+}
+
+task_cat_mini() {
+	d=build/data/cat
+	cat_data $d --n 32 --window 15s --series
+	set -- $(cat_set $d all)
+	for s in $SEEDS; do
+		if [ "$s" = "$(echo $SEEDS | cut -d' ' -f1)" ]; then
+			m=models/categories-mini.fpm
+		else
+			m=$OUT/cat-mini-s$s.fpm
+		fi
+		echo "== cat-mini seed $s"
+		$F train -o "$m" --seed "$s" --quiet --test-files 0.25 \
+			$CAT_MINI_ARGS "$@" >"$OUT/cat-mini-s$s.txt" \
+			2>"$OUT/cat-mini-s$s.log"
+		cat_eval cat-mini-s$s "$m" "$@"
+		grep -E '^kept' "$OUT/cat-mini-s$s.log"
+		grep '^accuracy' "$OUT/cat-mini-s$s.txt"
+	done
+	$F eval models/categories-mini.fpm "$@" --held-out \
+		--png docs/accuracy/cat-mini.png >"$OUT/cat-mini.txt"
+	cat "$OUT/cat-mini.txt"
+	echo "== cat-mini: seeds $SEEDS, mean"
+	for s in $SEEDS; do grep '^accuracy' "$OUT/cat-mini-s$s.txt"; done |
+		awk '{ a += $2; f += $4; n++ } END {
+			printf "mean accuracy %.4f, macro-F1 %.4f over %d seeds\n",
+			a / n, f / n, n }'
+	echo "== cat-mini seed 1: held-out windows per source"
+	$SCORE -v mode=sources "$OUT/cat-mini-s1.tsv" | sort
+	echo "== cat-mini seed 1: held-out real files only"
+	grep -v "^$LAB" "$OUT/cat-mini-s1.tsv" >"$OUT/cat-mini-s1-real.tsv"
+	$SCORE -v mode=score "$OUT/cat-mini-s1-real.tsv"
+	# The threshold: at most 10% of the held-out windows of the five
+	# classes fall below it (seed 1). Then the unknown rates: per class
+	# and per source on the held-out windows, on nDPI's other
+	# categories (never trained on: every window of them).
+	t=$(cut -f6 "$OUT/cat-mini-s1.tsv" | sort -g |
+		awk '{ c[NR] = $1 } END { k = int(0.1 * NR); print k ? c[k] : 0 }')
+	echo "$t" >"$OUT/cat-mini.threshold"
+	$F model set models/categories-mini.fpm threshold="$t"
+	echo "== cat-mini: calibrated threshold $t (10% of held-out windows below it)"
+	$F eval models/categories-mini.fpm "$d/ndpi.fpd" --ignore-unknown \
+		--samples "$OUT/cat-mini-all-ndpi.tsv" >/dev/null
+	awk -F'\t' '$2 == "other"' "$OUT/cat-mini-all-ndpi.tsv" \
+		>"$OUT/cat-mini-other.tsv"
+	$SCORE -v mode=unknown -v t="$t" "$OUT/cat-mini-s1.tsv" \
+		"$OUT/cat-mini-other.tsv" | sort
+	$SCORE -v mode=sources -v t="$t" "$OUT/cat-mini-s1.tsv" | sort
+	$SCORE -v mode=score -v t="$t" "$OUT/cat-mini-s1.tsv"
+}
+
+# Leave one source out: trained on the others (validation from them),
+# tested on every window of the source left out.
+task_cat_loso() {
+	d=build/data/cat
+	[ -s $d/wa.fpd ] || cat_data $d --n 32 --window 15s --series
+	for src in vca wa ssh vp ndpi lab; do
+		if [ $src = lab ]; then
+			test=$(cat_set $d lab)
+			[ -n "$test" ] || { echo "cat-loso: no lab runs, skipped"; continue; }
+		else
+			test=$d/$src.fpd
+		fi
+		echo "== cat-loso: without $src, tested on $src"
+		if ! $F train -o "$OUT/cat-loso-$src.fpm" --seed 1 --quiet \
+			$CAT_MINI_ARGS $(cat_set $d -$src) \
+			>"$OUT/cat-loso-$src.txt" 2>"$OUT/cat-loso-$src.log"; then
+			echo "cat-loso: without $src: $(tail -1 "$OUT/cat-loso-$src.log")"
+			continue
+		fi
+		# --ignore-unknown: the source may lack some of the classes
+		# (and nDPI's `other` windows are left out of the scores)
+		$F eval "$OUT/cat-loso-$src.fpm" $test --ignore-unknown \
+			--samples "$OUT/cat-loso-$src.tsv" \
+			>"$OUT/cat-loso-$src-test.txt"
+		sed -n '/^confusion/,$p' "$OUT/cat-loso-$src-test.txt"
+		awk -F'\t' '$2 != "other"' "$OUT/cat-loso-$src.tsv" |
+			$SCORE -v mode=score
+	done
+}
+
+# Real only, lab only, both; plain and through the VPN. Each trained with
+# held-out files and scored on them, per source.
+task_cat_mix() {
+	d=build/data/cat
+	[ -s $d/wa.fpd ] || cat_data $d --n 32 --window 15s --series
+	for set in real lab lab-plain lab-vpn all; do
+		ds=$(cat_set $d $set)
+		[ -n "$(echo $ds)" ] || { echo "cat-mix $set: no data, skipped"; continue; }
+		echo "== cat-mix: trained on $set, held-out files of $set"
+		$F train -o "$OUT/cat-mix-$set.fpm" --seed 1 --quiet \
+			--test-files 0.25 $CAT_MINI_ARGS $ds \
+			>"$OUT/cat-mix-$set.txt" 2>"$OUT/cat-mix-$set.log"
+		cat_eval cat-mix-$set "$OUT/cat-mix-$set.fpm" $ds
+		grep '^accuracy' "$OUT/cat-mix-$set.txt"
+		$SCORE -v mode=sources "$OUT/cat-mix-$set.tsv" | sort
+	done
+	# across: the real-only model on every lab window, the lab-only
+	# model on every real window
+	if [ -n "$(cat_set $d lab)" ]; then
+		echo "== cat-mix: real-only model on the lab (every window)"
+		$F eval "$OUT/cat-mix-real.fpm" $(cat_set $d lab) | grep '^accuracy'
+		echo "== cat-mix: lab-only model on the real sources (every window)"
+		$F eval "$OUT/cat-mix-lab.fpm" $(cat_set $d real) | grep '^accuracy'
+	fi
+}
+
+# cat_sweep NAME DATASETS TRAIN-ARGS...: for each seed, trained with a
+# quarter of the files held out; the mean over the seeds of the held-out
+# scores on the five classes: all files, real files, lab files (and, for
+# a model with an `other` class, the share of held-out other windows it
+# calls other). Nothing shipped.
+cat_sweep() {
+	task=$1 data=$2
+	shift 2
+	for s in $SEEDS; do
+		$F train -o "$OUT/$task-s$s.fpm" --seed "$s" --quiet \
+			--test-files 0.25 "$@" $data >/dev/null 2>&1
+		$F eval "$OUT/$task-s$s.fpm" $data --held-out \
+			--samples "$OUT/$task-s$s.tsv" >/dev/null
+		f=$OUT/$task-s$s.tsv
+		all=$(awk -F'\t' '$2 != "other"' "$f" | $SCORE -v mode=score)
+		real=$(grep -v "^$LAB" "$f" | awk -F'\t' '$2 != "other"' |
+			$SCORE -v mode=score)
+		lab=$(grep "^$LAB" "$f" | $SCORE -v mode=score)
+		oth=$(awk -F'\t' '$2 == "other" { n++; o += $5 == "other" }
+			END { if (n) printf "%.2f", 100 * o / n; else print "-" }' "$f")
+		echo "$all|$real|$lab|$oth"
+	done | awk -F'|' -v t="$task" -v a="$*" '
+		{ split($1, x, " "); A += x[2]; AF += x[4]
+		  split($2, y, " "); R += y[2]; RF += y[4]
+		  split($3, z, " "); L += z[2]; LF += z[4]; O += $4; n++ }
+		END { printf "| %s | %.2f%% / %.3f | %.2f%% / %.3f | %.2f%% / %.3f | %s | `%s` |\n",
+		      t, A / n, AF / n, R / n, RF / n, L / n, LF / n,
+		      O ? sprintf("%.1f%%", O / n) : "-", a }'
+}
+
+# Training choices, mean held-out scores over the seeds (all sources).
+task_cat_variants() {
+	d=build/data/cat
+	[ -s $d/wa.fpd ] || cat_data $d --n 32 --window 15s --series
+	d2=build/data/cat-2ch
+	[ -s $d2/wa.fpd ] || cat_data $d2 --n 32 --window 15s --series --channels 2
+	d30=build/data/cat-30s
+	[ -s $d30/wa.fpd ] || cat_data $d30 --n 32 --window 30s --series
+	a=$(cat_set $d all)
+	echo "| variant | held-out, all: accuracy / macro-F1 | real files | lab files | other -> other | train arguments |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	cat_sweep counts255 "$a" --classes $CAT
+	cat_sweep raw "$a" --classes $CAT --input-scale 1
+	cat_sweep raw-balanced "$a" --classes $CAT --input-scale 1 \
+		--class-weights balanced
+	cat_sweep raw-tsrtt "$a" $CAT_MINI_ARGS
+	cat_sweep raw-drop "$a" --classes $CAT --input-scale 1 --augment drop
+	cat_sweep raw-all "$a" --classes $CAT --input-scale 1 --augment all
+	cat_sweep raw-tsrtt-balanced "$a" $CAT_MINI_ARGS --class-weights balanced
+	cat_sweep raw-tsrtt-2ch "$(cat_set $d2 all)" $CAT_MINI_ARGS
+	cat_sweep raw-tsrtt-30s "$(cat_set $d30 all)" $CAT_MINI_ARGS
+	cat_sweep raw-tsrtt-other "$a" --classes $CAT,other --input-scale 1 \
+		--augment time-shift,rtt
+}
+
 task_vp_mini() {
 	$F dataset -o build/data/vp-mini.fpd --n 32 --window 15s \
 		--rule '*/Bilibili/*=Bilibili' --rule '*/Twitch/*=Twitch' \
@@ -133,13 +381,18 @@ task_ndpi() {
 		--input-scale 1
 }
 
-for t in ${*:-vp-mini vp-full vp-res ndpi}; do
+for t in ${*:-vp-mini vp-full vp-res ndpi cat-mini cat-loso cat-mix cat-full}; do
 	case $t in
 	vp-mini) task_vp_mini ;;
 	vp-full) task_vp_full ;;
 	vp-res) task_vp_res ;;
 	ndpi) task_ndpi ;;
 	variants) task_variants ;;
+	cat-mini) task_cat_mini ;;
+	cat-loso) task_cat_loso ;;
+	cat-mix) task_cat_mix ;;
+	cat-variants) task_cat_variants ;;
+	cat-full) task_cat_full ;;
 	*) echo "models/train.sh: unknown task $t"; exit 2 ;;
 	esac
 done

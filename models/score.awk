@@ -1,0 +1,76 @@
+# Summaries of `flowpic eval --samples` files (one line per classified
+# window: source, true label, window index, session, predicted class,
+# confidence), for models/train.sh.
+#
+#   awk -f models/score.awk -v mode=sources [-v t=T] SAMPLES...
+#       per source (ndpi, video-platforms, vca, ssh-browsing, whatsapp,
+#       lab, lab-vpn): windows, accuracy, and with t the share below it
+#   awk -f models/score.awk -v mode=unknown -v t=T SAMPLES...
+#       per true class (and `other`): windows and the share below t
+#   awk -f models/score.awk -v mode=score [-v t=T] SAMPLES...
+#       accuracy and macro-F1 over the classes present; with t, windows
+#       below it count as wrong and their share is printed
+BEGIN { FS = "\t" }
+
+function group(path) {
+	if (path ~ /\/ndpi\//) return "ndpi"
+	if (path ~ /video-platforms/) return "video-platforms"
+	if (path ~ /\/vca\//) return "vca"
+	if (path ~ /ssh-browsing/) return "ssh-browsing"
+	if (path ~ /whatsapp/) return "whatsapp"
+	if (path ~ /-vpn/) return "lab-vpn"
+	return "lab"
+}
+
+{
+	g = group($1)
+	n++
+	if (mode == "sources") {
+		N[g]++
+		ok[g] += $2 == $5
+		if (t != "") u[g] += $6 < t
+	} else if (mode == "unknown") {
+		N[$2]++
+		u[$2] += $6 < t
+	} else if (mode == "score") {
+		known = t == "" || $6 >= t
+		unk += !known
+		present[$2] = 1
+		tp[$2] += known && $2 == $5
+		if (known && $2 != $5) { fp[$5]++; fn[$2]++ }
+		if (!known) fn[$2]++
+		right += known && $2 == $5
+	}
+}
+
+END {
+	if (mode == "sources") {
+		for (g in N)
+			if (t != "")
+				printf "%-16s %6d windows  accuracy %6.2f%%  unknown %5.1f%%\n",
+				       g, N[g], 100 * ok[g] / N[g], 100 * u[g] / N[g]
+			else
+				printf "%-16s %6d windows  accuracy %6.2f%%\n",
+				       g, N[g], 100 * ok[g] / N[g]
+	} else if (mode == "unknown") {
+		for (c in N)
+			printf "%-14s %6d windows  unknown %5.1f%%\n", c, N[c],
+			       100 * u[c] / N[c]
+	} else if (mode == "score") {
+		if (!n) {
+			print "accuracy -  macro-F1 -  (0 windows)"
+			exit
+		}
+		for (c in present) {
+			p = tp[c] + fp[c] ? tp[c] / (tp[c] + fp[c]) : 0
+			r = tp[c] + fn[c] ? tp[c] / (tp[c] + fn[c]) : 0
+			f += p + r ? 2 * p * r / (p + r) : 0
+			k++
+		}
+		printf "accuracy %.2f%%  macro-F1 %.4f  (%d windows", 100 * right / n,
+		       f / k, n
+		if (t != "")
+			printf ", %.1f%% below the threshold %s", 100 * unk / n, t
+		printf ")\n"
+	}
+}
