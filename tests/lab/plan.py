@@ -61,7 +61,7 @@ def draw_session(rng, cls, app, mode, quick, remaining):
             p["size"] = rng.choice(["640x360", "1280x720"])
     elif cls == "file-transfer":
         dur = rng.randint(15, 25) if quick else rng.randint(30, 180)
-        p["mbytes"] = rng.choice([4, 16, 64]) if quick else rng.choice(
+        p["mbytes"] = rng.choice([16, 64]) if quick else rng.choice(
             [16, 64, 256, 512])
     elif cls == "chat":
         dur = rng.randint(40, 60) if quick else rng.randint(120, 600)
