@@ -242,17 +242,24 @@ static int kmod_flow_cb(const struct kmod_flow *f, void *arg)
 	return 0;
 }
 
+/* The module's netlink family, or a message saying why not; 0 or -1. */
+static int module_open(struct kmod_client **c)
+{
+	int rc = kmod_client_open(c);
+
+	if (rc)
+		fprintf(stderr, "flowpic: the flowpic module: %s\n",
+			rc == -ENOENT ? "not loaded" : strerror(-rc));
+	return rc ? -1 : 0;
+}
+
 static int flows_kmod(struct live *lv)
 {
 	struct kmod_client *c;
 	int rc;
 
-	rc = kmod_client_open(&c);
-	if (rc) {
-		fprintf(stderr, "flowpic: the flowpic module: %s\n",
-			rc == -ENOENT ? "not loaded" : strerror(-rc));
+	if (module_open(&c))
 		return 1;
-	}
 	print_header(lv);
 	rc = kmod_client_dump_flows(c, kmod_flow_cb, lv);
 	if (rc)
@@ -295,12 +302,8 @@ static int stats_kmod(uint64_t *cnt)
 	struct kmod_client *c;
 	int rc;
 
-	rc = kmod_client_open(&c);
-	if (rc) {
-		fprintf(stderr, "flowpic: the flowpic module: %s\n",
-			rc == -ENOENT ? "not loaded" : strerror(-rc));
+	if (module_open(&c))
 		return 1;
-	}
 	rc = kmod_client_get_stats(c, cnt);
 	if (rc)
 		fprintf(stderr, "flowpic: %s\n", kmod_client_error(c));
