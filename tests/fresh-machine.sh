@@ -8,8 +8,8 @@
 #      make) and Debian's own package sources (main, updates, security);
 #   2. a clean clone of this repository's committed HEAD goes to
 #      /work/main inside it, a copy of ../shared beside it at /work/shared;
-#   3. in a private mount namespace, the root gets proc, sys, bpffs, dev,
-#      dev/pts and a fresh run, then, chrooted there as root with no
+#   3. in a private mount namespace, the root becomes a mount point of its
+#      own and gets proc, sys, bpffs, dev and a fresh run, then, chrooted there as root with no
 #      terminal, `make test` (cold: nothing installed or built yet) and
 #      then `make demo` run in turn;
 #   4. each command's exit status, wall time and its last line are
@@ -99,6 +99,9 @@ run() {
 	t=$(now)
 	unshare --mount --propagation private sh -c '
 		r=$1; shift
+		# The root is a mount point of its own, as on a machine:
+		# `ip netns exec` remounts / (mount --make-rslave /).
+		mount --bind "$r" "$r" &&
 		mount -t proc proc "$r/proc" &&
 		mount --rbind /sys "$r/sys" &&
 		mount --rbind /dev "$r/dev" &&
