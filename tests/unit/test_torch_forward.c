@@ -16,7 +16,7 @@
 #include "unit/test.h"
 
 #define FIXTURE		"tests/vectors/torch_forward.txt"
-#define MODELS		4
+#define MODELS		5
 #define PICS		3	/* per model */
 
 /* Worst difference of both engine paths from @want on picture @p. */

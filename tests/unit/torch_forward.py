@@ -32,6 +32,9 @@ MODELS = [
       "video-platforms/Twitch/480/480_merged_001.csv.gz"]),
     ("models/video-platforms-resolution-mini.fpm",
      ["video-platforms/Twitch/720/720_merged_010.csv.gz"]),
+    ("models/categories-mini.fpm",
+     ["ndpi/pcap/whatsapp_voice_and_message.pcap", "ndpi/pcap/netflix.pcap",
+      "ndpi/pcap/teams.pcap"]),
     ("models/video-platforms-full.fpm",
      ["video-platforms/Youtube/480/480_merged_001.csv.gz"]),
 ]
