@@ -530,9 +530,10 @@ while time.monotonic() < deadline - 3:
     pages += 1
     links = re.findall(r'href="(https://[^"]+\.html)"', dom)
     print("page %d %s: %d bytes of DOM, %d links" % (pages, url, len(dom), len(links)), flush=True)
-    if not links:
-        sys.exit(1)
-    url = rng.choice(links)
+    # An empty page (chromium gave up within its budget): start over
+    # at another site's front page, as a user would.
+    url = rng.choice(links) if links else \
+        "https://www.site%d.lab/p0.html" % rng.randrange(12)
     time.sleep(min(rng.uniform(lo, hi), max(0, deadline - time.monotonic())))
 sys.exit(0 if pages else 1)
 EOF
