@@ -557,7 +557,8 @@ vpn_up() {
 		--remote "$outer" $((1194 + lane)) --ifconfig "$ci" "$si" \
 		>"$WORK/vpn$id-c.log" 2>&1 &
 	VPN_C=$!
-	for i in $(seq 100); do
+	# Up to 30 s: OpenVPN's start-up is slow on a loaded host.
+	for i in $(seq 300); do
 		grep -q 'Initialization Sequence Completed' "$WORK/vpn$id-c.log" &&
 			grep -q 'Initialization Sequence Completed' "$WORK/vpn$id-s.log" && break
 		sleep 0.1
