@@ -5,7 +5,10 @@
 # (flowpic flows) and counted (flowpic stats).
 . "$(dirname "$0")/lib_daemon.sh"
 fpd_setup
-BOUND_MS=${BOUND_MS:-1500}	# window end -> label in the JSON stream
+# A label comes after its window closes and within a liveness bound (the
+# latency itself is measured by `make bench`, not here: a loaded machine
+# must not fail this test).
+BOUND_MS=${BOUND_MS:-10000}	# window end -> label in the JSON stream
 
 make_model "$LAB_DIR/m.fpm" "steady,other" 0 4
 printf 'steady pass\nother pass\nunknown pass\n' >"$LAB_DIR/p.policy"
@@ -17,19 +20,29 @@ lab_web_server 20
 sleep 0.3
 declare -A t0
 now_ms() { date +%s%3N; }
-t0[6001]=$(now_ms); udp_stream 6001 6 50
-t0[6002]=$(now_ms); udp_stream 6002 6 20
+# Every flow runs well past the checks below (bounded by timeout), so
+# it is still in the kernel's tables when flowpic flows reads them.
+LIVE=$((WINDOW_MS / 1000 + 20))
+t0[6001]=$(now_ms); udp_stream 6001 $LIVE 50
+t0[6002]=$(now_ms); udp_stream 6002 $LIVE 20
 t0[6003]=$(now_ms)
-lab_bg lab_srv timeout 8 socat -u UDP6-RECV:6003 OPEN:/dev/null
-lab_bg lab_cli timeout 6 bash -c 'while :; do printf "%0200d\n" 0; sleep 0.05; done |
+lab_bg lab_srv timeout $((LIVE + 2)) socat -u UDP6-RECV:6003 OPEN:/dev/null
+lab_bg lab_cli timeout $LIVE bash -c 'while :; do printf "%0200d\n" 0; sleep 0.05; done |
 	socat -u -b 201 - UDP6-SENDTO:[2001:db8::1]:6003,sourceport=6003'
 t0[tcp4]=$(now_ms)
-lab_bg lab_cli timeout 6 curl -s -o /dev/null --limit-rate 200K \
+lab_bg lab_cli timeout $LIVE curl -s -o /dev/null --limit-rate 200K \
 	"http://$LAB_SIP:8080/bulk.bin"
 t0[tcp6]=$(now_ms)
-lab_bg lab_cli timeout 6 curl -s -g -o /dev/null --limit-rate 100K \
+lab_bg lab_cli timeout $LIVE curl -s -g -o /dev/null --limit-rate 100K \
 	"http://[2001:db8::1]:8080/bulk.bin"
-sleep $((WINDOW_MS / 1000 + 3))
+all_labelled() {
+	grep -q '"flow":"UDP 192.0.2.1:6001 <-> 192.0.2.2:6001","window":1,' "$OUT" &&
+	grep -q '"flow":"UDP 192.0.2.1:6002 <-> ' "$OUT" &&
+	grep -q '"flow":"UDP \[2001:db8::1\]:6003 <-> ' "$OUT" &&
+	grep -q '"flow":"TCP 192.0.2.1:8080 <-> ' "$OUT" &&
+	grep -q '"flow":"TCP \[2001:db8::1\]:8080 <-> ' "$OUT"
+}
+wait_for $((LIVE - 4)) all_labelled
 
 check_flow() {	# PATTERN START DESCRIPTION
 	local line t
@@ -40,7 +53,7 @@ check_flow() {	# PATTERN START DESCRIPTION
 	fi
 	t=$(printf '%s' "$line" | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
 	t=$(date -d "$t" +%s%3N)
-	[ "$t" -le $(($2 + WINDOW_MS + BOUND_MS)) ]
+	[ "$t" -ge $(($2 + WINDOW_MS)) ] && [ "$t" -le $(($2 + WINDOW_MS + BOUND_MS)) ]
 	ok $? "$3: labelled $((t - $2)) ms after it started (window $WINDOW_MS ms + $BOUND_MS)"
 	printf '%s' "$line" | grep -q '"label":"steady"'
 	ok $? "$3: label is the model's verdict"

@@ -117,3 +117,15 @@ rx_bytes() { stat -c %s "$LAB_DIR/rx.$1" 2>/dev/null || echo 0; }
 
 # The first JSON line whose flow mentions port $1.
 first_label() { grep -m1 -E "\"flow\":\"[^\"]*:$1[ \"]" "$OUT"; }
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds
+# or SECONDS pass. The tests wait for events, never for a fixed time, so a
+# loaded machine makes them slower, not wrong; speed is `make bench`'s.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
