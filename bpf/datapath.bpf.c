@@ -6,10 +6,13 @@
  * through a ring buffer and applies the action of the flow's label.
  *
  * One packet through this file: flowpic_tc() -> parse_eth() -> parse_ipv4()
- * or parse_ipv6() -> parse_l4() -> flow_packet() (window, cells, label)
- * -> apply_action(). Every packet is passed untouched unless its flow's
- * label says otherwise; what could not be attributed is counted in
- * "stats".
+ * or parse_ipv6() -> parse_l4() -> verdict_read() (the flow's label and
+ * its policy) -> flow_packet() (window, cells) -> apply_action(). Every
+ * packet is passed untouched unless its flow's label says otherwise;
+ * what could not be attributed is counted in "stats".
+ *
+ * Verdicts live in "labels", apart from the histograms in flows_*: no
+ * packet, idle end or eviction of a flow erases one (docs/verdicts.md).
  *
  * Configuration is read-only data the loader (user/live/datapath.c) writes
  * before load, so the verifier sees it as constants and prunes the table
@@ -66,13 +69,24 @@ struct {
 	__type(value, struct flow_init);
 } flow_init SEC(".maps");
 
+/*
+ * The verdicts: a flow's label by its key, least recently used first
+ * out. Only this map's own LRU or userspace ends a verdict.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FLOWPIC_BPF_MAX_FLOWS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct flowpic_key);
 	__type(value, struct flowpic_label);
 } labels SEC(".maps");
+
+/* What the pinned maps were made for: the loader's, never read here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flowpic_bpf_meta);
+} meta SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -274,8 +288,7 @@ __noinline int flow_evict(void)
 	if (bpf_map_delete_elem(table, &c.key))
 		return 0;
 	STAT_INC(s, flows_evicted);
-	bpf_map_delete_elem(&labels, &c.key);
-	return 1;
+	return 1;	/* its verdict stays (docs/verdicts.md) */
 }
 
 static __always_inline void *flow_create(void *table,
@@ -302,7 +315,6 @@ static __always_inline void *flow_create(void *table,
 	__builtin_memset(w, 0, sizeof(*w));
 	st->first_ns = now;
 	st->last_ns = now;
-	st->gen = ~0ULL;	/* no generation yet: read the label */
 	w->key = *key;
 	w->start_ns = now;
 	w->cells = cfg_cells;
@@ -320,9 +332,17 @@ static __always_inline void *flow_create(void *table,
 	return bpf_map_lookup_elem(table, key);
 }
 
-/* The label's action for @key, as the policy map says. */
-static __always_inline void policy_read(const struct flowpic_key *key,
-					struct flowpic_action *act)
+/*
+ * The verdict for @key: its label's action, as the policy map says, read
+ * on every packet. No copy is cached in the flow: a cached action and
+ * its generation cannot be written together without the lock, and a
+ * flow's memory is reused at once when it is deleted, so a copy could
+ * end up in another flow (docs/verdicts.md). A label or action out of
+ * range (written by hand) is ignored and counted.
+ */
+static __always_inline void verdict_read(const struct flowpic_key *key,
+					 struct flowpic_action *act,
+					 struct flowpic_bpf_stats *s)
 {
 	struct flowpic_label *l;
 	struct flowpic_action *a;
@@ -334,11 +354,18 @@ static __always_inline void policy_read(const struct flowpic_key *key,
 	if (!l)
 		return;
 	slot = l->class_id;
-	if (slot > FLOWPIC_CLASS_UNKNOWN)
-		return;		/* not a class: never trust userspace */
+	if (slot > FLOWPIC_CLASS_UNKNOWN) {
+		STAT_INC(s, verdict_bad);	/* never trust userspace */
+		return;
+	}
 	a = bpf_map_lookup_elem(&policy, &slot);
-	if (a && !flowpic_action_invalid(a))
-		*act = *a;
+	if (!a)
+		return;
+	if (flowpic_action_invalid(a)) {
+		STAT_INC(s, verdict_bad);
+		return;
+	}
+	*act = *a;
 }
 
 static __always_inline int apply_action(struct __sk_buff *skb,
@@ -381,22 +408,24 @@ static __always_inline int window_advance(void *v, void *rec, __u64 widx,
 }
 
 /*
- * One more packet in cell @idx, saturating at FLOWPIC_CELL_MAX: a
+ * @n more packets in cell @idx, saturating at FLOWPIC_CELL_MAX: a
  * compare-and-swap on the 32-bit word holding the cell, since BPF has no
  * byte-wide atomics. 0 on success or saturation; -1 when other CPUs kept
  * changing the word (counted in cells_dropped).
  */
-static __always_inline int cell_add(__u8 *cells, __u64 idx)
+static __always_inline int cell_add(__u8 *cells, __u64 idx, __u32 n)
 {
 	__u32 *word = (__u32 *)(cells + (idx & ~3ULL));
-	__u32 shift = (__u32)(idx & 3) * 8, old, new;
+	__u32 shift = (__u32)(idx & 3) * 8, old, new, cur;
 	int i;
 
 	for (i = 0; i < 16; i++) {
 		old = *(volatile __u32 *)word;
-		if (((old >> shift) & 0xff) == FLOWPIC_CELL_MAX)
+		cur = (old >> shift) & 0xff;
+		if (cur >= FLOWPIC_CELL_MAX)
 			return 0;
-		new = old + (1U << shift);
+		new = old + ((n < FLOWPIC_CELL_MAX - cur ?
+			      n : FLOWPIC_CELL_MAX - cur) << shift);
 		if (__sync_val_compare_and_swap(word, old, new) == old)
 			return 0;
 	}
@@ -404,38 +433,73 @@ static __always_inline int cell_add(__u8 *cells, __u64 idx)
 }
 
 /*
- * The packet into its cell and the window's counts, without the lock:
+ * @n packets of @size into their cell, without the lock, and counted:
  * atomic adds keep counts exact when CPUs share a flow, at less cost
- * than the lock on every packet. Returns flowpic_bin()'s flags, and
- * CELL_LOST when the cell update was lost to contention.
+ * than the lock on every packet.
  */
 #define CELL_LOST	(1U << 16)
 
-static __always_inline __u32 packet_add(void *v, const struct pkt *p,
-					const struct flowpic_geom *g,
-					__u64 now)
+static __always_inline void bin_add(void *v, __u32 size, __u32 n, __u8 dir,
+				    const struct flowpic_geom *g, __u64 start,
+				    __u64 now, struct flowpic_bpf_stats *s)
 {
-	struct flowpic_flow_state *st = v;
-	struct flowpic_window *w = flow_win(v);
 	__u8 *cells = v + FLOWPIC_BPF_CELLS_OFF;
 	struct flowpic_cell cell;
 	__u32 flags, ch;
-	__u64 idx, start = *(volatile __u64 *)&w->start_ns;
+	__u64 idx;
 
-	flags = flowpic_bin(g, p->size, (__s64)(now - start), &cell);
+	flags = flowpic_bin(g, size, (__s64)(now - start), &cell);
 	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID))) {
-		ch = g->channels == 2 ? p->dir & 1 : 0;
+		ch = g->channels == 2 ? dir & 1 : 0;
 		idx = flowpic_cell_index(g, ch, &cell);
 		/* One register for the check and the access. */
 		barrier_var(idx);
 		if (idx < cfg_cells && idx < FLOWPIC_BPF_CAP_MAX &&
-		    cell_add(cells, idx))
+		    cell_add(cells, idx, n))
 			flags |= CELL_LOST;
 	}
-	__sync_fetch_and_add(&w->packets[p->dir & 1], 1);
-	__sync_fetch_and_add(&w->bytes[p->dir & 1], p->size);
+	if (!s)
+		return;
+	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID | CELL_LOST)))
+		s->binned += n;
+	if (flags & CELL_LOST)
+		s->cells_dropped += n;
+	if (flags & FLOWPIC_BIN_CLIPPED)
+		s->clipped += n;
+	if (flags & FLOWPIC_BIN_EARLY)
+		s->clock_back += n;
+}
+
+/*
+ * The packet into the open window as the wire carries it: a GSO or GRO
+ * packet (gso_size set) as its segments, each gso_size bytes of payload
+ * behind the same headers and the last one the remainder, so that the
+ * size axis means an IP packet's length, as in the offline reader.
+ */
+static __always_inline void packet_add(struct __sk_buff *skb, void *v,
+				       const struct pkt *p,
+				       const struct flowpic_geom *g, __u64 now,
+				       struct flowpic_bpf_stats *s)
+{
+	struct flowpic_flow_state *st = v;
+	struct flowpic_window *w = flow_win(v);
+	__u64 start = *(volatile __u64 *)&w->start_ns;
+	__u32 gso = skb->gso_size, hdr, payload, full = 0, last = p->size;
+
+	hdr = p->l4_off + p->l4_hdr;
+	if (gso && p->size > hdr + gso) {
+		payload = p->size - hdr;
+		full = (payload - 1) / gso;
+		last = p->size - full * gso;
+		bin_add(v, hdr + gso, full, p->dir, g, start, now, s);
+		if (s)
+			s->segments += full + 1;
+	}
+	bin_add(v, last, 1, p->dir, g, start, now, s);
+	__sync_fetch_and_add(&w->packets[p->dir & 1], full + 1);
+	__sync_fetch_and_add(&w->bytes[p->dir & 1],
+			     (__u64)p->size + (__u64)full * hdr);
 	st->last_ns = now;
-	return flags;
 }
 
 /*
@@ -460,12 +524,13 @@ static __always_inline int packet_ends(void *v, const struct pkt *p)
 }
 
 /*
- * One packet of a flow: its label's action, its window (closing the last
- * one if the packet is past it), its cell, and the end of the flow on
- * FIN or RST. Returns the verdict.
+ * One packet of a flow into its histogram: its window (closing the last
+ * one if the packet is past it), its cells, and the end of the flow on
+ * FIN or RST. The verdict is not here: a flow the table has no room for
+ * is counted (untracked) and still enforced by its caller.
  */
-static __always_inline int flow_packet(struct __sk_buff *skb, struct pkt *p,
-				       struct flowpic_bpf_stats *s, __u64 now)
+static __always_inline void flow_packet(struct __sk_buff *skb, struct pkt *p,
+					struct flowpic_bpf_stats *s, __u64 now)
 {
 	struct flowpic_geom g = {
 		.window_ns	= cfg_geom.window_ns,
@@ -474,37 +539,23 @@ static __always_inline int flow_packet(struct __sk_buff *skb, struct pkt *p,
 		.channels	= cfg_geom.channels,
 	};
 	struct flowpic_flow_state *st;
-	struct flowpic_action act;
 	struct flowpic_window *w;
 	void *table = flow_table();
 	void *v, *rec;
-	__u32 flags, pkts = 0, zero = 0;
-	__u64 widx, gen = 0, *genp;
+	__u32 pkts = 0;
+	__u64 widx;
 	int closed, ends;
 
 	v = bpf_map_lookup_elem(table, &p->key);
 	if (!v) {
 		v = flow_create(table, &p->key, now, s);
-		if (!v)
-			return TC_ACT_OK;
+		if (!v) {
+			STAT_INC(s, untracked);
+			return;
+		}
 	}
 	st = v;
 	w = flow_win(v);
-
-	/*
-	 * The label's action is cached in the flow and read again only when
-	 * the labels generation moved: a hash lookup per packet saved.
-	 */
-	genp = bpf_map_lookup_elem(&gen_map, &zero);
-	if (genp)
-		gen = *genp;
-	if (*(volatile __u64 *)&st->gen != gen) {
-		policy_read(&p->key, &act);
-		st->action = act;
-		*(volatile __u64 *)&st->gen = gen;
-	} else {
-		act = st->action;
-	}
 
 	/*
 	 * A packet past the open window closes it first, in a locked
@@ -531,42 +582,32 @@ static __always_inline int flow_packet(struct __sk_buff *skb, struct pkt *p,
 		}
 	}
 
-	flags = packet_add(v, p, &g, now);
+	packet_add(skb, v, p, &g, now, s);
 
 	/* FIN or RST may end the flow: as the offline reader's --tcp-end. */
 	ends = 0;
 	if (p->key.proto == IPPROTO_TCP && cfg_tcp_end != TCP_END_NONE &&
 	    (p->tcp_flags & (TCP_FIN | TCP_RST)))
 		ends = packet_ends(v, p);
-	if (ends) {
-		rec = record_reserve();
-		if (rec) {
-			bpf_spin_lock(&st->lock);
-			pkts = window_empty(v, rec, ends);
-			bpf_spin_unlock(&st->lock);
-			record_send(s, rec, pkts >= cfg_min_packets);
-		} else {
-			bpf_spin_lock(&st->lock);
-			pkts = window_empty(v, NULL, ends);
-			bpf_spin_unlock(&st->lock);
-			record_lost(s, pkts >= cfg_min_packets);
-		}
+	if (!ends)
+		return;
+	rec = record_reserve();
+	if (rec) {
+		bpf_spin_lock(&st->lock);
+		pkts = window_empty(v, rec, ends);
+		bpf_spin_unlock(&st->lock);
+		record_send(s, rec, pkts >= cfg_min_packets);
+	} else {
+		bpf_spin_lock(&st->lock);
+		pkts = window_empty(v, NULL, ends);
+		bpf_spin_unlock(&st->lock);
+		record_lost(s, pkts >= cfg_min_packets);
 	}
-
-	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID | CELL_LOST)))
-		STAT_INC(s, binned);
-	if (flags & CELL_LOST)
-		STAT_INC(s, cells_dropped);
-	if (flags & FLOWPIC_BIN_CLIPPED)
-		STAT_INC(s, clipped);
-	if (flags & FLOWPIC_BIN_EARLY)
-		STAT_INC(s, clock_back);
-	if (ends) {
-		/* The flow is over: so is its label. */
-		bpf_map_delete_elem(table, &p->key);
-		bpf_map_delete_elem(&labels, &p->key);
-	}
-	return apply_action(skb, s, &act);
+	/*
+	 * The histogram is over; the verdict is not: an unchecked RST or
+	 * FIN must not let the next packet start unlabelled.
+	 */
+	bpf_map_delete_elem(table, &p->key);
 }
 
 /*
@@ -585,12 +626,17 @@ int flowpic_tc(struct __sk_buff *skb)
 {
 	struct flowpic_bpf_stats *s = stats_get();
 	__u64 now = bpf_ktime_get_ns();
+	struct flowpic_action act;
 	struct pkt p = {};
 
 	STAT_INC(s, packets);
 	switch (flowpic_parse(skb, &p, now)) {
 	case PKT_FLOW:
-		return flow_packet(skb, &p, s, now);
+		if (p.big)
+			STAT_INC(s, big_packets);
+		verdict_read(&p.key, &act, s);
+		flow_packet(skb, &p, s, now);
+		return apply_action(skb, s, &act);
 	case PKT_NOT_IP:
 		STAT_INC(s, not_ip);
 		break;

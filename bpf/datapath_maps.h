@@ -44,14 +44,13 @@ struct flowpic_flow_state {
 	__u32	fin;			/* bit per direction that sent FIN */
 	__u64	first_ns;		/* first packet: windows tile from here */
 	__u64	last_ns;		/* last packet: idle sweep, eviction */
-	__u64	gen;			/* labels generation the action is of */
-	struct flowpic_action action;	/* its label's action, cached */
 };
 
 /*
- * The "gen" map's one value. Whoever writes the labels or policy map
- * then changes labels (any new value), so that flows re-read their
- * label on their next packet instead of on every packet.
+ * The "gen" map's one value, moved by whoever writes the labels or
+ * policy map. The program no longer caches a flow's action (every
+ * packet reads its verdict, docs/verdicts.md), so nothing in it depends
+ * on this; it stays for tools that watch for label changes.
  */
 struct flowpic_bpf_gen {
 	__u64	labels;
@@ -69,8 +68,6 @@ struct flowpic_flow_##cap {						\
 	__u32	fin;							\
 	__u64	first_ns;						\
 	__u64	last_ns;						\
-	__u64	gen;							\
-	struct flowpic_action action;					\
 	struct flowpic_window win;	/* the open window */		\
 	__u8	cells[cap];						\
 };									\
@@ -89,7 +86,7 @@ FLOWPIC_FLOW_VALUE(8192);
 #define FLOWPIC_BPF_WIN_OFF	sizeof(struct flowpic_flow_state)
 #define FLOWPIC_BPF_CELLS_OFF	(FLOWPIC_BPF_WIN_OFF + sizeof(struct flowpic_window))
 
-FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 40,
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 24,
 		      "flow state layout");
 FLOWPIC_STATIC_ASSERT(FLOWPIC_BPF_CELLS_OFF % 8 == 0,
 		      "cells are copied in 8-byte words");
@@ -115,6 +112,11 @@ struct flowpic_bpf_stats {
 	__u64	dropped;
 	__u64	marked;
 	__u64	prioritised;
+	/* The tc program's own, after the shared counters: */
+	__u64	untracked;	/* no room in the flow table: not binned, still enforced */
+	__u64	segments;	/* GSO/GRO packets' segments, binned one by one */
+	__u64	verdict_bad;	/* label or policy out of range: ignored */
+	__u64	big_packets;	/* GSO/GRO packets with no IP length (BIG TCP) */
 };
 
 #define FLOWPIC_BPF_STAT_AT(f, c)					\
@@ -136,7 +138,7 @@ FLOWPIC_BPF_STAT_AT(cells_dropped, FLOWPIC_CNT_CELLS_DROPPED);
 FLOWPIC_BPF_STAT_AT(dropped, FLOWPIC_CNT_DROPPED);
 FLOWPIC_BPF_STAT_AT(marked, FLOWPIC_CNT_MARKED);
 FLOWPIC_BPF_STAT_AT(prioritised, FLOWPIC_CNT_PRIORITISED);
-FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_bpf_stats) ==
+FLOWPIC_STATIC_ASSERT(__builtin_offsetof(struct flowpic_bpf_stats, untracked) ==
 		      __FLOWPIC_CNT_MAX * 8, "one field per counter");
 
 /*
@@ -171,5 +173,33 @@ struct flowpic_frag_value {
 #define FLOWPIC_PIN_FRAGS	"frags"
 #define FLOWPIC_PIN_GEN		"gen"
 #define FLOWPIC_PIN_PROG	"prog"
+#define FLOWPIC_PIN_META	"meta"
+
+/*
+ * The "meta" map's one value: which program and configuration the maps
+ * pinned beside it were made for. The loader writes it after load and
+ * refuses to reuse pins whose record differs (or is missing), since a
+ * map of the right size may still hold another layout or geometry.
+ * Bump FLOWPIC_BPF_PIN_VERSION with every change to a map's layout or
+ * meaning.
+ */
+#define FLOWPIC_BPF_PIN_MAGIC	0x66706963U	/* "fpic" */
+#define FLOWPIC_BPF_PIN_VERSION	2U	/* 2: verdicts in an LRU, no cache */
+
+struct flowpic_bpf_meta {
+	__u32	magic;
+	__u32	version;
+	__u64	window_ns;
+	__u32	n;
+	__u32	max_size;
+	__u32	channels;
+	__u32	cap;
+	__u32	max_flows;
+	__u32	ringbuf_bytes;
+	__u32	min_packets;
+	__u32	evict_scan;
+	__s32	tcp_end;
+	__u32	__pad;
+};
 
 #endif /* _FLOWPIC_BPF_MAPS_H */

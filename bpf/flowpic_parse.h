@@ -62,9 +62,11 @@ struct pkt {
 	__u32	wirelen;	/* bytes from the IP header on */
 	__u32	l3_off;	/* IP header, from the frame's start */
 	__u32	l4_off;	/* transport header, from the IP header */
+	__u32	l4_hdr;	/* its length: TCP data offset, or 8 for UDP */
 	__u8	dir;
 	__u8	tcp_flags;
 	__u8	frag_kind;
+	__u8	big;	/* BIG TCP: IP length 0, taken from the skb */
 };
 
 static __always_inline void *pkt_linear(struct __sk_buff *skb, __u32 off,
@@ -125,12 +127,14 @@ static __always_inline int parse_l4(struct __sk_buff *skb, struct pkt *p,
 		if ((l4[12] >> 4) < 5)
 			return PKT_MALFORMED;	/* data offset below 5 */
 		p->tcp_flags = l4[13] & (TCP_FIN | TCP_RST);
+		p->l4_hdr = (l4[12] >> 4) * 4U;
 	} else {
 		if (p->l4_off + 8 > p->size)
 			return PKT_MALFORMED;	/* UDP header truncated */
 		l4 = pkt_ptr(skb, p->l3_off + p->l4_off, 8);
 		if (!l4)
 			return PKT_MALFORMED;
+		p->l4_hdr = 8;
 	}
 	__builtin_memcpy(&p->key.lo_port, l4, 2);
 	__builtin_memcpy(&p->key.hi_port, l4 + 2, 2);
@@ -156,6 +160,14 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pkt *p,
 		return PKT_MALFORMED;
 	ihl = (ip[0] & 0x0f) * 4U;
 	tot = (__u32)ip[2] << 8 | ip[3];
+	/*
+	 * BIG TCP (IPv4, 6.3+): a GSO packet over 64 KiB carries length 0;
+	 * its length is the skb's.
+	 */
+	if (!tot && skb->gso_size) {
+		tot = p->wirelen;
+		p->big = 1;
+	}
 	if (ihl < 20 || tot < ihl || tot > p->wirelen)
 		return PKT_MALFORMED;
 	p->key.family = FLOWPIC_FAMILY_IPV4;
@@ -187,6 +199,11 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pkt *p,
 	if ((ip[0] >> 4) != 6)
 		return PKT_MALFORMED;
 	p->size = 40U + ((__u32)ip[4] << 8 | ip[5]);
+	/* BIG TCP: a GSO packet over 64 KiB has payload length 0. */
+	if (p->size == 40 && skb->gso_size) {
+		p->size = p->wirelen;
+		p->big = 1;
+	}
 	if (p->size > p->wirelen)
 		return PKT_MALFORMED;
 	p->key.family = FLOWPIC_FAMILY_IPV6;

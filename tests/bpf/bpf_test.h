@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
@@ -96,6 +97,31 @@ static inline struct datapath *bpf_test_datapath(const char *name,
 		return NULL;
 	}
 	return dp;
+}
+
+/*
+ * Every counter of the "stats" map, the tc program's own included,
+ * summed over CPUs; the caller frees it.
+ */
+static inline struct flowpic_bpf_stats *bpf_stats_sum(struct datapath *dp)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu;
+	struct flowpic_bpf_stats *per, *sum;
+	__u32 zero = 0, i;
+
+	sum = calloc(1, sizeof(*sum));
+	per = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per));
+	if (!sum || !per || ncpu < 1 ||
+	    bpf_map_lookup_elem(datapath_map_fd(dp, FLOWPIC_PIN_STATS), &zero,
+				per)) {
+		free(per);
+		return sum;
+	}
+	for (cpu = 0; cpu < ncpu; cpu++)
+		for (i = 0; i < sizeof(*sum) / 8; i++)
+			((__u64 *)sum)[i] += ((__u64 *)&per[cpu])[i];
+	free(per);
+	return sum;
 }
 
 static inline void bpf_test_datapath_done(struct datapath *dp)
