@@ -19,7 +19,8 @@ function group(path) {
 	if (path ~ /ssh-browsing/) return "ssh-browsing"
 	if (path ~ /whatsapp/) return "whatsapp"
 	if (path ~ /-vpn/) return "lab-vpn"
-	return "lab"
+	if (path ~ /\/lab\//) return "lab"
+	return "other"
 }
 
 {

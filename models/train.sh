@@ -25,6 +25,7 @@ set -eu
 cd "$(dirname "$0")/.."
 DATA=${FLOWPIC_DATA:-../shared/datasets}
 LAB=${FLOWPIC_LAB:-/var/tmp/flowpic-lab}
+LABSPLIT=build/data/lab	# lab runs cut into one capture per session
 SEEDS=${SEEDS:-"1 2 3"}
 F=build/flowpic
 OUT=build/accuracy
@@ -101,12 +102,16 @@ task_variants() {
 CAT=voip,video,file-transfer,chat,browsing
 SCORE="awk -f models/score.awk"
 
-# Lab runs (tests/lab/lab.sh): directories of LAB with NAME.pcap and
-# NAME.labels.csv; "vpn" lists the runs through OpenVPN, "plain" the others.
+# Lab runs (tests/lab/lab.sh): directories of LAB with NAME.pcap,
+# NAME.labels.csv and NAME.conditions.json saying ok; "vpn" lists the runs
+# through OpenVPN, "plain" the others.
 lab_runs() {
 	[ -d "$LAB" ] || return 0
 	for l in $(find "$LAB" -name '*.labels.csv' | sort); do
 		[ -s "${l%.labels.csv}.pcap" ] || continue
+		# only runs whose measured conditions met the claimed ones
+		grep -q '"ok": true' "${l%.labels.csv}.conditions.json" \
+			2>/dev/null || continue
 		case $l in
 		*-vpn*) [ "$1" = vpn ] && echo "${l%.labels.csv}" ;;
 		*) [ "$1" = plain ] && echo "${l%.labels.csv}" ;;
@@ -136,8 +141,15 @@ cat_data() {
 	rm -f "$d"/lab-*.fpd
 	for r in $(lab_runs plain) $(lab_runs vpn); do
 		n=$(basename "$(dirname "$r")")-$(basename "$r")
-		$F dataset -o "$d/lab-$n.fpd" "$@" --labels "$r.labels.csv" \
-			"$r.pcap"
+		# one capture per session (models/lab-split.py), so that the
+		# split by file holds out whole sessions
+		if ! [ -s "$LABSPLIT/$n/labels.csv" ]; then
+			rm -rf "$LABSPLIT/$n"
+			python3 models/lab-split.py "$r.pcap" "$r.labels.csv" \
+				"$LABSPLIT/$n"
+		fi
+		$F dataset -o "$d/lab-$n.fpd" "$@" \
+			--labels "$LABSPLIT/$n/labels.csv" "$LABSPLIT/$n"/*.pcap
 	done
 	[ -n "$(lab_runs plain)$(lab_runs vpn)" ] ||
 		echo "cat: no lab runs under $LAB (FLOWPIC_LAB): real sources only"
@@ -202,7 +214,7 @@ task_cat_mini() {
 	echo "== cat-mini seed 1: held-out windows per source"
 	$SCORE -v mode=sources "$OUT/cat-mini-s1.tsv" | sort
 	echo "== cat-mini seed 1: held-out real files only"
-	grep -v "^$LAB" "$OUT/cat-mini-s1.tsv" >"$OUT/cat-mini-s1-real.tsv"
+	grep -v "^$LABSPLIT/" "$OUT/cat-mini-s1.tsv" >"$OUT/cat-mini-s1-real.tsv"
 	$SCORE -v mode=score "$OUT/cat-mini-s1-real.tsv"
 	# The threshold: at most 10% of the held-out windows of the five
 	# classes fall below it (seed 1). Then the unknown rates: per class
@@ -294,9 +306,9 @@ cat_sweep() {
 			--samples "$OUT/$task-s$s.tsv" >/dev/null
 		f=$OUT/$task-s$s.tsv
 		all=$(awk -F'\t' '$2 != "other"' "$f" | $SCORE -v mode=score)
-		real=$(grep -v "^$LAB" "$f" | awk -F'\t' '$2 != "other"' |
+		real=$(grep -v "^$LABSPLIT/" "$f" | awk -F'\t' '$2 != "other"' |
 			$SCORE -v mode=score)
-		lab=$(grep "^$LAB" "$f" | $SCORE -v mode=score)
+		lab=$(grep "^$LABSPLIT/" "$f" | $SCORE -v mode=score)
 		oth=$(awk -F'\t' '$2 == "other" { n++; o += $5 == "other" }
 			END { if (n) printf "%.2f", 100 * o / n; else print "-" }' "$f")
 		echo "$all|$real|$lab|$oth"

@@ -36,7 +36,8 @@ static const char usage[] =
 "  -b, --backend B        bpf (tc program, default) or kmod (flowpic.ko)\n"
 "  -o, --output FILE      JSON lines to FILE (appended) instead of stdout\n"
 "  -t, --threshold X      below this confidence the label is unknown\n"
-"                         (0..1, default 0.5)\n"
+"                         (0..1; default: the model's calibrated\n"
+"                         threshold, else 0.5)\n"
 "      --batch N          classify at most N windows at once (64)\n"
 "      --batch-wait DUR   wait at most DUR for a batch to fill (0: take\n"
 "                         what is queued, as soon as the model is free)\n"
@@ -140,6 +141,7 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 		case 't':
 			errno = 0;
 			c->threshold = strtof(optarg, &end);
+			c->threshold_set = 1;
 			if (errno || end == optarg || *end ||
 			    !(c->threshold >= 0 && c->threshold <= 1)) {
 				fprintf(stderr, "flowpicd: --threshold %s: "
@@ -337,9 +339,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < cfg.nifaces; i++)
 		fprintf(stderr, " %s", cfg.ifaces[i]);
 	fprintf(stderr, " (%s), model %s (%u classes, %ux%u, %.3g s "
-		"windows), policy %s\n", d->be.ops->name, cfg.model_path,
-		d->model->mf.nclasses, d->geom.n, d->geom.n,
-		(double)d->geom.window_ns / 1e9, cfg.policy_path);
+		"windows, threshold %.4g), policy %s\n", d->be.ops->name,
+		cfg.model_path, d->model->mf.nclasses, d->geom.n, d->geom.n,
+		(double)d->geom.window_ns / 1e9,
+		daemon_threshold(&cfg, d->model), cfg.policy_path);
 
 	rc = run(d, sfd);
 	daemon_stop(d);

@@ -67,7 +67,7 @@ int main(void)
 	FILE *p;
 
 	tap_header();
-	tap_plan(26);
+	tap_plan(29);
 	rc = model_new(&m, "mini", &g, 3, names3, err, sizeof(err));
 	tap_ok(!rc, "mini model for 32x32: %s", rc ? err : "ok");
 	if (rc)
@@ -78,6 +78,12 @@ int main(void)
 	model_set_prov(&m, "note", "two\nlines");
 	tap_ok(!strcmp(model_get_prov(&m, "note"), "two lines"),
 	       "provenance values stay on one line");
+	tap_ok(model_threshold(&m) == -1, "no threshold recorded: -1");
+	model_set_prov(&m, "threshold", "1.5");
+	tap_ok(model_threshold(&m) == -1, "a threshold above 1 is ignored");
+	model_set_prov(&m, "threshold", "0.625");
+	tap_ok(model_threshold(&m) == 0.625f,
+	       "the calibrated threshold is read from the provenance");
 
 	fd = mkstemp(path);
 	close(fd);
@@ -90,7 +96,8 @@ int main(void)
 	       r.nclasses == 3 && !strcmp(r.classes[2], "Youtube") &&
 	       !memcmp(&r.geom, &m.geom, sizeof(g)) && r.scale == m.scale &&
 	       r.clip == 255 && !strcmp(r.net.name, "mini") &&
-	       r.nprov == 3 && !strcmp(model_get_prov(&r, "seed"), "42");
+	       r.nprov == 4 && !strcmp(model_get_prov(&r, "seed"), "42") &&
+	       model_threshold(&r) == 0.625f;
 	tap_ok(same, "round trip: weights bit for bit, geometry, classes, provenance");
 	if (!rc)
 		model_free(&r);

@@ -141,7 +141,8 @@ static void classify_usage(FILE *f)
 "order windows close:\n"
 "  FILE <tab> FLOW <tab> WINDOW <tab> LABEL <tab> CONFIDENCE\n\n"
 "  --json             one JSON object per window, with every probability\n"
-"  --threshold P      below this confidence the label is 'unknown' (0)\n"
+"  --threshold P      below this confidence the label is 'unknown' (the\n"
+"                     model's calibrated threshold, else 0)\n"
 "  --batch N          windows per inference batch (64)\n"
 "  --threads N        OpenBLAS threads (1)\n"
 "  --min-packets K    windows with fewer packets are left out (1)\n"
@@ -164,7 +165,7 @@ int cmd_classify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct classify c = { .batch = 64 };
+	struct classify c = { .batch = 64, .threshold = -1 };
 	struct flow_config fc;
 	struct pipeline *p = NULL;
 	struct model m;
@@ -228,6 +229,8 @@ int cmd_classify(int argc, char **argv)
 		return 1;
 	}
 	fc.geom = m.geom;
+	if (c.threshold < 0)	/* not given: the model's calibrated one, or 0 */
+		c.threshold = model_threshold(&m) < 0 ? 0 : model_threshold(&m);
 	c.m = &m;
 	c.w = cnn_work_new(&m.net, c.batch, 0);
 	c.q = calloc(c.batch, sizeof(*c.q));

@@ -27,7 +27,11 @@ static void eval_usage(FILE *f)
 "                     (default: as the model was trained)\n"
 "  --png FILE         the confusion matrix as a PNG\n"
 "  --json             one JSON object instead of the text report\n"
-"  --ignore-unknown   skip samples whose class the model lacks (else an error)\n"
+"  --ignore-unknown   skip samples whose class the model lacks (else an error;\n"
+"                     with --samples and without --held-out they are kept,\n"
+"                     classified and written there, e.g. an 'other' class)\n"
+"  --samples FILE     one line per classified sample: source, true label,\n"
+"                     window index, session, predicted class, confidence\n"
 "  --batch N          images per inference batch (64)\n"
 "  --threads N        OpenBLAS threads (1)\n");
 }
@@ -40,12 +44,13 @@ int cmd_eval(int argc, char **argv)
 		{ "windows", required_argument, NULL, 'W' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "ignore-unknown", no_argument, NULL, 'u' },
+		{ "samples", required_argument, NULL, 's' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *png = NULL, *names[FLOWPIC_CLASSES_MAX];
+	const char *png = NULL, *samples = NULL, *names[FLOWPIC_CLASSES_MAX];
 	int held = 0, json = 0, ignore = 0, first = -1, o, rc = 1;
 	unsigned long batch = 64, threads = 1;
 	struct sample_set set;
@@ -53,6 +58,7 @@ int cmd_eval(int argc, char **argv)
 	struct model m;
 	uint8_t *part = NULL;
 	uint64_t unknown = 0, seed = 0;
+	FILE *dump = NULL;
 	double fraction = 0;
 	char err[1024];
 	uint32_t i;
@@ -71,6 +77,7 @@ int cmd_eval(int argc, char **argv)
 			break;
 		case 'j': json = 1; break;
 		case 'u': ignore = 1; break;
+		case 's': samples = optarg; break;
 		case 'b':
 			batch = strtoul(optarg, NULL, 10);
 			if (batch < 1 || batch > 4096) {
@@ -119,7 +126,7 @@ int cmd_eval(int argc, char **argv)
 	if (first)
 		sample_set_first_windows(&set);
 	/* the classes the model was trained on, if it chose some */
-	if (model_get_prov(&m, "classes") &&
+	if (model_get_prov(&m, "classes") && !(samples && ignore && !held) &&
 	    sample_set_keep_classes(&set, model_get_prov(&m, "classes"), err,
 				    sizeof(err))) {
 		fprintf(stderr, "flowpic eval: %s\n", err);
@@ -165,8 +172,16 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (confusion_init(&conf, m.nclasses))
 		goto out_part;
-	if (evaluate_samples(&m, &set, part, 1, (uint32_t)batch, &conf,
-			     &unknown, err, sizeof(err))) {
+	if (samples) {
+		dump = fopen(samples, "w");
+		if (!dump) {
+			fprintf(stderr, "flowpic eval: %s: %s\n", samples,
+				strerror(errno));
+			goto out_conf;
+		}
+	}
+	if (evaluate_samples_dump(&m, &set, part, 1, (uint32_t)batch, &conf,
+				  &unknown, dump, err, sizeof(err))) {
 		fprintf(stderr, "flowpic eval: %s\n", err);
 		goto out_conf;
 	}
@@ -206,6 +221,11 @@ int cmd_eval(int argc, char **argv)
 	}
 	rc = 0;
 out_conf:
+	if (dump && fclose(dump) && !rc) {
+		fprintf(stderr, "flowpic eval: %s: %s\n", samples,
+			strerror(errno));
+		rc = 1;
+	}
 	confusion_free(&conf);
 out_part:
 	free(part);

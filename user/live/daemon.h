@@ -46,6 +46,7 @@ struct daemon_config {
 	const char	*state_dir;
 	enum daemon_backend_kind backend;
 	float		threshold;	/* below: FLOWPIC_CLASS_UNKNOWN */
+	int		threshold_set;	/* given: else the model's own, if any */
 	uint32_t	batch_max;
 	uint64_t	batch_wait_ns;
 	uint32_t	queue_max;
@@ -59,7 +60,16 @@ struct daemon_config {
 struct daemon_model {
 	struct model	mf;
 	const char	*classes[FLOWPIC_CLASSES_MAX];
+	float		threshold;	/* its provenance's, or -1 */
 };
+
+/*
+ * The confidence threshold of @m under @c: --threshold when given, else
+ * the one calibrated into the model file (provenance "threshold"), else
+ * the default.
+ */
+float daemon_threshold(const struct daemon_config *c,
+		       const struct daemon_model *m);
 
 /* Loads @path into @m. 0, or -errno with a sentence naming the file. */
 int daemon_model_load(struct daemon_model *m, const char *path,

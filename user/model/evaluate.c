@@ -31,6 +31,16 @@ int evaluate_samples(struct model *m, const struct sample_set *set,
 		     struct confusion *conf, uint64_t *unknown, char *err,
 		     size_t errlen)
 {
+	return evaluate_samples_dump(m, set, part, want, batch, conf, unknown,
+				     NULL, err, errlen);
+}
+
+int evaluate_samples_dump(struct model *m, const struct sample_set *set,
+			  const uint8_t *part, uint8_t want, uint32_t batch,
+			  struct confusion *conf, uint64_t *unknown, FILE *dump,
+			  char *err, size_t errlen)
+{
+	size_t *idx = malloc(batch * sizeof(*idx));
 	const struct picture **pp = malloc(batch * sizeof(*pp));
 	int32_t *map = malloc((set->nlabels + 1) * sizeof(*map));
 	uint32_t *truth = malloc(batch * sizeof(*truth));
@@ -41,7 +51,8 @@ int evaluate_samples(struct model *m, const struct sample_set *set,
 	int rc = -ENOMEM;
 
 	*unknown = 0;
-	if (!pp || !map || !truth || !probs || !w || cnn_prepare(&m->net)) {
+	if (!idx || !pp || !map || !truth || !probs || !w ||
+	    cnn_prepare(&m->net)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -55,10 +66,15 @@ int evaluate_samples(struct model *m, const struct sample_set *set,
 				continue;
 			if (s->label == SAMPLE_NO_LABEL || map[s->label] < 0) {
 				(*unknown)++;
-				continue;
+				/* scored for the dump, not for the matrix */
+				if (!dump)
+					continue;
+				truth[nb] = UINT32_MAX;
+			} else {
+				truth[nb] = (uint32_t)map[s->label];
 			}
-			pp[nb] = &s->pic;
-			truth[nb++] = (uint32_t)map[s->label];
+			idx[nb] = i;
+			pp[nb++] = &s->pic;
 			if (nb < batch)
 				continue;
 		}
@@ -78,12 +94,24 @@ int evaluate_samples(struct model *m, const struct sample_set *set,
 			for (c = 1; c < m->nclasses; c++)
 				if (p[c] > p[best])
 					best = c;
-			confusion_add(conf, truth[j], best);
+			if (truth[j] != UINT32_MAX)
+				confusion_add(conf, truth[j], best);
+			if (dump) {
+				const struct sample *s = &set->s[idx[j]];
+
+				fprintf(dump, "%s\t%s\t%u\t%s\t%s\t%.4f\n",
+					set->sources[s->source],
+					s->label == SAMPLE_NO_LABEL ? "-" :
+					set->labels[s->label], s->win.index,
+					s->flow && *s->flow ? s->flow : "-",
+					m->classes[best], p[best]);
+			}
 		}
 		nb = 0;
 	}
 out:
 	cnn_work_free(w);
+	free(idx);
 	free(pp);
 	free(map);
 	free(truth);

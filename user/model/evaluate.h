@@ -7,6 +7,7 @@
 #define _FLOWPIC_USER_EVALUATE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "model/metrics.h"
 #include "model/model_file.h"
@@ -28,6 +29,16 @@ int evaluate_samples(struct model *m, const struct sample_set *set,
 		     const uint8_t *part, uint8_t want, uint32_t batch,
 		     struct confusion *conf, uint64_t *unknown, char *err,
 		     size_t errlen);
+
+/*
+ * The same, and with @dump one line per classified sample (source, true
+ * label, window index, session, predicted class, confidence); samples of
+ * labels the model lacks are then classified too, for the dump only.
+ */
+int evaluate_samples_dump(struct model *m, const struct sample_set *set,
+			  const uint8_t *part, uint8_t want, uint32_t batch,
+			  struct confusion *conf, uint64_t *unknown, FILE *dump,
+			  char *err, size_t errlen);
 
 /* The split a model's provenance records: "files F seed S", or -1. */
 int evaluate_split_from_model(const struct model *m, double *fraction,

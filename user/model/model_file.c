@@ -840,3 +840,15 @@ void model_describe(const struct model *m, FILE *f)
 	for (i = 0; i < m->nprov; i++)
 		fprintf(f, "  %-18s %s\n", m->prov_key[i], m->prov_val[i]);
 }
+
+float model_threshold(const struct model *m)
+{
+	const char *v = model_get_prov(m, "threshold");
+	char *end;
+	float t;
+
+	if (!v)
+		return -1;
+	t = strtof(v, &end);
+	return end != v && !*end && t >= 0 && t <= 1 ? t : -1;
+}

@@ -83,6 +83,11 @@ int model_check_geom(const struct model *m, const struct flowpic_geom *g,
 		     char *err, size_t errlen);
 /* Index of class @name, or -1. */
 int model_class_index(const struct model *m, const char *name);
+/*
+ * The confidence threshold calibrated into the model (provenance key
+ * "threshold", 0..1, `flowpic model set MODEL threshold=P`), or -1.
+ */
+float model_threshold(const struct model *m);
 
 /* `flowpic model info`: a human-readable summary. */
 void model_describe(const struct model *m, FILE *f);
