@@ -27,10 +27,17 @@ c=$(rx_bytes 6001)
 ok $? "before its label the stream passes ($a bytes in 1 s)"
 [ "$c" = "$b" ]
 ok $? "after its label nothing more arrives ($((c - b)) bytes in 3 s)"
-d=$("$FLOWPIC" stats --pin-dir "$PIN" --state-dir "$STATE" |
-	awk '$1 == "dropped" { print $2 }')
-[ "${d:-0}" -ge 100 ]
-ok $? "the kernel counted the drops (${d:-0} packets)"
+dropped() {
+	"$FLOWPIC" stats --pin-dir "$PIN" --state-dir "$STATE" |
+		awk '$1 == "dropped" { print $2 }'
+}
+# The stream still runs: the count is there and goes on growing (its pace
+# is the sender's, which a loaded machine slows).
+d=$(dropped)
+sleep 1
+d2=$(dropped)
+[ "${d:-0}" -gt 0 ] && [ "${d2:-0}" -gt "${d:-0}" ]
+ok $? "the kernel counts the drops (${d:-0} packets, ${d2:-0} a second later)"
 fpd_stop
 
 # --- shape ------------------------------------------------------------------
