@@ -322,7 +322,8 @@ static __always_inline void *flow_create(void *table,
 	w->channels = cfg_geom.channels;
 
 	err = bpf_map_update_elem(table, key, init, BPF_NOEXIST);
-	if (err == -E2BIG) {
+	/* evict_scan 0: a full table keeps its flows; new ones go untracked. */
+	if (err == -E2BIG && cfg_evict_scan) {
 		flow_evict();
 		err = bpf_map_update_elem(table, key, init, BPF_NOEXIST);
 	}

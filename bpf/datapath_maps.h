@@ -27,6 +27,7 @@
 #define FLOWPIC_BPF_RINGBUF	(4U << 20)
 #define FLOWPIC_BPF_EVICT_SCAN	256
 #define FLOWPIC_BPF_FRAGS	1024
+#define FLOWPIC_BPF_VERDICTS_MIN 4096	/* the verdicts' LRU, at least */
 
 /*
  * When TCP flags end a flow, as the offline reader's --tcp-end: FIN from

@@ -124,10 +124,6 @@ int datapath_config_check(const struct datapath_config *c, char *err,
 		     c->tcp_end);
 		return -EINVAL;
 	}
-	if (!c->evict_scan) {
-		fail(err, errlen, "evict_scan must be at least 1");
-		return -EINVAL;
-	}
 	if (c->pin_dir && strlen(c->pin_dir) > 200) {
 		fail(err, errlen, "pin directory '%s' is too long", c->pin_dir);
 		return -EINVAL;
@@ -283,7 +279,14 @@ static int datapath_configure(struct datapath *dp, char *err, size_t errlen)
 			       -EINVAL;
 		}
 	}
-	if (bpf_map__set_max_entries(s->maps.labels, c->max_flows) ||
+	/*
+	 * The verdicts' LRU hands free entries to each CPU in batches and
+	 * may evict before it is full when it is small: never below
+	 * FLOWPIC_BPF_VERDICTS_MIN (docs/verdicts.md).
+	 */
+	if (bpf_map__set_max_entries(s->maps.labels,
+				     c->max_flows > FLOWPIC_BPF_VERDICTS_MIN ?
+				     c->max_flows : FLOWPIC_BPF_VERDICTS_MIN) ||
 	    bpf_map__set_max_entries(s->maps.windows, c->ringbuf_bytes))
 		return fail(err, errlen, "sizing the label map and ring buffer"),
 		       -EINVAL;

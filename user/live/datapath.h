@@ -24,7 +24,7 @@ struct datapath_config {
 	uint32_t max_flows;		/* flow table bound */
 	uint32_t min_packets;		/* shorter windows are not sent */
 	uint32_t ringbuf_bytes;		/* power of two, >= page size */
-	uint32_t evict_scan;		/* flows looked at per eviction */
+	uint32_t evict_scan;		/* flows looked at per eviction; 0: never evict */
 	uint64_t idle_ns;		/* datapath_sweep() closes flows idle this long */
 	int tcp_end;			/* enum flowpic_tcp_end (bpf/datapath_maps.h) */
 	const char *pin_dir;		/* NULL: DATAPATH_PIN_DIR */
