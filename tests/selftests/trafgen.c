@@ -11,6 +11,10 @@
  *	accepts one connection and reads it to its end
  *   trafgen tcp-send ADDR PORT SPORT BYTES [CHUNK [GAP_MS]]
  *	connects from SPORT, writes BYTES in CHUNK-byte writes, closes
+ *   trafgen tcp-raw SRC DST SPORT DPORT FLAGS COUNT [PAYLOAD]
+ *	sends COUNT bare IPv4 TCP segments outside any connection (a raw
+ *	socket, sequence numbers out of any window): FLAGS of R (RST),
+ *	F (FIN), S, P, A; PAYLOAD bytes each (default 0)
  *
  * Every wait is bounded; a failure exits non-zero with what failed.
  */
@@ -19,6 +23,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +199,81 @@ static int tcp_send(char **argv, int argc)
 	return 0;
 }
 
+static uint16_t csum_add(uint32_t sum, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static int tcp_raw(char **a, int n)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	int count = atoi(a[5]), payload = n > 6 ? atoi(a[6]) : 0, i, fd;
+	uint8_t seg[20 + 1400] = { 0 }, pseudo[12];
+	uint8_t flags = 0;
+	const char *f;
+	uint32_t seq;
+	uint16_t sum;
+
+	if (inet_pton(AF_INET, a[0], &src.sin_addr) != 1 ||
+	    inet_pton(AF_INET, a[1], &dst.sin_addr) != 1 || count < 1 ||
+	    count > 1000 || payload < 0 || payload > 1400) {
+		fprintf(stderr, "trafgen: tcp-raw SRC DST SPORT DPORT FLAGS COUNT [PAYLOAD]: IPv4, COUNT 1..1000, PAYLOAD 0..1400\n");
+		return 2;
+	}
+	for (f = a[4]; *f; f++)
+		flags |= *f == 'F' ? 0x01 : *f == 'S' ? 0x02 : *f == 'R' ? 0x04 :
+			 *f == 'P' ? 0x08 : *f == 'A' ? 0x10 : 0;
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+	if (fd < 0 || bind(fd, (void *)&src, sizeof(src))) {
+		perror("trafgen: tcp-raw socket");
+		return 1;
+	}
+	seq = (uint32_t)time(NULL) * 2654435761U;	/* in no window */
+	for (i = 0; i < count; i++) {
+		seg[0] = atoi(a[2]) >> 8;
+		seg[1] = atoi(a[2]) & 0xff;
+		seg[2] = atoi(a[3]) >> 8;
+		seg[3] = atoi(a[3]) & 0xff;
+		seg[4] = seq >> 24;
+		seg[5] = seq >> 16;
+		seg[6] = seq >> 8;
+		seg[7] = seq;
+		seg[12] = 5 << 4;
+		seg[13] = flags;
+		seg[14] = 0xff;		/* window */
+		seg[16] = seg[17] = 0;
+		memcpy(pseudo, &src.sin_addr, 4);
+		memcpy(pseudo + 4, &dst.sin_addr, 4);
+		pseudo[8] = 0;
+		pseudo[9] = IPPROTO_TCP;
+		pseudo[10] = (20 + payload) >> 8;
+		pseudo[11] = (20 + payload) & 0xff;
+		sum = csum_add(csum_add(0, pseudo, 12), seg, 20 + payload);
+		sum = ~sum;
+		seg[16] = sum >> 8;
+		seg[17] = sum & 0xff;
+		if (sendto(fd, seg, 20 + payload, 0, (void *)&dst,
+			   sizeof(dst)) < 0) {
+			perror("trafgen: tcp-raw sendto");
+			close(fd);
+			return 1;
+		}
+		seq += 1000 + payload;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "udp-echo"))
@@ -204,6 +284,8 @@ int main(int argc, char **argv)
 		return tcp_sink(argv + 2, argc - 2);
 	if (argc >= 6 && !strcmp(argv[1], "tcp-send"))
 		return tcp_send(argv + 2, argc - 2);
+	if (argc >= 8 && !strcmp(argv[1], "tcp-raw"))
+		return tcp_raw(argv + 2, argc - 2);
 	fprintf(stderr, "usage: see the comment at the top of trafgen.c\n");
 	return 2;
 }
