@@ -113,8 +113,8 @@ static void test_pin_and_reuse(void)
 	/* Another geometry does not fit the pinned table. */
 	c.geom.n = 64;
 	i = datapath_open(&dp, &c, err, sizeof(err));
-	ksft_test_result(i == (unsigned int)-EEXIST && strstr(err, "flows") &&
-			 strstr(err, "value"),
+	ksft_test_result(i == (unsigned int)-EEXIST && strstr(err, "32x32") &&
+			 strstr(err, "64x64") && strstr(err, "rm -r"),
 			 "64x64 over a pinned 32x32 table refused: %s\n", err);
 	if (!i)
 		datapath_close(dp);

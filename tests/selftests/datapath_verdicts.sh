@@ -74,4 +74,21 @@ for case in "7201 spoofed RST" "7202 FIN both ways"; do
 		rc=1
 	fi
 done
+
+# A device without a link header (tun): refused, naming it and its type.
+if in_a ip tuntap add dev fptun0 mode tun 2>/dev/null; then
+	in_a ip link set fptun0 up
+	if out=$(in_a timeout 10 "$BIN/dpctl" run -d "$PIN-tun" -i fptun0 2>&1); then
+		echo "# not ok: the tc program attached to a tun device"
+		rc=1
+	elif echo "$out" | grep -q "fptun0.*link type 65534.*not Ethernet"; then
+		echo "# ok: tun device refused: $out"
+	else
+		echo "# not ok: tun device: $out"
+		rc=1
+	fi
+	rm -rf "$PIN-tun"
+else
+	echo "# SKIP: no tun device here"
+fi
 exit $rc
