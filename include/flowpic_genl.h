@@ -4,8 +4,10 @@
  * command talk to flowpic.ko.
  *
  * Family FLOWPIC_GENL_NAME, version FLOWPIC_GENL_VERSION. Every command
- * that changes state needs CAP_NET_ADMIN (GENL_ADMIN_PERM); every attribute
- * is validated strictly by the module (unknown attributes are refused).
+ * that changes state or shows flows needs CAP_NET_ADMIN (GENL_ADMIN_PERM);
+ * every attribute is validated strictly by the module (unknown attributes
+ * are refused). The module has no family alias: asking for the family
+ * never loads it, an administrator does (modprobe flowpic).
  *
  * Commands
  *
@@ -18,9 +20,13 @@
  * FLOWPIC_CMD_SET_CONFIG (doit, admin)
  *	Request: any subset of the attributes GET_CONFIG returns. A new
  *	         geometry applies to windows opened after the change.
- *	Errors:  -EINVAL with an extack message naming the bad attribute.
+ *	Errors:  -EINVAL with an extack message naming the bad attribute,
+ *	         also when the worst case (max_flows flows, each with
+ *	         max_cells cells, or all of the geometry's if fewer) would
+ *	         exceed the module's memory budget (its mem_budget
+ *	         parameter, an eighth of RAM by default).
  *
- * FLOWPIC_CMD_GET_FLOWS (dumpit, unprivileged)
+ * FLOWPIC_CMD_GET_FLOWS (dumpit, admin)
  *	One message per flow: FLOWPIC_A_KEY, FLOWPIC_A_WINDOW (the open
  *	window's header, cells = number of non-empty cells), FLOWPIC_A_LABEL
  *	if labelled, FLOWPIC_A_ACTION if one applies. Resumes across calls
@@ -51,7 +57,8 @@
  *
  * FLOWPIC_A_GEOM	binary, struct flowpic_geom
  * FLOWPIC_A_MAX_FLOWS	u32, flow table bound (1 .. 1048576)
- * FLOWPIC_A_MAX_CELLS	u32, per-flow sparse cell bound (16 .. 65536)
+ * FLOWPIC_A_MAX_CELLS	u32, per-flow sparse cell bound (16 .. 65536; the
+ *			module starts with 4096 or less, to fit its budget)
  * FLOWPIC_A_IDLE_NS	u64, a flow idle this long has its window closed
  * FLOWPIC_A_MIN_PACKETS u32, windows with fewer packets are not announced
  * FLOWPIC_A_KEY	binary, struct flowpic_key (canonical, padding zero)

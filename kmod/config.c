@@ -9,7 +9,9 @@
 #include <linux/slab.h>
 
 #include "flowpic_genl.h"
+#include "budget.h"
 #include "config.h"
+#include "flow_table.h"
 
 struct flowpic_config __rcu *flowpic_config;
 static DEFINE_MUTEX(flowpic_config_mutex);
@@ -30,10 +32,47 @@ u32 flowpic_config_flows_limit(void)
 	return flowpic_flows_limit;
 }
 
+u64 flowpic_config_worst(const struct flowpic_config *c)
+{
+	const struct flowpic_geom *g = &c->geom;
+	u64 cells = min_t(u64, c->max_cells, (u64)g->n * g->n * g->channels);
+
+	return (u64)c->max_flows * (flowpic_flow_bytes() +
+				    flowpic_cells_bytes_max(cells));
+}
+
+/*
+ * The largest max_cells (up to the default) whose worst case fits the
+ * budget whatever the geometry; 0 when not even the minimum does.
+ */
+static u32 flowpic_config_fit_cells(u32 flows)
+{
+	struct flowpic_config c = {
+		.geom = { .n = FLOWPIC_N_MAX, .channels = FLOWPIC_CHANNELS_MAX },
+		.max_flows = flows,
+	};
+	u32 lo = FLOWPIC_MAX_CELLS_MIN, hi = FLOWPIC_DEFAULT_MAX_CELLS;
+
+	c.max_cells = lo;
+	if (flowpic_config_worst(&c) > flowpic_budget_limit())
+		return 0;
+	while (lo < hi) {
+		c.max_cells = hi - (hi - lo) / 2;
+		if (flowpic_config_worst(&c) <= flowpic_budget_limit())
+			lo = c.max_cells;
+		else
+			hi = c.max_cells - 1;
+	}
+	return lo;
+}
+
 int flowpic_config_init(u32 flows_limit)
 {
 	struct flowpic_config *c;
+	u32 cells = flowpic_config_fit_cells(flows_limit);
 
+	if (!cells)
+		return -E2BIG;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
@@ -42,7 +81,7 @@ int flowpic_config_init(u32 flows_limit)
 	c->geom.max_size = FLOWPIC_MAX_PKT_SIZE;
 	c->geom.channels = 1;
 	c->max_flows = flows_limit;
-	c->max_cells = FLOWPIC_DEFAULT_MAX_CELLS;
+	c->max_cells = cells;
 	c->idle_ns = FLOWPIC_DEFAULT_IDLE_NS;
 	c->min_packets = FLOWPIC_DEFAULT_MIN_PACKETS;
 	flowpic_flows_limit = flows_limit;
@@ -99,6 +138,15 @@ const char *flowpic_config_invalid(const struct flowpic_config *c,
 	*attr = FLOWPIC_A_IDLE_NS;
 	if (c->idle_ns < FLOWPIC_IDLE_NS_MIN || c->idle_ns > FLOWPIC_IDLE_NS_MAX)
 		return "idle_ns: must be 1 ms..1 h";
+
+	/* Every flow full of cells must fit the module's memory budget. */
+	*attr = FLOWPIC_A_MAX_FLOWS;
+	if ((u64)c->max_flows * flowpic_flow_bytes() >
+	    flowpic_budget_limit())
+		return "max_flows: the flows alone exceed the module's mem_budget";
+	*attr = FLOWPIC_A_MAX_CELLS;
+	if (flowpic_config_worst(c) > flowpic_budget_limit())
+		return "max_cells: max_flows flows of max_cells cells (or of the geometry's, if fewer) exceed the module's mem_budget";
 
 	*attr = FLOWPIC_A_UNSPEC;
 	return NULL;

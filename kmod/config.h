@@ -26,6 +26,11 @@ struct flowpic_config {
 
 extern struct flowpic_config __rcu *flowpic_config;
 
+/*
+ * The config a module of @flows_limit flows starts with: max_cells is the
+ * default or less, so that the worst case fits the memory budget (set
+ * first) whatever the geometry. -E2BIG when not even 16 cells fit.
+ */
 int flowpic_config_init(u32 flows_limit);
 void flowpic_config_exit(void);
 
@@ -51,6 +56,12 @@ const char *flowpic_config_invalid(const struct flowpic_config *c,
  */
 int flowpic_config_update(const struct flowpic_config *c, const char **msg,
 			  int *attr);
+
+/*
+ * Bytes @c's flows may hold at worst: max_flows flows, each with its
+ * largest window (max_cells cells, or every cell of the geometry if fewer).
+ */
+u64 flowpic_config_worst(const struct flowpic_config *c);
 
 /* Serialises read-modify-write cycles of the config (SET_CONFIG). */
 void flowpic_config_lock(void);

@@ -2,8 +2,13 @@
 /*
  * The flow table: one entry per canonical flow key, in an rhashtable read
  * under RCU, each flow with its own lock, so CPUs only meet on the same
- * flow. The table lock is taken when a flow comes or goes, never per
- * packet. Lock order: table, then flow.
+ * flow. Flows come and go through the rhashtable's bucket locks and an
+ * atomic count; the table lock only guards the queue of closed windows.
+ * Lock order: flow, then table.
+ *
+ * A full table evicts the least recently seen of a random sample of
+ * flows, unlabelled flows of few packets first (a flood of new tuples
+ * then evicts its own), labelled ones last.
  *
  * Windows tile a flow's life from its first packet, as on the other
  * sides (flowpic_window_index()); a window ends when a packet arrives past
@@ -12,10 +17,12 @@
  */
 #include <linux/errno.h>
 #include <linux/jhash.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "budget.h"
 #include "flow_table.h"
 #include "policy.h"
 #include "stats.h"
@@ -39,6 +46,13 @@ int flowpic_flow_cache_init(void)
 void flowpic_flow_cache_exit(void)
 {
 	kmem_cache_destroy(flowpic_flow_cache);
+	flowpic_flow_cache = NULL;
+}
+
+size_t flowpic_flow_bytes(void)
+{
+	return flowpic_flow_cache ? kmem_cache_size(flowpic_flow_cache) :
+				    sizeof(struct flowpic_flow);
 }
 
 int flowpic_table_init(struct flowpic_table *t,
@@ -48,9 +62,8 @@ int flowpic_table_init(struct flowpic_table *t,
 	int err;
 
 	spin_lock_init(&t->lock);
-	INIT_LIST_HEAD(&t->flows);
 	INIT_LIST_HEAD(&t->done);
-	t->count = 0;
+	atomic_set(&t->count, 0);
 	t->ndone = 0;
 	t->done_cells = 0;
 	t->notify = notify;
@@ -68,6 +81,7 @@ static void flowpic_flow_free(struct flowpic_flow *f)
 {
 	flowpic_cells_free(&f->cells);
 	kmem_cache_free(flowpic_flow_cache, f);
+	flowpic_budget_uncharge(flowpic_flow_bytes());
 }
 
 static void flowpic_flow_free_rcu(struct rcu_head *head)
@@ -90,10 +104,9 @@ void flowpic_table_destroy(struct flowpic_table *t)
 	list_for_each_entry_safe(d, tmp, &t->done, list)
 		flowpic_done_free(d);
 	INIT_LIST_HEAD(&t->done);
-	INIT_LIST_HEAD(&t->flows);
 	t->ndone = 0;
 	t->done_cells = 0;
-	t->count = 0;
+	atomic_set(&t->count, 0);
 }
 
 struct flowpic_flow *flowpic_table_lookup(struct flowpic_table *t,
@@ -104,7 +117,7 @@ struct flowpic_flow *flowpic_table_lookup(struct flowpic_table *t,
 
 u32 flowpic_table_count(struct flowpic_table *t)
 {
-	return READ_ONCE(t->count);
+	return atomic_read(&t->count);
 }
 
 /*
@@ -133,7 +146,8 @@ static struct flowpic_done *flowpic_flow_close(struct flowpic_table *t,
 	} else if (pkts && pkts >= cfg->min_packets) {
 		flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);
 	}
-	f->cells.n = 0;
+	/* The next window starts from an empty hash (and budget). */
+	flowpic_cells_free(&f->cells);
 	f->win.packets[0] = 0;
 	f->win.packets[1] = 0;
 	f->win.bytes[0] = 0;
@@ -184,53 +198,89 @@ void flowpic_table_take_done(struct flowpic_table *t, struct list_head *out)
 	spin_unlock_bh(&t->lock);
 }
 
-/* Removes a flow whose dead flag the caller set (table lock held). */
+/* Removes a flow whose dead flag the caller set; no lock needed. */
 static void flowpic_table_unlink(struct flowpic_table *t,
 				 struct flowpic_flow *f)
 {
-	list_del(&f->age);
 	rhashtable_remove_fast(&t->ht, &f->node, flowpic_table_params);
-	t->count--;
+	atomic_dec(&t->count);
 	call_rcu(&f->rcu, flowpic_flow_free_rcu);
 }
 
 /*
- * Evicts the least recently seen of the oldest flows (table lock held),
- * queueing its window with reason EVICT. False if none could go.
+ * How much @f is worth keeping, higher is better: labelled flows carry a
+ * verdict, flows of few packets are the likeliest scans or floods. Ties
+ * go to the most recently seen.
  */
-static bool flowpic_table_evict(struct flowpic_table *t,
-				const struct flowpic_config *cfg,
-				bool *notify)
+static u32 flowpic_flow_worth(const struct flowpic_flow *f)
+{
+	if (READ_ONCE(f->labelled))
+		return 2;
+	return READ_ONCE(f->seen) >= FLOWPIC_EVICT_FEW ? 1 : 0;
+}
+
+/*
+ * The flow least worth keeping of a sample (RCU read side), or NULL. A
+ * table being resized has its newer flows in the future table and its
+ * older ones in the current one: both are sampled.
+ */
+static struct flowpic_flow *flowpic_table_sample(struct flowpic_table *t)
 {
 	struct flowpic_flow *f, *victim = NULL;
-	struct flowpic_done *d;
-	u64 oldest = U64_MAX;
-	int seen = 0;
+	struct bucket_table *tbl;
+	struct rhash_head *pos;
+	u32 size, start, i, n, worth, best = U32_MAX;
+	u64 last, oldest = U64_MAX;
 
-	list_for_each_entry(f, &t->flows, age) {
-		u64 last = READ_ONCE(f->last_ns);
-
-		if (!READ_ONCE(f->dead) && last < oldest) {
-			oldest = last;
-			victim = f;
+	for (tbl = rht_dereference_rcu(t->ht.tbl, &t->ht); tbl;
+	     tbl = rht_dereference_rcu(tbl->future_tbl, &t->ht)) {
+		size = tbl->size;
+		start = get_random_u32_below(size);
+		n = 0;
+		for (i = 0; i < min_t(u32, size, FLOWPIC_EVICT_BUCKETS) &&
+			    n < FLOWPIC_EVICT_SAMPLE; i++) {
+			rht_for_each_entry_rcu(f, pos, tbl,
+					       (start + i) & (size - 1), node) {
+				if (READ_ONCE(f->dead))
+					continue;
+				worth = flowpic_flow_worth(f);
+				last = READ_ONCE(f->last_ns);
+				if (worth < best ||
+				    (worth == best && last < oldest)) {
+					best = worth;
+					oldest = last;
+					victim = f;
+				}
+				n++;
+			}
 		}
-		if (++seen >= FLOWPIC_EVICT_SCAN)
-			break;
 	}
+	return victim;
+}
+
+/*
+ * Evicts one flow of a sample (RCU read side), queueing its window with
+ * reason EVICT. False if none could go.
+ */
+static bool flowpic_table_evict(struct flowpic_table *t,
+				const struct flowpic_config *cfg)
+{
+	struct flowpic_flow *victim;
+	struct flowpic_done *d;
+
+	victim = flowpic_table_sample(t);
 	if (!victim)
 		return false;
-
-	spin_lock(&victim->lock);
+	spin_lock_bh(&victim->lock);
 	if (victim->dead) {
-		spin_unlock(&victim->lock);
+		spin_unlock_bh(&victim->lock);
 		return false;
 	}
 	d = flowpic_flow_close(t, victim, cfg, FLOWPIC_END_EVICT);
-	victim->dead = true;
-	spin_unlock(&victim->lock);
+	WRITE_ONCE(victim->dead, true);
+	spin_unlock_bh(&victim->lock);
 
-	if (d && flowpic_table_queue_locked(t, d))
-		*notify = true;
+	flowpic_table_queue(t, d);
 	flowpic_table_unlink(t, victim);
 	flowpic_count(FLOWPIC_CNT_FLOWS_EVICTED);
 	return true;
@@ -245,18 +295,38 @@ static void flowpic_window_start(struct flowpic_flow *f, u32 index)
 	f->win.channels = f->geom.channels;
 }
 
+/* Tries this many samples before a full table turns a new flow away. */
+#define FLOWPIC_EVICT_TRIES	4
+
 static struct flowpic_flow *flowpic_flow_create(struct flowpic_table *t,
 						const struct flowpic_config *cfg,
 						const struct flowpic_pkt *p,
 						u64 now)
 {
 	struct flowpic_flow *f, *old;
-	bool notify = false;
 	int i;
 
-	f = kmem_cache_zalloc(flowpic_flow_cache, GFP_ATOMIC);
-	if (!f)
+	/* A place first: over the bound, one flow must go for this one. */
+	if (atomic_inc_return(&t->count) > cfg->max_flows) {
+		for (i = 0; i < FLOWPIC_EVICT_TRIES; i++)
+			if (flowpic_table_evict(t, cfg))
+				break;
+		if (i == FLOWPIC_EVICT_TRIES) {
+			atomic_dec(&t->count);
+			return NULL;
+		}
+	}
+
+	if (!flowpic_budget_charge(flowpic_flow_bytes())) {
+		atomic_dec(&t->count);
 		return NULL;
+	}
+	f = kmem_cache_zalloc(flowpic_flow_cache, GFP_ATOMIC);
+	if (!f) {
+		flowpic_budget_uncharge(flowpic_flow_bytes());
+		atomic_dec(&t->count);
+		return NULL;
+	}
 	f->key = p->key;
 	spin_lock_init(&f->lock);
 	f->geom = cfg->geom;
@@ -265,27 +335,13 @@ static struct flowpic_flow *flowpic_flow_create(struct flowpic_table *t,
 	f->win.key = p->key;
 	flowpic_window_start(f, 0);
 
-	spin_lock_bh(&t->lock);
-	for (i = 0; t->count >= cfg->max_flows && i < FLOWPIC_EVICT_SCAN; i++)
-		if (!flowpic_table_evict(t, cfg, &notify))
-			break;
-	if (t->count >= cfg->max_flows) {
-		old = ERR_PTR(-ENOSPC);
-	} else {
-		old = rhashtable_lookup_get_insert_fast(&t->ht, &f->node,
-							flowpic_table_params);
-		if (!old) {
-			list_add_tail(&f->age, &t->flows);
-			t->count++;
-		}
-	}
-	spin_unlock_bh(&t->lock);
-	if (notify && t->notify)
-		t->notify(t);
-
+	old = rhashtable_lookup_get_insert_fast(&t->ht, &f->node,
+						flowpic_table_params);
 	if (old) {
-		/* Another CPU made it first, or no room: use theirs. */
+		/* Another CPU made it first, or no memory: use theirs. */
+		atomic_dec(&t->count);
 		kmem_cache_free(flowpic_flow_cache, f);
+		flowpic_budget_uncharge(flowpic_flow_bytes());
 		return IS_ERR(old) ? NULL : old;
 	}
 	flowpic_count(FLOWPIC_CNT_FLOWS_NEW);
@@ -318,8 +374,11 @@ void flowpic_table_packet(struct flowpic_table *t,
 	f = flowpic_table_lookup(t, &p->key);
 	if (!f) {
 		f = flowpic_flow_create(t, cfg, p, now);
-		if (!f)
+		if (!f) {
+			/* Full of flows worth more, or no memory left. */
+			flowpic_count(FLOWPIC_CNT_CELLS_DROPPED);
 			return;
+		}
 	}
 
 	spin_lock_bh(&f->lock);
@@ -355,6 +414,8 @@ void flowpic_table_packet(struct flowpic_table *t,
 	}
 	f->win.packets[p->dir]++;
 	f->win.bytes[p->dir] += p->size;
+	if (f->seen < U32_MAX)
+		WRITE_ONCE(f->seen, f->seen + 1);
 	WRITE_ONCE(f->last_ns, now);
 
 	if (f->has_action)
@@ -378,11 +439,8 @@ void flowpic_table_packet(struct flowpic_table *t,
 		flowpic_count(FLOWPIC_CNT_CLOCK_BACK);
 	flowpic_table_queue(t, d_time);
 	flowpic_table_queue(t, d_end);
-	if (gone) {
-		spin_lock_bh(&t->lock);
+	if (gone)
 		flowpic_table_unlink(t, f);
-		spin_unlock_bh(&t->lock);
-	}
 }
 
 /* Every this many flows the sweep lets others run. */
@@ -394,8 +452,8 @@ void flowpic_table_sweep(struct flowpic_table *t,
 	struct rhashtable_iter it;
 	struct flowpic_flow *f;
 	struct flowpic_done *d;
-	bool idle, notify = false;
 	unsigned int n = 0;
+	bool idle;
 
 	rhashtable_walk_enter(&t->ht, &it);
 	rhashtable_walk_start(&it);
@@ -415,9 +473,7 @@ void flowpic_table_sweep(struct flowpic_table *t,
 		spin_unlock_bh(&f->lock);
 		if (idle) {
 			flowpic_table_queue(t, d);
-			spin_lock_bh(&t->lock);
 			flowpic_table_unlink(t, f);
-			spin_unlock_bh(&t->lock);
 		}
 		if (++n % FLOWPIC_SWEEP_BATCH == 0) {
 			rhashtable_walk_stop(&it);
@@ -429,19 +485,17 @@ void flowpic_table_sweep(struct flowpic_table *t,
 	rhashtable_walk_exit(&it);
 
 	/* A lowered max_flows: evict down to it, a batch at a time. */
-	while (READ_ONCE(t->count) > cfg->max_flows) {
-		spin_lock_bh(&t->lock);
-		for (n = 0; t->count > cfg->max_flows &&
+	while (atomic_read(&t->count) > cfg->max_flows) {
+		rcu_read_lock();
+		for (n = 0; atomic_read(&t->count) > cfg->max_flows &&
 			    n < FLOWPIC_SWEEP_BATCH; n++)
-			if (!flowpic_table_evict(t, cfg, &notify))
+			if (!flowpic_table_evict(t, cfg))
 				break;
-		spin_unlock_bh(&t->lock);
+		rcu_read_unlock();
 		if (n < FLOWPIC_SWEEP_BATCH)
 			break;
 		cond_resched();
 	}
-	if (notify && t->notify)
-		t->notify(t);
 }
 
 int flowpic_table_set_label(struct flowpic_table *t,

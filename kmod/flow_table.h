@@ -2,6 +2,7 @@
 #ifndef _FLOWPIC_KMOD_FLOW_TABLE_H
 #define _FLOWPIC_KMOD_FLOW_TABLE_H
 
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/rhashtable.h>
 #include <linux/spinlock.h>
@@ -34,7 +35,6 @@ struct flowpic_pkt {
 struct flowpic_flow {
 	struct rhash_head node;
 	struct flowpic_key key;
-	struct list_head age;		/* table->flows, oldest first */
 	struct rcu_head rcu;
 	spinlock_t lock;		/* everything below */
 	bool dead;			/* closed, leaving the table */
@@ -44,6 +44,7 @@ struct flowpic_flow {
 	u64 base_ns;			/* windows tile from here ... */
 	u32 base_index;			/* ... numbered from here */
 	u64 last_ns;
+	u32 seen;			/* packets over its life, saturating */
 	struct flowpic_window win;	/* the open window's header */
 	struct flowpic_cells cells;	/* and its FlowPic */
 	struct flowpic_label label;
@@ -56,15 +57,21 @@ struct flowpic_flow {
  */
 #define FLOWPIC_DONE_MAX	4096
 #define FLOWPIC_DONE_CELLS_MAX	(1U << 22)
-/* Flows looked at to pick the least recently seen one to evict. */
-#define FLOWPIC_EVICT_SCAN	16
+/*
+ * Eviction samples flows from random buckets, at most this many flows in
+ * at most this many buckets, and evicts the one least worth keeping (see
+ * flowpic_flow_worth()). A table of FLOWPIC_EVICT_BUCKETS buckets or
+ * fewer is looked at whole, so small tables evict exactly.
+ */
+#define FLOWPIC_EVICT_SAMPLE	8
+#define FLOWPIC_EVICT_BUCKETS	64
+/* A flow with fewer packets than this over its life is a cheap victim. */
+#define FLOWPIC_EVICT_FEW	4
 
 struct flowpic_table {
 	struct rhashtable ht;
-	spinlock_t lock;		/* flows, count, done, ndone, */
-					/* done_cells */
-	struct list_head flows;		/* creation order */
-	u32 count;
+	atomic_t count;			/* flows in ht */
+	spinlock_t lock;		/* done, ndone, done_cells */
 	struct list_head done;		/* struct flowpic_done */
 	u32 ndone;
 	u32 done_cells;
@@ -78,6 +85,8 @@ struct flowpic_table {
 /* The flows' slab cache, module-wide, before any table. */
 int flowpic_flow_cache_init(void);
 void flowpic_flow_cache_exit(void);
+/* What one flow takes, as the memory budget counts it. */
+size_t flowpic_flow_bytes(void);
 
 int flowpic_table_init(struct flowpic_table *t,
 		       void (*notify)(struct flowpic_table *t),

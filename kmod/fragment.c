@@ -5,9 +5,11 @@
  * destination, protocol, identification), as the tc program and the
  * offline reader (user/fragment.c) do. One slot per hash, newest wins; a
  * fragment whose first one was not seen or was forgotten stays
- * unattributed and is counted by the hook.
+ * unattributed and is counted by the hook. The slot hash is seeded per
+ * table at random, so a remote sender cannot aim datagrams at one slot.
  */
 #include <linux/jhash.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -29,6 +31,7 @@ struct flowpic_frag_slot {
 };
 
 struct flowpic_frags {
+	u32 seed;
 	struct flowpic_frag_slot slot[FLOWPIC_FRAG_SLOTS];
 };
 
@@ -40,6 +43,7 @@ struct flowpic_frags *flowpic_frags_alloc(void)
 	fr = kvzalloc(sizeof(*fr), GFP_KERNEL);
 	if (!fr)
 		return NULL;
+	fr->seed = get_random_u32();
 	for (i = 0; i < FLOWPIC_FRAG_SLOTS; i++)
 		spin_lock_init(&fr->slot[i].lock);
 	return fr;
@@ -63,17 +67,33 @@ static void flowpic_frag_addrs(const struct flowpic_pkt *p, bool canon,
 	*dst = swap ? p->key.lo_addr : p->key.hi_addr;
 }
 
+static u32 flowpic_frag_hash(const struct flowpic_frags *fr,
+			     const __be32 *src, const __be32 *dst,
+			     const struct flowpic_pkt *p)
+{
+	u32 h;
+
+	h = jhash2((const u32 *)src, 4, fr->seed ^ p->frag_id);
+	h = jhash2((const u32 *)dst, 4, h ^ (p->key.proto << 8 |
+					     p->key.family));
+	return h % FLOWPIC_FRAG_SLOTS;
+}
+
+u32 flowpic_frags_slot(const struct flowpic_frags *fr,
+		       const struct flowpic_pkt *p)
+{
+	const __be32 *src, *dst;
+
+	flowpic_frag_addrs(p, p->frag != FLOWPIC_FRAG_LATER, &src, &dst);
+	return flowpic_frag_hash(fr, src, dst, p);
+}
+
 static struct flowpic_frag_slot *flowpic_frag_slot(struct flowpic_frags *fr,
 						   const __be32 *src,
 						   const __be32 *dst,
 						   const struct flowpic_pkt *p)
 {
-	u32 h;
-
-	h = jhash2((const u32 *)src, 4, p->frag_id);
-	h = jhash2((const u32 *)dst, 4, h ^ (p->key.proto << 8 |
-					     p->key.family));
-	return &fr->slot[h % FLOWPIC_FRAG_SLOTS];
+	return &fr->slot[flowpic_frag_hash(fr, src, dst, p)];
 }
 
 void flowpic_frags_note(struct flowpic_frags *fr, const struct flowpic_pkt *p,

@@ -25,4 +25,8 @@ void flowpic_frags_note(struct flowpic_frags *fr, const struct flowpic_pkt *p,
 bool flowpic_frags_attribute(struct flowpic_frags *fr, struct flowpic_pkt *p,
 			     u64 now);
 
+/* The slot @p's datagram uses in @fr (tests: the seed moves it). */
+u32 flowpic_frags_slot(const struct flowpic_frags *fr,
+		       const struct flowpic_pkt *p);
+
 #endif /* _FLOWPIC_KMOD_FRAGMENT_H */

@@ -6,8 +6,10 @@
  * flow's label decides its verdict. Hooked in the initial namespace only,
  * where the generic netlink family lives too.
  */
+#include <linux/delay.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/moduleparam.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
@@ -212,9 +214,30 @@ unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
 	return flowpic_policy_apply(skb, &act);
 }
 
+/*
+ * Fault injection for the unload test (tests/qemu): every packet spends
+ * this long in the hook, so rmmod meets packets in flight.
+ */
+static unsigned int test_hook_delay_us;
+module_param(test_hook_delay_us, uint, 0444);
+MODULE_PARM_DESC(test_hook_delay_us,
+		 "Tests only: busy-wait this long (<= 1000000) in every hook call");
+
+/* Fault injection for the same test: loading fails once hooks ran. */
+static unsigned int test_hook_init_fail_ms;
+module_param(test_hook_init_fail_ms, uint, 0444);
+MODULE_PARM_DESC(test_hook_init_fail_ms,
+		 "Tests only: fail loading this long (<= 1000) after hooking");
+
 static unsigned int flowpic_nf_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
+	if (unlikely(test_hook_delay_us)) {
+		unsigned int us = min(test_hook_delay_us, 1000000U);
+
+		mdelay(us / 1000);
+		udelay(us % 1000);
+	}
 	return flowpic_hook_skb(priv, skb, state->pf);
 }
 
@@ -248,16 +271,29 @@ static struct nf_hook_ops flowpic_nf_ops[] = {
 
 int flowpic_hook_init(struct flowpic_table *t)
 {
-	int i;
+	int i, err;
 
 	for (i = 0; i < ARRAY_SIZE(flowpic_nf_ops); i++)
 		flowpic_nf_ops[i].priv = t;
-	return nf_register_net_hooks(&init_net, flowpic_nf_ops,
-				     ARRAY_SIZE(flowpic_nf_ops));
+	err = nf_register_net_hooks(&init_net, flowpic_nf_ops,
+				    ARRAY_SIZE(flowpic_nf_ops));
+	if (!err && unlikely(test_hook_init_fail_ms)) {
+		/* As a failure part way: hooks that ran, then gone. */
+		msleep(min(test_hook_init_fail_ms, 1000U));
+		nf_unregister_net_hooks(&init_net, flowpic_nf_ops,
+					ARRAY_SIZE(flowpic_nf_ops));
+		err = -EINVAL;
+	}
+	return err;
 }
 
 void flowpic_hook_exit(void)
 {
 	nf_unregister_net_hooks(&init_net, flowpic_nf_ops,
 				ARRAY_SIZE(flowpic_nf_ops));
+	/*
+	 * Unregistering does not wait for hooks running on other CPUs;
+	 * they run under RCU, so a grace period does.
+	 */
+	synchronize_net();
 }

@@ -38,6 +38,7 @@ unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
 
 /* Hooks the initial namespace's IPv4 and IPv6 traffic into @t. */
 int flowpic_hook_init(struct flowpic_table *t);
+/* Unhooks; returns once no hook runs on any CPU. */
 void flowpic_hook_exit(void);
 
 #endif /* _FLOWPIC_KMOD_HOOK_H */

@@ -11,10 +11,13 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sysfs.h>
+#include <linux/netdevice.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 
 #include "flowpic.h"
+#include "budget.h"
 #include "config.h"
 #include "flow_table.h"
 #include "hook.h"
@@ -25,6 +28,35 @@ static unsigned int max_flows = 65536;
 module_param(max_flows, uint, 0444);
 MODULE_PARM_DESC(max_flows, "Flow table bound, 1..1048576 (default 65536)");
 
+static unsigned long mem_budget;
+module_param(mem_budget, ulong, 0444);
+MODULE_PARM_DESC(mem_budget,
+		 "Bytes flows and their FlowPics may hold (default: an eighth of RAM)");
+
+/* What the budget holds now and held at most: read-only parameters. */
+static int flowpic_param_get_used(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%zu\n", flowpic_budget_used());
+}
+
+static int flowpic_param_get_peak(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%zu\n", flowpic_budget_peak());
+}
+
+static const struct kernel_param_ops flowpic_mem_used_ops = {
+	.get = flowpic_param_get_used,
+};
+
+static const struct kernel_param_ops flowpic_mem_peak_ops = {
+	.get = flowpic_param_get_peak,
+};
+
+module_param_cb(mem_used, &flowpic_mem_used_ops, NULL, 0444);
+MODULE_PARM_DESC(mem_used, "Bytes of the budget in use (read only)");
+module_param_cb(mem_peak, &flowpic_mem_peak_ops, NULL, 0444);
+MODULE_PARM_DESC(mem_peak, "Most bytes of the budget ever in use (read only)");
+
 static struct flowpic_table flowpic_table;
 
 static void flowpic_deliver_fn(struct work_struct *work)
@@ -34,9 +66,20 @@ static void flowpic_deliver_fn(struct work_struct *work)
 
 static DECLARE_WORK(flowpic_deliver_work, flowpic_deliver_fn);
 
+/* Set before the deliver work is cancelled for good: nothing requeues it. */
+static bool flowpic_stopping;
+
 static void flowpic_notify(struct flowpic_table *t)
 {
-	schedule_work(&flowpic_deliver_work);
+	if (!READ_ONCE(flowpic_stopping))
+		schedule_work(&flowpic_deliver_work);
+}
+
+/* No window is announced any more: the family can go. */
+static void flowpic_deliver_stop(void)
+{
+	WRITE_ONCE(flowpic_stopping, true);
+	cancel_work_sync(&flowpic_deliver_work);
 }
 
 /* Idle flows are looked for twice per idle period, 10 ms .. 1 s apart. */
@@ -69,15 +112,22 @@ static int __init flowpic_init(void)
 		return -EINVAL;
 	}
 
+	if (!mem_budget)
+		mem_budget = flowpic_budget_default();
+	flowpic_budget_init(mem_budget);
+
 	err = flowpic_stats_init();
 	if (err)
 		goto err_stats;
-	err = flowpic_config_init(max_flows);
-	if (err)
-		goto err_config;
 	err = flowpic_flow_cache_init();
 	if (err)
 		goto err_cache;
+	err = flowpic_config_init(max_flows);
+	if (err == -E2BIG)
+		pr_err("flowpic: max_flows=%u flows do not fit mem_budget=%lu bytes\n",
+		       max_flows, mem_budget);
+	if (err)
+		goto err_config;
 	err = flowpic_table_init(&flowpic_table, flowpic_notify,
 				 flowpic_genl_listening);
 	if (err)
@@ -92,14 +142,18 @@ static int __init flowpic_init(void)
 	return 0;
 
 err_hook:
+	/* Hooks registered before the failure may have run: as on exit. */
+	synchronize_net();
+	flowpic_deliver_stop();
 	flowpic_genl_exit();
 err_genl:
+	rcu_barrier();
 	flowpic_table_destroy(&flowpic_table);
 err_table:
-	flowpic_flow_cache_exit();
-err_cache:
 	flowpic_config_exit();
 err_config:
+	flowpic_flow_cache_exit();
+err_cache:
 	flowpic_stats_exit();
 err_stats:
 	return err;
@@ -107,16 +161,21 @@ err_stats:
 
 static void __exit flowpic_exit(void)
 {
-	/* No packets (the hooks wait for them), then no sweeps, requests. */
+	/*
+	 * Everything that touches the table stops before it goes, each
+	 * after what can start it: packets (flowpic_hook_exit() waits for
+	 * the ones in flight), the sweep, the deliver work (packets and
+	 * sweeps queue it), then requests (unregistering waits for them).
+	 */
 	flowpic_hook_exit();
 	cancel_delayed_work_sync(&flowpic_sweep_work);
+	flowpic_deliver_stop();
 	flowpic_genl_exit();
-	cancel_work_sync(&flowpic_deliver_work);
 	/* Flows that left the table wait for RCU; they go first. */
 	rcu_barrier();
 	flowpic_table_destroy(&flowpic_table);
-	flowpic_flow_cache_exit();
 	flowpic_config_exit();
+	flowpic_flow_cache_exit();
 	flowpic_stats_exit();
 }
 
@@ -125,4 +184,9 @@ module_exit(flowpic_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("flowpic: FlowPic traffic collector and enforcer");
-MODULE_ALIAS_GENL_FAMILY(FLOWPIC_GENL_NAME);
+/*
+ * No MODULE_ALIAS_GENL_FAMILY: generic netlink would load the module for
+ * any local user (even root of an unprivileged user namespace) who asks
+ * for the family, hooking every packet of the host. An administrator
+ * loads it (modprobe flowpic).
+ */

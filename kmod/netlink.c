@@ -446,6 +446,7 @@ void flowpic_genl_deliver(struct flowpic_table *t)
 	flowpic_table_take_done(t, &done);
 	list_for_each_entry_safe(d, tmp, &done, list) {
 		list_del(&d->list);
+		flowpic_cells_finish(&d->cells);
 		if (flowpic_genl_listening() && !flowpic_send_window(d))
 			flowpic_count(FLOWPIC_CNT_WINDOWS);
 		else
@@ -472,10 +473,12 @@ static const struct genl_ops flowpic_genl_ops[] = {
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
+		/* Every flow's endpoints and label: the host's traffic. */
 		.cmd = FLOWPIC_CMD_GET_FLOWS,
 		.start = flowpic_flows_start,
 		.dumpit = flowpic_flows_dump,
 		.done = flowpic_flows_done,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = FLOWPIC_CMD_SET_LABEL,

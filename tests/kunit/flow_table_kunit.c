@@ -20,6 +20,7 @@
 #include <net/netlink.h>
 
 #include "flowpic.h"
+#include "budget.h"
 #include "config.h"
 #include "flow_table.h"
 #include "hook.h"
@@ -43,6 +44,8 @@ static void flowpic_cells_sorted_test(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, idx[i], 64,
 							GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, s.n, 5U);
+	flowpic_cells_finish(&s);
+	KUNIT_ASSERT_EQ(test, s.n, 5U);
 	for (i = 1; i < s.n; i++)
 		KUNIT_EXPECT_LT(test, s.cell[i - 1].index, s.cell[i].index);
 	KUNIT_EXPECT_EQ(test, s.cell[0].index, 0U);
@@ -61,6 +64,7 @@ static void flowpic_cells_saturate_test(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, 9, 16, GFP_KERNEL),
 				0);
 	KUNIT_EXPECT_EQ(test, s.n, 1U);
+	flowpic_cells_finish(&s);
 	KUNIT_EXPECT_EQ(test, s.cell[0].count, (u32)FLOWPIC_CELL_MAX);
 	flowpic_cells_free(&s);
 }
@@ -78,15 +82,70 @@ static void flowpic_cells_bound_test(struct kunit *test)
 			-ENOSPC);
 	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 4, 16, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, s.n, 16U);
+	KUNIT_EXPECT_LE(test, s.cap, flowpic_cells_cap_max(16));
+	flowpic_cells_finish(&s);
 	KUNIT_EXPECT_EQ(test, s.cell[2].count, 2U);
-	KUNIT_EXPECT_LE(test, s.cap, 16U);
 	flowpic_cells_free(&s);
+}
+
+/*
+ * Many cells, in an order that collides and wraps around the hash: every
+ * count is right, the finished array sorted, the slots never more than
+ * the bound's share, and every byte charged to the budget given back.
+ */
+static void flowpic_cells_many_test(struct kunit *test)
+{
+	struct flowpic_cells s = {};
+	size_t used0 = flowpic_budget_used();
+	u32 i, bound = 5000;
+
+	for (i = 0; i < 3 * bound; i++)
+		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, (i % bound) * 4099,
+							bound, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, s.n, bound);
+	KUNIT_EXPECT_LE(test, s.cap, flowpic_cells_cap_max(bound));
+	KUNIT_EXPECT_GE(test, flowpic_budget_used() - used0,
+			s.cap * sizeof(struct flowpic_sparse_cell));
+	KUNIT_EXPECT_LE(test, flowpic_budget_used() - used0,
+			flowpic_cells_bytes_max(bound));
+	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 7, bound, GFP_KERNEL),
+			-ENOSPC);
+	flowpic_cells_finish(&s);
+	for (i = 0; i < s.n; i++) {
+		KUNIT_EXPECT_EQ(test, s.cell[i].index, i * 4099);
+		KUNIT_EXPECT_EQ(test, s.cell[i].count, 3U);
+	}
+	flowpic_cells_free(&s);
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0);
+}
+
+/* Over the memory budget a new cell is refused; the budget comes back. */
+static void flowpic_cells_budget_test(struct kunit *test)
+{
+	struct flowpic_cells s = {};
+	size_t limit = flowpic_budget_limit();
+	u32 i;
+	int err = 0;
+
+	flowpic_budget_init(flowpic_budget_used() +
+			    4 * FLOWPIC_CELLS_INITIAL *
+			    sizeof(struct flowpic_sparse_cell));
+	for (i = 0; i < 4096 && !err; i++)
+		err = flowpic_cells_add(&s, i, 4096, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, err, -ENOBUFS);
+	KUNIT_EXPECT_LE(test, flowpic_budget_peak(), flowpic_budget_limit());
+	/* A cell already there still counts. */
+	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 0, 4096, GFP_KERNEL), 0);
+	flowpic_cells_free(&s);
+	flowpic_budget_init(limit);
 }
 
 static struct kunit_case flowpic_cells_cases[] = {
 	KUNIT_CASE(flowpic_cells_sorted_test),
 	KUNIT_CASE(flowpic_cells_saturate_test),
 	KUNIT_CASE(flowpic_cells_bound_test),
+	KUNIT_CASE(flowpic_cells_many_test),
+	KUNIT_CASE(flowpic_cells_budget_test),
 	{}
 };
 
@@ -189,8 +248,10 @@ static int take(struct kunit *test, struct table_ctx *c,
 	int n = 0;
 
 	flowpic_table_take_done(&c->t, &done);
-	list_for_each_entry(d, &done, list)
+	list_for_each_entry(d, &done, list) {
+		flowpic_cells_finish(&d->cells);
 		n++;
+	}
 	*first = list_first_entry_or_null(&done, struct flowpic_done, list);
 	list_splice_tail(&done, &c->seen);
 	return n;
@@ -450,6 +511,80 @@ static void flowpic_label_policy_test(struct kunit *test)
 	flowpic_policy_set(3, &pass);
 }
 
+/*
+ * Eviction keeps what is worth keeping: of unlabelled flows, one of few
+ * packets goes before one of many, whatever their age; a labelled flow
+ * goes last even when it is the least recently seen.
+ */
+static void flowpic_eviction_worth_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_label l = { .class_id = 2, .confidence = 9000 };
+	struct flowpic_window w;
+	struct flowpic_pkt p[6];
+	u32 n;
+	int i;
+
+	c->cfg.max_flows = 4;
+	for (i = 0; i < 6; i++)
+		mkpkt(&p[i], 44000 + i, 60, false);
+	feed(c, &p[0], T0);			/* labelled, oldest */
+	KUNIT_ASSERT_EQ(test, flowpic_table_set_label(&c->t, &p[0].key, &l,
+						      NULL), 0);
+	for (i = 0; i < FLOWPIC_EVICT_FEW; i++)	/* many packets, old */
+		feed(c, &p[1], T0 + SEC + i);
+	feed(c, &p[2], T0 + 2 * SEC);		/* few packets */
+	feed(c, &p[3], T0 + 3 * SEC);		/* few packets, newest */
+
+	feed(c, &p[4], T0 + 4 * SEC);
+	KUNIT_EXPECT_FALSE(test, open_window(c, &p[2], &w, &n));
+	KUNIT_EXPECT_TRUE(test, open_window(c, &p[0], &w, &n));
+	KUNIT_EXPECT_TRUE(test, open_window(c, &p[1], &w, &n));
+	KUNIT_EXPECT_TRUE(test, open_window(c, &p[3], &w, &n));
+
+	/* Few-packet flows go first: p[3], then p[4], then p[1]. */
+	feed(c, &p[5], T0 + 5 * SEC);
+	KUNIT_EXPECT_FALSE(test, open_window(c, &p[3], &w, &n));
+	KUNIT_EXPECT_TRUE(test, open_window(c, &p[0], &w, &n));
+	KUNIT_EXPECT_TRUE(test, open_window(c, &p[1], &w, &n));
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 4U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED), 2ULL);
+}
+
+/*
+ * A flood of new tuples, ten times the table, through a table holding a
+ * few labelled flows: they keep their label and window.
+ */
+static void flowpic_eviction_flood_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_label l = { .class_id = 5, .confidence = 9000 };
+	struct flowpic_window w;
+	struct flowpic_pkt p;
+	u32 i, n, kept = 0;
+
+	c->cfg.max_flows = 256;
+	for (i = 0; i < 8; i++) {
+		mkpkt(&p, 1000 + i, 60, false);
+		feed(c, &p, T0);
+		l.window = i;
+		KUNIT_ASSERT_EQ(test, flowpic_table_set_label(&c->t, &p.key,
+							      &l, NULL), 0);
+	}
+	for (i = 0; i < 2560; i++) {
+		mkpkt(&p, 20000 + i, 60, false);
+		feed(c, &p, T0 + SEC + i);
+	}
+	for (i = 0; i < 8; i++) {
+		mkpkt(&p, 1000 + i, 60, false);
+		kept += open_window(c, &p, &w, &n) && w.packets[0] == 1;
+	}
+	KUNIT_EXPECT_EQ(test, kept, 8U);
+	KUNIT_EXPECT_LE(test, flowpic_table_count(&c->t), 256U);
+	KUNIT_EXPECT_GE(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED),
+			2560ULL - 256);
+}
+
 static bool nobody_listens(void)
 {
 	return false;
@@ -471,6 +606,16 @@ static void flowpic_no_listener_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, take(test, c, &d), 0);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_WINDOWS_LOST), 2ULL);
 	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+
+	/* A window nobody took leaves nothing behind in the next one. */
+	p.fin = 0;
+	feed(c, &p, T0 + 30 * SEC);
+	feed(c, &p, T0 + 45 * SEC);	/* window 1, the same cell */
+	c->t.listening = NULL;
+	feed(c, &p, T0 + 60 * SEC);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->cells.n, 1U);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[0].count, 1U);
 }
 
 static void flowpic_done_bound_test(struct kunit *test)
@@ -499,6 +644,8 @@ static struct kunit_case flowpic_table_cases[] = {
 	KUNIT_CASE(flowpic_min_packets_test),
 	KUNIT_CASE(flowpic_sparse_bound_test),
 	KUNIT_CASE(flowpic_eviction_test),
+	KUNIT_CASE(flowpic_eviction_worth_test),
+	KUNIT_CASE(flowpic_eviction_flood_test),
 	KUNIT_CASE(flowpic_idle_test),
 	KUNIT_CASE(flowpic_label_policy_test),
 	{}
@@ -790,8 +937,38 @@ static void flowpic_fragments_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
 }
 
+/*
+ * The fragment slot is seeded per table: the same datagram lands in
+ * different slots of different tables, so a sender cannot predict it.
+ */
+static void flowpic_fragments_seed_test(struct kunit *test)
+{
+	struct flowpic_frags *fr[8];
+	struct flowpic_pkt p;
+	int i, moved = 0;
+
+	mkpkt(&p, 40000, 60, false);
+	p.frag = FLOWPIC_FRAG_FIRST;
+	p.frag_id = 77;
+	for (i = 0; i < ARRAY_SIZE(fr); i++) {
+		fr[i] = flowpic_frags_alloc();
+		KUNIT_ASSERT_NOT_NULL(test, fr[i]);
+	}
+	for (i = 1; i < ARRAY_SIZE(fr); i++)
+		moved += flowpic_frags_slot(fr[i], &p) !=
+			 flowpic_frags_slot(fr[0], &p);
+	/* 7 tables all agreeing with the first by chance: 1 in 2^70. */
+	KUNIT_EXPECT_GT(test, moved, 0);
+	/* Within one table the slot stays put. */
+	KUNIT_EXPECT_EQ(test, flowpic_frags_slot(fr[1], &p),
+			flowpic_frags_slot(fr[1], &p));
+	for (i = 0; i < ARRAY_SIZE(fr); i++)
+		flowpic_frags_free(fr[i]);
+}
+
 static struct kunit_case flowpic_hook_cases[] = {
 	KUNIT_CASE(flowpic_fragments_test),
+	KUNIT_CASE(flowpic_fragments_seed_test),
 	KUNIT_CASE(flowpic_parse_v4_test),
 	KUNIT_CASE(flowpic_parse_v4_bad_test),
 	KUNIT_CASE(flowpic_parse_v6_test),

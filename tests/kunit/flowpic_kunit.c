@@ -12,6 +12,7 @@
 
 #include "flowpic.h"
 #include "vectors/binning.h"
+#include "budget.h"
 #include "config.h"
 #include "netlink.h"
 
@@ -185,6 +186,48 @@ static void flowpic_config_defaults_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.geom.channels, 1);
 	KUNIT_EXPECT_EQ(test, c.geom.max_size, FLOWPIC_MAX_PKT_SIZE);
 	KUNIT_EXPECT_EQ(test, c.max_flows, flowpic_config_flows_limit());
+	/* Fitted to the memory budget whatever the geometry. */
+	KUNIT_EXPECT_GE(test, c.max_cells, (u32)FLOWPIC_MAX_CELLS_MIN);
+	KUNIT_EXPECT_LE(test, c.max_cells, (u32)FLOWPIC_DEFAULT_MAX_CELLS);
+	c.geom.n = FLOWPIC_N_MAX;
+	c.geom.channels = FLOWPIC_CHANNELS_MAX;
+	KUNIT_EXPECT_LE(test, flowpic_config_worst(&c), flowpic_budget_limit());
+}
+
+/*
+ * A config whose worst case exceeds the memory budget is refused, naming
+ * max_cells, or max_flows when the flows alone do not fit.
+ */
+static void flowpic_config_budget_test(struct kunit *test)
+{
+	size_t limit = flowpic_budget_limit();
+	struct flowpic_config c;
+	const char *msg;
+	int attr;
+
+	flowpic_config_read(&c);
+	c.geom.n = FLOWPIC_N_MAX;
+	c.geom.channels = 2;
+	c.max_flows = 1000;
+	c.max_cells = 1000;
+	flowpic_budget_init(flowpic_config_worst(&c));
+	KUNIT_EXPECT_NULL(test, flowpic_config_invalid(&c,
+			  flowpic_config_flows_limit(), &attr));
+	/* Twice the cells: past the allocator's rounding of the arrays. */
+	c.max_cells = 2000;
+	msg = flowpic_config_invalid(&c, flowpic_config_flows_limit(), &attr);
+	KUNIT_EXPECT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, attr, FLOWPIC_A_MAX_CELLS);
+	KUNIT_EXPECT_NOT_NULL(test, msg ? strstr(msg, "mem_budget") : NULL);
+	/* A geometry of fewer cells than max_cells needs only those. */
+	c.geom.n = 16;	/* 512 cells */
+	KUNIT_EXPECT_NULL(test, flowpic_config_invalid(&c,
+			  flowpic_config_flows_limit(), &attr));
+	flowpic_budget_init(16);
+	msg = flowpic_config_invalid(&c, flowpic_config_flows_limit(), &attr);
+	KUNIT_EXPECT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, attr, FLOWPIC_A_MAX_FLOWS);
+	flowpic_budget_init(limit);
 }
 
 struct flowpic_config_case {
@@ -351,6 +394,7 @@ static void flowpic_config_policy_test(struct kunit *test)
 static struct kunit_case flowpic_config_cases_list[] = {
 	KUNIT_CASE(flowpic_config_defaults_test),
 	KUNIT_CASE(flowpic_config_invalid_test),
+	KUNIT_CASE(flowpic_config_budget_test),
 	KUNIT_CASE(flowpic_config_update_test),
 	KUNIT_CASE(flowpic_config_policy_test),
 	{}

@@ -679,7 +679,8 @@ static int unprivileged(void)
 		return 2;
 	if (kmod_client_subscribe(c) != -EPERM)
 		return 3;
-	if (dump(c, NULL, &ff))
+	/* Flows are the host's traffic: listing them is for admins too. */
+	if (dump(c, NULL, &ff) != -EPERM)
 		return 4;
 	if (kmod_client_get_stats(c, cnt))
 		return 5;
@@ -699,7 +700,7 @@ static void check_unprivileged(void)
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status),
-	       "uid %d: SET_LABEL, SET_POLICY, joining windows get EPERM; GET_FLOWS, GET_STATS work (status %d)",
+	       "uid %d: SET_LABEL, SET_POLICY, joining windows, GET_FLOWS get EPERM; GET_STATS works (status %d)",
 	       NOBODY, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
