@@ -523,3 +523,26 @@ int flowpic_table_set_label(struct flowpic_table *t,
 	rcu_read_unlock();
 	return err;
 }
+
+bool flowpic_table_action(struct flowpic_table *t,
+			  const struct flowpic_key *key,
+			  struct flowpic_action *act)
+{
+	struct flowpic_flow *f = flowpic_table_lookup(t, key);
+	bool found = false;
+
+	act->type = FLOWPIC_ACT_PASS;
+	act->value = 0;
+	if (!f)
+		return false;
+	spin_lock_bh(&f->lock);
+	if (!f->dead) {
+		if (f->has_action)
+			*act = f->action;
+		else if (f->labelled)
+			*act = flowpic_policy_get(f->label.class_id);
+		found = true;
+	}
+	spin_unlock_bh(&f->lock);
+	return found;
+}

@@ -117,6 +117,15 @@ int flowpic_table_set_label(struct flowpic_table *t,
 			    const struct flowpic_label *label,
 			    const struct flowpic_action *action);
 
+/*
+ * The action @key's flow asks for (its own, else its class's), without
+ * counting a packet; false when the flow is not in the table. Caller
+ * holds rcu_read_lock().
+ */
+bool flowpic_table_action(struct flowpic_table *t,
+			  const struct flowpic_key *key,
+			  struct flowpic_action *act);
+
 /* Moves the closed windows to @out (a list of struct flowpic_done). */
 void flowpic_table_take_done(struct flowpic_table *t, struct list_head *out);
 

@@ -241,6 +241,28 @@ static unsigned int flowpic_nf_hook(void *priv, struct sk_buff *skb,
 	return flowpic_hook_skb(priv, skb, state->pf);
 }
 
+/*
+ * On the way out, after routing: ip_forward() sets a forwarded packet's
+ * priority from its TOS, overwriting what PRE_ROUTING applied, so the
+ * flow's mark and priority are applied again, where the egress qdisc
+ * reads them. The packet was counted where it came in.
+ */
+static unsigned int flowpic_nf_post(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	struct flowpic_action act;
+	struct flowpic_pkt pkt;
+
+	if (flowpic_parse(skb, state->pf, &pkt) != FLOWPIC_PARSE_FLOW ||
+	    !flowpic_table_action(priv, &pkt.key, &act))
+		return NF_ACCEPT;
+	if (act.type == FLOWPIC_ACT_MARK)
+		skb->mark = act.value;
+	else if (act.type == FLOWPIC_ACT_PRIORITY)
+		skb->priority = act.value;
+	return NF_ACCEPT;
+}
+
 /* After mangle, so a mark or priority we set is what filter sees. */
 static struct nf_hook_ops flowpic_nf_ops[] = {
 	{
@@ -265,6 +287,18 @@ static struct nf_hook_ops flowpic_nf_ops[] = {
 		.hook		= flowpic_nf_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_MANGLE + 1,
+	},
+	{
+		.hook		= flowpic_nf_post,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_POST_ROUTING,
+		.priority	= NF_IP_PRI_MANGLE + 1,
+	},
+	{
+		.hook		= flowpic_nf_post,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_POST_ROUTING,
 		.priority	= NF_IP6_PRI_MANGLE + 1,
 	},
 };

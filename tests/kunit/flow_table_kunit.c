@@ -486,6 +486,7 @@ static void flowpic_label_policy_test(struct kunit *test)
 	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
 	struct flowpic_pkt p, q;
 	struct flowpic_action act;
+	u64 binned;
 
 	mkpkt(&p, 43000, 60, false);
 	mkpkt(&q, 43001, 60, false);
@@ -508,6 +509,18 @@ static void flowpic_label_policy_test(struct kunit *test)
 	act = feed(c, &p, T0 + 3);
 	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_MARK);
 	KUNIT_EXPECT_EQ(test, act.value, 7U);
+
+	/* What POST_ROUTING applies again: the same, no packet counted. */
+	binned = cnt_delta(c, FLOWPIC_CNT_BINNED);
+	rcu_read_lock();
+	KUNIT_EXPECT_TRUE(test, flowpic_table_action(&c->t, &p.key, &act));
+	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_MARK);
+	KUNIT_EXPECT_EQ(test, act.value, 7U);
+	mkpkt(&q, 43002, 60, false);
+	KUNIT_EXPECT_FALSE(test, flowpic_table_action(&c->t, &q.key, &act));
+	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_PASS);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BINNED), binned);
 	flowpic_policy_set(3, &pass);
 }
 
