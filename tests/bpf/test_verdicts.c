@@ -111,6 +111,7 @@ static void check_flood(void)
 	if (!dp) {
 		tap_ok(0, "flood: loads");
 		tap_ok(0, "flood: verdicts hold");
+		tap_ok(0, "flood: verdicts counted");
 		return;
 	}
 	for (i = 0; i < 4; i++) {
@@ -131,6 +132,23 @@ static void check_flood(void)
 	       "%d new flows, %llu histograms evicted: %d of 4 labelled flows still dropped",
 	       FLOOD, (unsigned long long)st->flows_evicted, held);
 	free(st);
+	{
+		struct datapath_verdict_stats vs;
+		struct flowpic_key k;
+
+		label(dp, &lab[0], DROP_CLASS);	/* replaced */
+		pb_key(&lab[3], &k);
+		datapath_clear_label(dp, &k);		/* removed */
+		datapath_verdict_stats(dp, &vs);
+		tap_ok(vs.added == 4 && vs.replaced == 1 && vs.removed == 1 &&
+		       vs.present == 3 && vs.evicted == 0,
+		       "verdicts counted: %llu added, %llu replaced, %llu removed, %llu present, %llu evicted",
+		       (unsigned long long)vs.added,
+		       (unsigned long long)vs.replaced,
+		       (unsigned long long)vs.removed,
+		       (unsigned long long)vs.present,
+		       (unsigned long long)vs.evicted);
+	}
 	bpf_test_datapath_done(dp);
 }
 
@@ -320,9 +338,9 @@ int main(void)
 	char why[160];
 
 	tap_header();
-	tap_plan(13);
+	tap_plan(14);
 	if (!bpf_test_available(why, sizeof(why))) {
-		tap_skip_n(13, why, "verdicts, GSO and pins");
+		tap_skip_n(14, why, "verdicts, GSO and pins");
 		tap_done();
 		return KSFT_SKIP_CODE;
 	}

@@ -44,6 +44,7 @@ struct datapath {
 	void *rb_ctx;
 	int rb_err;
 	uint64_t swept_windows;		/* sent by datapath_sweep() */
+	struct datapath_verdict_stats vs;	/* verdicts written here */
 	uint8_t *value;			/* one flow value, for reads */
 };
 
@@ -827,9 +828,9 @@ static int key_canonical(const struct flowpic_key *key)
 }
 
 /*
- * Flows cache their label's action; a new labels generation makes each
- * read its label again on its next packet. Call after every label or
- * policy write.
+ * A new labels generation after every label or policy write: the program
+ * reads verdicts on every packet and no longer needs it, but tools that
+ * watch for label changes (and older readers) do.
  */
 static int labels_changed(struct datapath *dp)
 {
@@ -851,12 +852,19 @@ int datapath_set_label(struct datapath *dp, const struct flowpic_key *key,
 	if (!key_canonical(key) || label->class_id > FLOWPIC_CLASS_UNKNOWN ||
 	    label->confidence > FLOWPIC_CONFIDENCE_ONE)
 		return -EINVAL;
+	struct flowpic_label old;
+	int fd = bpf_map__fd(dp->skel->maps.labels), had;
+
 	if (bpf_map_lookup_elem_flags(bpf_map__fd(dp->flows), key, dp->value,
 				      BPF_F_LOCK))
 		return -ENOENT;
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.labels), key,
-				label, BPF_ANY))
+	had = !bpf_map_lookup_elem(fd, key, &old);
+	if (bpf_map_update_elem(fd, key, label, BPF_ANY))
 		return -errno;
+	if (had)
+		dp->vs.replaced++;
+	else
+		dp->vs.added++;
 	return labels_changed(dp);
 }
 
@@ -864,6 +872,7 @@ int datapath_clear_label(struct datapath *dp, const struct flowpic_key *key)
 {
 	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.labels), key))
 		return -errno;
+	dp->vs.removed++;
 	return labels_changed(dp);
 }
 
@@ -905,5 +914,25 @@ int datapath_stats(struct datapath *dp, uint64_t out[__FLOWPIC_CNT_MAX])
 	}
 	out[FLOWPIC_CNT_WINDOWS] += dp->swept_windows;
 	free(per);
+	return 0;
+}
+
+int datapath_verdict_stats(struct datapath *dp,
+			   struct datapath_verdict_stats *out)
+{
+	int fd = bpf_map__fd(dp->skel->maps.labels);
+	struct flowpic_key k, prev;
+	uint64_t n = 0, gone;
+
+	while (n <= bpf_map__max_entries(dp->skel->maps.labels) &&
+	       !bpf_map_get_next_key(fd, n ? &prev : NULL, &k)) {
+		prev = k;
+		n++;
+	}
+	*out = dp->vs;
+	out->present = n;
+	/* What was added here and is neither removed nor present: evicted. */
+	gone = dp->vs.added > dp->vs.removed ? dp->vs.added - dp->vs.removed : 0;
+	out->evicted = gone > n ? gone - n : 0;
 	return 0;
 }

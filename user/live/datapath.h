@@ -85,7 +85,8 @@ int datapath_poll_fd(const struct datapath *dp);
 /*
  * Closes the flows idle since before @now_ns - idle_ns (CLOCK_MONOTONIC;
  * 0: now): each open window with at least min_packets packets goes to
- * @fn with reason FLOWPIC_END_IDLE, and the flow and its label go.
+ * @fn with reason FLOWPIC_END_IDLE, and the flow goes; its verdict stays
+ * (docs/verdicts.md).
  * Returns flows closed or -errno.
  */
 int datapath_sweep(struct datapath *dp, uint64_t now_ns, datapath_window_fn fn,
@@ -102,7 +103,7 @@ int datapath_flow_count(struct datapath *dp);
 
 /*
  * Labels @key (canonical) from its next packet on (the labels and policy
- * calls also move the "gen" map's generation, which flows check). -ENOENT when the flow
+ * calls also move the "gen" map's generation, for tools that watch it). -ENOENT when the flow
  * is not in the table, -EINVAL for a key that is not canonical or a
  * label out of range.
  */
@@ -112,6 +113,23 @@ int datapath_clear_label(struct datapath *dp, const struct flowpic_key *key);
 /* The action for @class_id (< FLOWPIC_POLICY_SLOTS). */
 int datapath_set_policy(struct datapath *dp, uint16_t class_id,
 			const struct flowpic_action *act);
+
+/*
+ * Verdicts (docs/verdicts.md) this process added, replaced and removed;
+ * present: labels in the map now; evicted: added here but neither
+ * removed nor present, i.e. taken by the map's LRU (a lower bound when
+ * pins held labels from before, or other writers remove some).
+ */
+struct datapath_verdict_stats {
+	uint64_t added;
+	uint64_t replaced;
+	uint64_t removed;
+	uint64_t present;
+	uint64_t evicted;
+};
+
+int datapath_verdict_stats(struct datapath *dp,
+			   struct datapath_verdict_stats *out);
 
 /* Counters summed over CPUs, in enum flowpic_counter order. */
 int datapath_stats(struct datapath *dp, uint64_t out[__FLOWPIC_CNT_MAX]);
