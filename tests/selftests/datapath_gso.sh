@@ -35,7 +35,9 @@ for p in $T1 $T2 $S1 $S2; do
 done
 capture_stop
 grep -h "dropped by kernel" "$TMP/tcpdump.err" | sed 's/^/# tcpdump: /'
-clipped=$("$BIN/dpctl" stats -d "$PIN" 2>/dev/null | awk '$1 == "clipped" { print $2 }')
+"$BIN/dpctl" stats -d "$PIN" >"$TMP/stats" 2>/dev/null
+clipped=$(awk '$1 == "clipped" { print $2 }' "$TMP/stats")
+segments=$(awk '$1 == "segments" { print $2 }' "$TMP/stats")
 dp_stop
 
 set -- $("$BIN/gso_split" 1500 "$TMP/cap.pcap" "$TMP/wire.pcap") ||
@@ -48,4 +50,6 @@ echo "# kernel: $(wc -l <"$TMP/windows") windows, offline: $(wc -l <"$TMP/offlin
 "$BIN/cmp_pictures" 32 2s 2 "$TMP/windows" "$TMP/offline" "$TMP/wire.pcap" ||
 	fail "kernel pictures differ from the per-segment capture's"
 [ "$clipped" = 0 ] || fail "$clipped packets clipped into the top row"
+[ "${segments:-0}" -gt 0 ] || fail "the tc program counted no GSO/GRO segments"
+echo "# tc program: $segments segments of GSO/GRO packets binned one by one, 0 clipped"
 echo "# ok: kernel pictures equal the per-segment capture's"

@@ -245,10 +245,14 @@ static int cmd_stats(const char *dir)
 		"fragment", "clipped", "clock_back", "flows_new",
 		"flows_evicted", "windows", "windows_lost", "cells_dropped",
 		"dropped", "marked", "prioritised",
+		/* the tc program's own (bpf/datapath_maps.h) */
+		"untracked", "segments", "verdict_bad", "big_packets",
 	};
 	int ncpu = libbpf_num_possible_cpus(), fd = pinned(dir, FLOWPIC_PIN_STATS);
-	__u64 sum[__FLOWPIC_CNT_MAX] = {};
+	__u64 sum[sizeof(struct flowpic_bpf_stats) / 8] = {};
 	struct flowpic_bpf_stats *per;
+	_Static_assert(sizeof(names) / sizeof(names[0]) ==
+		       sizeof(struct flowpic_bpf_stats) / 8, "a name per counter");
 	__u32 zero = 0;
 	int cpu, i;
 
@@ -258,9 +262,9 @@ static int cmd_stats(const char *dir)
 	if (!per || bpf_map_lookup_elem(fd, &zero, per))
 		return 1;
 	for (cpu = 0; cpu < ncpu; cpu++)
-		for (i = 0; i < __FLOWPIC_CNT_MAX; i++)
+		for (i = 0; i < (int)(sizeof(sum) / 8); i++)
 			sum[i] += ((__u64 *)&per[cpu])[i];
-	for (i = 0; i < __FLOWPIC_CNT_MAX; i++)
+	for (i = 0; i < (int)(sizeof(sum) / 8); i++)
 		printf("%s %llu\n", names[i], (unsigned long long)sum[i]);
 	free(per);
 	return 0;
