@@ -133,6 +133,19 @@ static inline void bpf_test_datapath_done(struct datapath *dp)
 		datapath_unpin(dp);
 	datapath_close(dp);
 }
+
+#include "pkt_build.h"
+
+/* Labels the flow of packet @s with class @cls (confidence 0.95). */
+static inline int bpf_test_label(struct datapath *dp, const struct pb_spec *s,
+				 __u16 cls)
+{
+	struct flowpic_label l = { .class_id = cls, .confidence = 9500 };
+	struct flowpic_key k;
+
+	pb_key(s, &k);
+	return datapath_set_label(dp, &k, &l);
+}
 #endif
 
 #endif /* _FLOWPIC_TEST_BPF_H */

@@ -53,15 +53,6 @@ static struct pb_spec udp(int sport, int rev)
 	return s;
 }
 
-static int label(struct datapath *dp, const struct pb_spec *s, __u16 cls)
-{
-	struct flowpic_label l = { .class_id = cls, .confidence = 9500 };
-	struct flowpic_key k;
-
-	pb_key(s, &k);
-	return datapath_set_label(dp, &k, &l);
-}
-
 static int policy(struct datapath *dp, __u16 cls, __u32 type, __u32 value)
 {
 	struct flowpic_action a = { .type = type, .value = value };
@@ -123,7 +114,7 @@ int main(void)
 	       "unlabelled flow passes, no mark, no priority");
 
 	/* drop */
-	tap_ok(!policy(dp, 3, FLOWPIC_ACT_DROP, 0) && !label(dp, &f, 3),
+	tap_ok(!policy(dp, 3, FLOWPIC_ACT_DROP, 0) && !bpf_test_label(dp, &f, 3),
 	       "class 3 -> drop, flow labelled 3");
 	datapath_stats(dp, s0);
 	v = xmit(dp, &f);
@@ -147,7 +138,7 @@ int main(void)
 	}
 
 	/* Relabel: mark, both ways. */
-	tap_ok(!policy(dp, 5, FLOWPIC_ACT_MARK, 0xf10c) && !label(dp, &f, 5),
+	tap_ok(!policy(dp, 5, FLOWPIC_ACT_MARK, 0xf10c) && !bpf_test_label(dp, &f, 5),
 	       "class 5 -> mark 0xf10c, flow relabelled 5");
 	v = xmit(dp, &f);
 	w = xmit(dp, &r);
@@ -166,7 +157,7 @@ int main(void)
 
 	/* The unknown class has its own slot. */
 	tap_ok(!policy(dp, FLOWPIC_CLASS_UNKNOWN, FLOWPIC_ACT_MARK, 7) &&
-	       !label(dp, &f, FLOWPIC_CLASS_UNKNOWN), "unknown -> mark 7");
+	       !bpf_test_label(dp, &f, FLOWPIC_CLASS_UNKNOWN), "unknown -> mark 7");
 	v = xmit(dp, &f);
 	tap_ok(v.mark == 7, "unknown-class flow marked %u", v.mark);
 
@@ -190,7 +181,7 @@ int main(void)
 	{
 		struct pb_spec other = udp(5999, 0);
 
-		tap_ok(label(dp, &other, 1) == -ENOENT,
+		tap_ok(bpf_test_label(dp, &other, 1) == -ENOENT,
 		       "label of a flow not in the table: -ENOENT");
 	}
 	tap_ok(policy(dp, FLOWPIC_POLICY_SLOTS, FLOWPIC_ACT_DROP, 0) == -EINVAL &&
@@ -257,7 +248,7 @@ int main(void)
 		tr.sport = 443;
 		tr.dport = 5002;
 		xmit(dp, &t);
-		tap_ok(!label(dp, &t, 3), "TCP flow labelled 3 (drop)");
+		tap_ok(!bpf_test_label(dp, &t, 3), "TCP flow labelled 3 (drop)");
 		t.tcp_flags = 0x04;
 		v = xmit(dp, &t);
 		t.tcp_flags = 0x02;

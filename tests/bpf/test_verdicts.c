@@ -62,15 +62,6 @@ static struct pb_spec tcp(int sport, int payload, int flags)
 	return s;
 }
 
-static int label(struct datapath *dp, const struct pb_spec *s, __u16 cls)
-{
-	struct flowpic_label l = { .class_id = cls, .confidence = 9500 };
-	struct flowpic_key k;
-
-	pb_key(s, &k);
-	return datapath_set_label(dp, &k, &l);
-}
-
 static void tweak_small(struct datapath_config *c)
 {
 	c->max_flows = TABLE;
@@ -117,7 +108,7 @@ static void check_flood(void)
 	for (i = 0; i < 4; i++) {
 		lab[i] = tcp(3000 + i, 100, 0);
 		xmit(dp, &lab[i]);
-		labelled += !label(dp, &lab[i], DROP_CLASS);
+		labelled += !bpf_test_label(dp, &lab[i], DROP_CLASS);
 	}
 	tap_ok(labelled == 4, "4 flows of a %u-flow table labelled drop", TABLE);
 	for (i = 0; i < FLOOD; i++) {
@@ -136,7 +127,7 @@ static void check_flood(void)
 		struct datapath_verdict_stats vs;
 		struct flowpic_key k;
 
-		label(dp, &lab[0], DROP_CLASS);	/* replaced */
+		bpf_test_label(dp, &lab[0], DROP_CLASS);	/* replaced */
 		pb_key(&lab[3], &k);
 		datapath_clear_label(dp, &k);		/* removed */
 		datapath_verdict_stats(dp, &vs);
@@ -170,7 +161,7 @@ static void check_full(void)
 		return;
 	}
 	xmit(dp, &l);
-	label(dp, &l, DROP_CLASS);
+	bpf_test_label(dp, &l, DROP_CLASS);
 	l.tcp_flags = 0x04;		/* RST: its histogram ends */
 	xmit(dp, &l);
 	l.tcp_flags = 0;
