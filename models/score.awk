@@ -7,6 +7,8 @@
 #       lab, lab-vpn): windows, accuracy, and with t the share below it
 #   awk -f models/score.awk -v mode=unknown -v t=T SAMPLES...
 #       per true class (and `other`): windows and the share below t
+#   awk -f models/score.awk -v mode=confusion SAMPLES...
+#       per class recall and F1, and the confusion matrix (rows: true)
 #   awk -f models/score.awk -v mode=score [-v t=T] SAMPLES...
 #       accuracy and macro-F1 over the classes present; with t, windows
 #       below it count as wrong and their share is printed
@@ -33,6 +35,11 @@ function group(path) {
 	} else if (mode == "unknown") {
 		N[$2]++
 		u[$2] += $6 < t
+	} else if (mode == "confusion") {
+		M[$2, $5]++
+		T[$2]++
+		P[$5]++
+		cls[$2] = cls[$5] = 1
 	} else if (mode == "score") {
 		known = t == "" || $6 >= t
 		unk += !known
@@ -57,6 +64,34 @@ END {
 		for (c in N)
 			printf "%-14s %6d windows  unknown %5.1f%%\n", c, N[c],
 			       100 * u[c] / N[c]
+	} else if (mode == "confusion") {
+		k = 0
+		for (c in cls)
+			name[++k] = c
+		for (i = 2; i <= k; i++)	# sorted, by insertion
+			for (j = i; j > 1 && name[j - 1] > name[j]; j--) {
+				x = name[j]; name[j] = name[j - 1]; name[j - 1] = x
+			}
+		printf "%-14s %9s %9s %8s\n", "class", "recall", "f1", "support"
+		for (i = 1; i <= k; i++) {
+			c = name[i]
+			if (!T[c]) continue
+			r = M[c, c] / T[c]
+			p = P[c] ? M[c, c] / P[c] : 0
+			printf "%-14s %9.4f %9.4f %8d\n", c, r,
+			       p + r ? 2 * p * r / (p + r) : 0, T[c]
+		}
+		printf "\n%-14s", ""
+		for (i = 1; i <= k; i++)
+			printf " %9s", substr(name[i], 1, 9)
+		printf "\n"
+		for (i = 1; i <= k; i++) {
+			if (!T[name[i]]) continue
+			printf "%-14s", name[i]
+			for (j = 1; j <= k; j++)
+				printf " %9d", M[name[i], name[j]]
+			printf "\n"
+		}
 	} else if (mode == "score") {
 		if (!n) {
 			print "accuracy -  macro-F1 -  (0 windows)"

@@ -125,6 +125,12 @@ lab_runs() {
 cat_data() {
 	d=$1
 	shift
+	(cat_data_in "$d" "$@")	# a subshell: the caller's variables stay
+}
+
+cat_data_in() {
+	d=$1
+	shift
 	mkdir -p "$d"
 	$F dataset -o "$d/ndpi.fpd" "$@" --allow-unmatched \
 		--ndpi "$DATA/ndpi/result" "$DATA"/ndpi/pcap/*.pcap \
@@ -213,9 +219,28 @@ task_cat_mini() {
 			a / n, f / n, n }'
 	echo "== cat-mini seed 1: held-out windows per source"
 	$SCORE -v mode=sources "$OUT/cat-mini-s1.tsv" | sort
-	echo "== cat-mini seed 1: held-out real files only"
 	grep -v "^$LABSPLIT/" "$OUT/cat-mini-s1.tsv" >"$OUT/cat-mini-s1-real.tsv"
-	$SCORE -v mode=score "$OUT/cat-mini-s1-real.tsv"
+	grep "^$LABSPLIT/" "$OUT/cat-mini-s1.tsv" | grep -v -- -vpn \
+		>"$OUT/cat-mini-s1-lab.tsv"
+	grep "^$LABSPLIT/" "$OUT/cat-mini-s1.tsv" | grep -- -vpn \
+		>"$OUT/cat-mini-s1-vpn.tsv"
+	for part in real lab vpn; do
+		echo "== cat-mini seed 1: held-out $part files only"
+		$SCORE -v mode=score "$OUT/cat-mini-s1-$part.tsv"
+		$SCORE -v mode=confusion "$OUT/cat-mini-s1-$part.tsv"
+	done
+	echo "== cat-mini seeds $SEEDS: held-out real files only, mean"
+	for s in $SEEDS; do
+		grep -v "^$LABSPLIT/" "$OUT/cat-mini-s$s.tsv" | $SCORE -v mode=score
+	done | awk '{ a += $2; f += $4; n++ } END {
+		printf "mean accuracy %.2f%%, macro-F1 %.4f over %d seeds\n",
+		a / n, f / n, n }'
+	echo "== cat-mini seeds $SEEDS: held-out VPN (lab) files only, mean"
+	for s in $SEEDS; do
+		grep "^$LABSPLIT/.*-vpn" "$OUT/cat-mini-s$s.tsv" | $SCORE -v mode=score
+	done | awk '{ a += $2; f += $4; n++ } END {
+		printf "mean accuracy %.2f%%, macro-F1 %.4f over %d seeds\n",
+		a / n, f / n, n }'
 	# The threshold: at most 10% of the held-out windows of the five
 	# classes fall below it (seed 1). Then the unknown rates: per class
 	# and per source on the held-out windows, on nDPI's other
@@ -291,6 +316,40 @@ task_cat_mix() {
 	fi
 }
 
+# The paper's network on 1500x1500 FlowPics of the paper's 60 s windows,
+# every source. Bounded: one seed, at most 30 epochs (patience 5), no
+# augmentation (the datasets carry no packet series at this size).
+task_cat_full() {
+	d=build/data/cat-full
+	cat_data $d --n 1500 --window 60s
+	set -- $(cat_set $d all)
+	echo "== cat-full seed 1"
+	$F train -o models/categories-full.fpm --seed 1 --quiet \
+		--test-files 0.25 --classes $CAT --epochs 30 --patience 5 "$@" \
+		>"$OUT/cat-full-s1.txt" 2>"$OUT/cat-full-s1.log"
+	grep -E '^kept' "$OUT/cat-full-s1.log"
+	cat_eval cat-full-s1 models/categories-full.fpm "$@"
+	$F eval models/categories-full.fpm "$@" --held-out \
+		--png docs/accuracy/cat-full.png >"$OUT/cat-full.txt"
+	cat "$OUT/cat-full.txt"
+	echo "== cat-full: held-out windows per source"
+	$SCORE -v mode=sources "$OUT/cat-full-s1.tsv" | sort
+	echo "== cat-full: held-out real files only"
+	grep -v "^$LABSPLIT/" "$OUT/cat-full-s1.tsv" | $SCORE -v mode=score
+	echo "== cat-full: held-out lab files only"
+	grep "^$LABSPLIT/" "$OUT/cat-full-s1.tsv" | $SCORE -v mode=score
+	t=$(cut -f6 "$OUT/cat-full-s1.tsv" | sort -g |
+		awk '{ c[NR] = $1 } END { k = int(0.1 * NR); print k ? c[k] : 0 }')
+	$F model set models/categories-full.fpm threshold="$t"
+	echo "== cat-full: calibrated threshold $t (10% of held-out windows below it)"
+	$F eval models/categories-full.fpm "$d/ndpi.fpd" --ignore-unknown \
+		--samples "$OUT/cat-full-all-ndpi.tsv" >/dev/null
+	awk -F'\t' '$2 == "other"' "$OUT/cat-full-all-ndpi.tsv" \
+		>"$OUT/cat-full-other.tsv"
+	$SCORE -v mode=unknown -v t="$t" "$OUT/cat-full-s1.tsv" \
+		"$OUT/cat-full-other.tsv" | sort
+}
+
 # cat_sweep NAME DATASETS TRAIN-ARGS...: for each seed, trained with a
 # quarter of the files held out; the mean over the seeds of the held-out
 # scores on the five classes: all files, real files, lab files (and, for
@@ -339,7 +398,6 @@ task_cat_variants() {
 	cat_sweep raw-tsrtt "$a" $CAT_MINI_ARGS
 	cat_sweep raw-drop "$a" --classes $CAT --input-scale 1 --augment drop
 	cat_sweep raw-all "$a" --classes $CAT --input-scale 1 --augment all
-	cat_sweep raw-tsrtt-balanced "$a" $CAT_MINI_ARGS --class-weights balanced
 	cat_sweep raw-tsrtt-2ch "$(cat_set $d2 all)" $CAT_MINI_ARGS
 	cat_sweep raw-tsrtt-30s "$(cat_set $d30 all)" $CAT_MINI_ARGS
 	cat_sweep raw-tsrtt-other "$a" --classes $CAT,other --input-scale 1 \

@@ -20,6 +20,7 @@ LAB_CIF=${LAB}c0
 LAB_SIP=192.0.2.1
 LAB_CIP=192.0.2.2
 LAB_DIR=${LAB_DIR:-/tmp/flowpic-lab.$$}
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_PIDS=""
 
 lab_srv() { ip netns exec "$LAB_SRV" "$@"; }
@@ -82,7 +83,7 @@ lab_down() {
 
 # --- servers ---------------------------------------------------------------
 
-# busybox httpd on :8080 serving a small web site and a large file.
+# busybox httpd on :${2:-8080} serving a small web site and a large file.
 lab_web_server() {
 	local d=$LAB_DIR/www i
 	mkdir -p "$d/img" "$d/css"
@@ -101,7 +102,7 @@ lab_web_server() {
 			echo "</body></html>"
 		} >"$d/page$i.html"
 	done
-	lab_bg lab_srv timeout "${1:-120}" busybox httpd -f -p 8080 -h "$d"
+	lab_bg lab_srv timeout "${1:-120}" busybox httpd -f -p "${2:-8080}" -h "$d"
 }
 
 # socat chat server on :5222: answers each line after a short think.
@@ -155,18 +156,19 @@ lab_chat() {
 		done | socat - TCP:'"$LAB_SIP"':5222 >/dev/null'
 }
 
-# Web browsing: a page and its images, style and script, then reading
-# for 1 .. 5 s, and the next page.
+# Web browsing as a browser does it (tests/demo/browse.py): HTTP/1.1
+# keep-alive connections to the web site on port $2 (8000), a page then its
+# images, style and script over three of them, reading for 2 .. 8 s, the
+# next page over the same connections. lab_browse_server serves the site
+# that lab_web_server made.
+lab_browse_server() {
+	lab_bg lab_srv timeout "${1:-120}" python3 "$LAB_ROOT/tests/demo/browse.py" \
+		serve "${2:-8000}" "$LAB_DIR/www"
+}
+
 lab_browse() {
-	local t=$1
-	lab_bg lab_cli timeout "$t" bash -c '
-		end=$((SECONDS + '"$t"'))
-		while [ $SECONDS -lt $end ]; do
-			p=$((RANDOM % 8 + 1))
-			wget -q -p --delete-after -P '"$LAB_DIR"'/dl \
-				http://'"$LAB_SIP"':8080/page$p.html
-			sleep $((RANDOM % 5 + 1))
-		done'
+	lab_bg lab_cli timeout "$1" python3 "$LAB_ROOT/tests/demo/browse.py" \
+		browse "$LAB_SIP" "${2:-8000}" "$1"
 }
 
 # Bytes the client has received on the bulk download so far (ss -ti).
