@@ -3,8 +3,8 @@
 # same networks on the same real FlowPics with the same thread count, in
 # one run: images/s of mini at batch 1 and 64 and of full at batch 1
 # (model time only), seconds per training epoch of mini (batch 64) and
-# full (batch 32) over 1,214 images. Printed as ratios with the goals of
-# issue 4: mini 3x / 1.5x, full 10x, training 2x.
+# full (batch 32) over 1,214 images. Printed as ratios with their goals:
+# mini 3x / 1.5x, full 10x, training 2x.
 #
 # PyTorch (Debian's python3-torch) is only this benchmark's peer: it is
 # installed here if missing and never needed by flowpic or its tests.
