@@ -284,7 +284,8 @@ mkdir -p "/etc/netns/$NS_C/ssl/certs" "/etc/netns/$NS_S"
 # points of 1 - (1 - p)^2 (a ping crosses impair twice); RTT spread as the
 # interquartile range, robust to the odd ping a loaded host stalls (a
 # uniform +-j per direction gives a triangular RTT with IQR 1.17 j): at
-# most 1.5 x 1.17 j + 3 ms and, with j >= 2 ms, at least j / 2.
+# most 1.5 x 1.17 j + 5 ms (impair's timer and the host add up to ~4 ms
+# with no jitter at all) and, with j >= 2 ms, at least j / 2.
 measure() {
 	bg_s iperf3 -s -B 198.51.100.5 -1 >/dev/null 2>&1
 	IPERF_PID=$!
@@ -322,7 +323,7 @@ checks = {
     "rtt": abs(rtt_med - 2 * delay) <= tol_rtt,
     "rate": abs(got - rate) <= 0.15 * rate,
     "loss": abs(meas_loss - exp_loss) <= tol_loss,
-    "jitter": rtt_iqr <= 1.5 * 1.17 * jitter + 3 and (jitter < 2 or rtt_iqr >= 0.5 * jitter),
+    "jitter": rtt_iqr <= 1.5 * 1.17 * jitter + 5 and (jitter < 2 or rtt_iqr >= 0.5 * jitter),
 }
 print(json.dumps({
     "claimed": {"rate_mbit": rate, "delay_ms": delay, "jitter_ms": jitter,
