@@ -293,7 +293,7 @@ __noinline int flow_evict(void)
 
 static __always_inline void *flow_create(void *table,
 					 const struct flowpic_key *key,
-					 __u64 now,
+					 __u8 dir, __u64 now,
 					 struct flowpic_bpf_stats *s)
 {
 	struct flowpic_flow_state *st;
@@ -315,6 +315,7 @@ static __always_inline void *flow_create(void *table,
 	__builtin_memset(w, 0, sizeof(*w));
 	st->first_ns = now;
 	st->last_ns = now;
+	st->initiator = dir & 1;
 	w->key = *key;
 	w->start_ns = now;
 	w->cells = cfg_cells;
@@ -440,7 +441,7 @@ static __always_inline int cell_add(__u8 *cells, __u64 idx, __u32 n)
  */
 #define CELL_LOST	(1U << 16)
 
-static __always_inline void bin_add(void *v, __u32 size, __u32 n, __u8 dir,
+static __always_inline void bin_add(void *v, __u32 size, __u32 n, __u8 role,
 				    const struct flowpic_geom *g, __u64 start,
 				    __u64 now, struct flowpic_bpf_stats *s)
 {
@@ -451,7 +452,7 @@ static __always_inline void bin_add(void *v, __u32 size, __u32 n, __u8 dir,
 
 	flags = flowpic_bin(g, size, (__s64)(now - start), &cell);
 	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID))) {
-		ch = g->channels == 2 ? dir & 1 : 0;
+		ch = g->channels == 2 ? role & 1 : 0;
 		idx = flowpic_cell_index(g, ch, &cell);
 		/* One register for the check and the access. */
 		barrier_var(idx);
@@ -486,17 +487,18 @@ static __always_inline void packet_add(struct __sk_buff *skb, void *v,
 	struct flowpic_window *w = flow_win(v);
 	__u64 start = *(volatile __u64 *)&w->start_ns;
 	__u32 gso = skb->gso_size, hdr, payload, full = 0, last = p->size;
+	__u8 role = flowpic_role(p->dir, st->initiator);
 
 	hdr = p->l4_off + p->l4_hdr;
 	if (gso && p->size > hdr + gso) {
 		payload = p->size - hdr;
 		full = (payload - 1) / gso;
 		last = p->size - full * gso;
-		bin_add(v, hdr + gso, full, p->dir, g, start, now, s);
+		bin_add(v, hdr + gso, full, role, g, start, now, s);
 		if (s)
 			s->segments += full + 1;
 	}
-	bin_add(v, last, 1, p->dir, g, start, now, s);
+	bin_add(v, last, 1, role, g, start, now, s);
 	__sync_fetch_and_add(&w->packets[p->dir & 1], full + 1);
 	__sync_fetch_and_add(&w->bytes[p->dir & 1],
 			     (__u64)p->size + (__u64)full * hdr);
@@ -549,7 +551,7 @@ static __always_inline void flow_packet(struct __sk_buff *skb, struct pkt *p,
 
 	v = bpf_map_lookup_elem(table, &p->key);
 	if (!v) {
-		v = flow_create(table, &p->key, now, s);
+		v = flow_create(table, &p->key, p->dir, now, s);
 		if (!v) {
 			STAT_INC(s, untracked);
 			return;

@@ -43,6 +43,8 @@ enum flowpic_tcp_end {
 struct flowpic_flow_state {
 	struct bpf_spin_lock lock;	/* one CPU at a time closes the window */
 	__u32	fin;			/* bit per direction that sent FIN */
+	__u32	initiator;		/* FLOWPIC_DIR_* of the first packet */
+	__u32	__pad;
 	__u64	first_ns;		/* first packet: windows tile from here */
 	__u64	last_ns;		/* last packet: idle sweep, eviction */
 };
@@ -67,6 +69,8 @@ struct flowpic_bpf_gen {
 struct flowpic_flow_##cap {						\
 	struct bpf_spin_lock lock;					\
 	__u32	fin;							\
+	__u32	initiator;						\
+	__u32	__pad;							\
 	__u64	first_ns;						\
 	__u64	last_ns;						\
 	struct flowpic_window win;	/* the open window */		\
@@ -87,7 +91,7 @@ FLOWPIC_FLOW_VALUE(8192);
 #define FLOWPIC_BPF_WIN_OFF	sizeof(struct flowpic_flow_state)
 #define FLOWPIC_BPF_CELLS_OFF	(FLOWPIC_BPF_WIN_OFF + sizeof(struct flowpic_window))
 
-FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 24,
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_flow_state) == 32,
 		      "flow state layout");
 FLOWPIC_STATIC_ASSERT(FLOWPIC_BPF_CELLS_OFF % 8 == 0,
 		      "cells are copied in 8-byte words");
@@ -185,7 +189,7 @@ struct flowpic_frag_value {
  * meaning.
  */
 #define FLOWPIC_BPF_PIN_MAGIC	0x66706963U	/* "fpic" */
-#define FLOWPIC_BPF_PIN_VERSION	2U	/* 2: verdicts in an LRU, no cache */
+#define FLOWPIC_BPF_PIN_VERSION	3U	/* 3: channels by role (initiator) */
 
 struct flowpic_bpf_meta {
 	__u32	magic;

@@ -44,12 +44,27 @@ struct flowpic_geom {
 	__u64	window_ns;	/* FLOWPIC_WINDOW_NS_MIN .. _MAX */
 	__u16	n;		/* cells per axis, FLOWPIC_N_MIN .. _MAX */
 	__u16	max_size;	/* top of the size axis, FLOWPIC_MAX_PKT_SIZE */
-	__u8	channels;	/* 1: both directions, 2: one per direction */
+	__u8	channels;	/* 1: both directions, 2: one per role */
 	__u8	__pad[3];
 };
 
 FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_geom) == 16,
 		      "flowpic_geom layout is part of the ABI");
+
+/*
+ * Two channels split a flow's packets by role, not by address order: the
+ * initiator is the side that sent the first packet the data path saw
+ * since the flow (re)started (a TCP client's SYN), and its packets go to
+ * channel 0, the responder's to channel 1. @dir and @initiator are
+ * FLOWPIC_DIR_* (flowpic_key.h).
+ */
+#define FLOWPIC_ROLE_INITIATOR	0
+#define FLOWPIC_ROLE_RESPONDER	1
+
+static __always_inline __u8 flowpic_role(__u8 dir, __u8 initiator)
+{
+	return (dir ^ initiator) & 1;
+}
 
 struct flowpic_cell {
 	__u16	row;		/* size bin */

@@ -97,7 +97,7 @@ static struct datapath *load(const char *name, __u16 n, __u8 ch,
 	return bpf_test_datapath(name, &c);
 }
 
-/* Each geometry: cells where flowpic_bin() puts them, channel by dir. */
+/* Each geometry: cells where flowpic_bin() puts them, channel by role. */
 static void check_geometry(__u16 n, __u8 ch)
 {
 	struct pb_spec a = tcp(1000 + n, 700, 0, 0), b = tcp(1000 + n, 100, 0, 1);
@@ -129,6 +129,43 @@ static void check_geometry(__u16 n, __u8 ch)
 	       cells[ib] == 1 && sum(cells, w.cells) == 4,
 	       "%ux%u x%u: cells %u=%u and %u=%u of %u", n, n, ch, ia,
 	       cells[ia], ib, cells[ib], w.cells);
+	bpf_test_datapath_done(dp);
+}
+
+/*
+ * Two channels by role: the side that sent the first packet is channel 0
+ * whatever the address order. Here the higher address starts the flow.
+ */
+static void check_roles(void)
+{
+	struct pb_spec a = tcp(1200, 700, 0, 0), b = tcp(1200, 100, 0, 1);
+	uint8_t cells[FLOWPIC_BPF_CAP_MAX] = {};
+	struct flowpic_geom g = { .window_ns = 3600000000000ULL, .n = 32,
+				  .max_size = 1500, .channels = 2 };
+	struct flowpic_window w;
+	struct flowpic_cell ca, cb;
+	struct flowpic_key key;
+	struct datapath *dp = load("roles", 32, 2, g.window_ns, NULL);
+	__u32 ia, ib;
+	int i, ok;
+
+	if (!dp) {
+		tap_ok(0, "roles: loads");
+		return;
+	}
+	xmit(dp, &b);			/* 198.51.100.7 starts it */
+	for (i = 0; i < 3; i++)
+		xmit(dp, &a);
+	pb_key(&a, &key);
+	flowpic_bin(&g, pb_ip_len(&b), 0, &cb);
+	flowpic_bin(&g, pb_ip_len(&a), 0, &ca);
+	ib = flowpic_cell_index(&g, FLOWPIC_ROLE_INITIATOR, &cb);
+	ia = flowpic_cell_index(&g, FLOWPIC_ROLE_RESPONDER, &ca);
+	ok = !datapath_flow(dp, &key, &w, cells, sizeof(cells));
+	tap_ok(ok && cells[ib] == 1 && cells[ia] == 3 &&
+	       sum(cells, w.cells) == 4,
+	       "two channels by role: the initiator (higher address) in channel 0: cells %u=%u, %u=%u",
+	       ib, cells[ib], ia, cells[ia]);
 	bpf_test_datapath_done(dp);
 }
 
@@ -475,7 +512,7 @@ int main(void)
 	char why[160];
 
 	tap_header();
-	tap_plan(24);
+	tap_plan(25);
 	if (!bpf_test_available(why, sizeof(why))) {
 		tap_skip(why, "windows of the tc program");
 		tap_done();
@@ -488,6 +525,7 @@ int main(void)
 	check_geometry(64, 2);
 	check_geometry(90, 1);
 	check_geometry(8, 1);
+	check_roles();
 	check_completion();
 	check_tcp_end_modes();
 	check_idle();

@@ -71,7 +71,9 @@ class Flows:
         if f:
             self.close(name, f)
 
-    def packet(self, name, ts, size, d, flags, proto):
+    def packet(self, name, ts, size, d, flags, proto, init=None):
+        # two channels hold roles: 0 from the side that sent the flow's
+        # first packet (or init, when the caller knows the client)
         # every flow idle at this packet's time ends first
         while self.idle and self.heap and ts - self.heap[0][0] > self.idle:
             last, seq, old = heapq.heappop(self.heap)
@@ -89,7 +91,8 @@ class Flows:
             elif self.cap and gap < -self.cap:
                 f['shift'] += gap
         if not f:
-            f = {'first': ts, 'shift': 0, 'win': 0, 'pkts': [], 'fin': 0}
+            f = {'first': ts, 'shift': 0, 'win': 0, 'pkts': [], 'fin': 0,
+                 'init': d if init is None else init}
             self.flows[name] = f
             self.stats['flows'] += 1
         f['last'] = ts
@@ -102,7 +105,8 @@ class Flows:
         if w > f['win']:
             self.close(name, f)
             f['win'] = w
-        f['pkts'].append((ft - f['win'] * self.g.window_ns, size, d))
+        f['pkts'].append((ft - f['win'] * self.g.window_ns, size,
+                          d ^ f['init']))
         if proto != 6:
             return
         if flags & 4:
@@ -382,7 +386,7 @@ def run_sessions(path, flows, stats):
         t, ln = line.split(',')
         t, ln = int(t), int(ln)
         stats['packets'] += 1
-        flows.packet(name, t * 1000, abs(ln), 1 if ln < 0 else 0, 0, 17)
+        flows.packet(name, t * 1000, abs(ln), 1 if ln < 0 else 0, 0, 17, 0)
     if name:
         flows.end(name)
 

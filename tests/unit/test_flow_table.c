@@ -105,7 +105,7 @@ int main(void)
 	int i, ok;
 
 	tap_header();
-	tap_plan(20);
+	tap_plan(21);
 
 	/* tiling: 0, 14.999999999, 15, 31 s -> windows 0 (2), 1 (1), 2 (1) */
 	t = table(&g, no_idle);
@@ -125,6 +125,29 @@ int main(void)
 	tap_ok(g.first_cell[0] == 2 * 32 && g.first_cell[1] == 31 * 32 &&
 	       g.first_cell[2] == 31 * 32 + 2,
 	       "cells: (row 2, col 0), 1500 B -> row 31, 3000 B at 1 s -> (31, 2)");
+	flow_table_free(t);
+
+	/*
+	 * two channels by role: the higher address (direction 1) starts
+	 * the flow, so its packets are channel 0 of the picture
+	 */
+	t = table(&g, no_idle);
+	{
+		struct flow_config c = *flow_table_config(t);
+
+		flow_table_free(t);
+		c.geom.channels = 2;
+		memset(&g, 0, sizeof(g));
+		t = flow_table_new(&c, sink, &g);
+	}
+	flow_table_packet(t, &a, t0, 1500, 1, 0);
+	flow_table_packet(t, &a, t0 + 1, 100, 0, 0);
+	flow_table_flush(t);
+	/* channel 0 (1500 B: row 31) comes before channel 1 (100 B) */
+	tap_ok(g.n == 1 && g.first_cell[0] == 31 * 32 &&
+	       g.w[0].packets[0] == 1 && g.w[0].packets[1] == 1,
+	       "two channels: the initiator's (direction 1) packet in channel 0, counts per direction (first cell %u)",
+	       g.first_cell[0]);
 	flow_table_free(t);
 
 	/* idle: a 121 s silence ends the flow; the next packet restarts it */

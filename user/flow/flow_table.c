@@ -140,6 +140,8 @@ int flow_packet(struct flow_table *t, struct flow *f, __u64 ts_ns, __u32 size,
 		f->shift_ns = 0;
 		f->win_index = 0;
 		f->fin = 0;
+		if (!f->initiator_fixed)
+			f->initiator = dir;
 		t->stats.cnt[FLOWPIC_CNT_FLOWS_NEW]++;
 	}
 	f->last_ns = ts_ns;
@@ -158,7 +160,8 @@ int flow_packet(struct flow_table *t, struct flow *f, __u64 ts_ns, __u32 size,
 	rel = ft - (__s64)(f->win_index * wlen);
 	if (rel < 0)
 		t->stats.cnt[FLOWPIC_CNT_CLOCK_BACK]++;
-	if (window_series_push(&f->series, rel, size, dir))
+	if (window_series_push(&f->series, rel, size,
+			       flowpic_role(dir, f->initiator)))
 		return -ENOMEM;
 	f->packets[dir]++;
 	f->bytes[dir] += size;

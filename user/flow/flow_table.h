@@ -19,6 +19,13 @@
  *    stands still instead;
  *  - otherwise a packet before its window's start is binned in column 0
  *    (FLOWPIC_BIN_EARLY, counted FLOWPIC_CNT_CLOCK_BACK).
+ *
+ * Roles: the side that sent a flow's first packet (since it last
+ * (re)started) is its initiator. Packet series, and so the channels of a
+ * two-channel FlowPic, carry the role, not the canonical direction:
+ * 0 from the initiator, 1 from the responder (FLOWPIC_ROLE_*), as the
+ * kernel data paths bin them. Packet and byte counts stay per canonical
+ * direction.
  */
 #ifndef _FLOWPIC_USER_FLOW_TABLE_H
 #define _FLOWPIC_USER_FLOW_TABLE_H
@@ -64,6 +71,8 @@ struct flow {
 	__u32	lru_next;
 	__u8	fin;		/* bit per direction that sent FIN */
 	__u8	live;		/* has seen a packet since it (re)started */
+	__u8	initiator;	/* FLOWPIC_DIR_* of its first packet */
+	__u8	initiator_fixed; /* set by the caller: first packet ignored */
 	struct window_series series;
 };
 
@@ -107,7 +116,9 @@ uint32_t flow_table_live(const struct flow_table *t);
 
 /*
  * A single flow outside any table, as CSV sessions are: the same window
- * rules, fed packet by packet, ended by flow_end().
+ * rules, fed packet by packet, ended by flow_end(). A caller that knows
+ * the roles (a CSV session's client sends direction 0) sets
+ * initiator and initiator_fixed after flow_init().
  */
 void flow_init(struct flow *f, const struct flowpic_key *key);
 void flow_free(struct flow *f);

@@ -162,6 +162,8 @@ static int run_sessions(struct pipeline *p, const char *path, int fd,
 		return -1;
 	memset(&nokey, 0, sizeof(nokey));
 	flow_init(&f, &nokey);
+	f.initiator = FLOWPIC_DIR_LO_TO_HI;	/* the client's lengths are positive */
+	f.initiator_fixed = 1;
 	while ((rc = session_csv_next(r, &ev)) == 1) {
 		if (ev.type == SESSION_CSV_START) {
 			e = flow_end(p->flows, &f, FLOWPIC_END_TIME);

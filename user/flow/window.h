@@ -20,7 +20,7 @@
 struct window_pkt {
 	__s64	t_ns;	/* since the window's start; < 0 if the clock went back */
 	__u32	size;	/* IP total length, bytes (not clipped here) */
-	__u8	dir;	/* FLOWPIC_DIR_* */
+	__u8	dir;	/* FLOWPIC_ROLE_*: from the initiator or the responder */
 	__u8	__pad[3];
 };
 
@@ -53,7 +53,7 @@ struct window_image_stats {
 
 /*
  * Images @s with geometry @g into @p: every packet through flowpic_bin(),
- * channel 0 when g->channels == 1, channel = direction when 2. Packets at
+ * channel 0 when g->channels == 1, channel = role (p->dir) when 2. Packets at
  * or past the window's end are left out (counted in @st->past). @p gets
  * geometry @g; @st may be NULL. 0, -EINVAL for an invalid geometry, or
  * -ENOMEM.
