@@ -55,3 +55,26 @@ tap_done() {
 	[ "$tap_failed" = 0 ]
 	exit $?
 }
+
+# wait_bound IP NS udp|tcp PORT: waits (at most 10 s) until a socket in
+# namespace NS ("-": the guest's own) is bound to PORT, listening for
+# TCP, so that a client started next is not early on a slow emulated CPU.
+wait_bound() {
+	_hex=$(printf '%04X' "$4")
+	_tcp=0
+	[ "$3" = tcp ] && _tcp=1
+	_i=0
+	while [ $_i -lt 100 ]; do
+		if [ "$2" = - ]; then
+			_t=$(cat /proc/net/$3 /proc/net/${3}6 2>/dev/null)
+		else
+			_t=$("$1" netns exec "$2" cat /proc/net/$3 /proc/net/${3}6 2>/dev/null)
+		fi
+		echo "$_t" | awk -v p=":$_hex\$" -v tcp=$_tcp '
+			$2 ~ p && (!tcp || $4 == "0A") { f = 1 }
+			END { exit !f }' && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}

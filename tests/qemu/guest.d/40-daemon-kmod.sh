@@ -75,7 +75,8 @@ tap_ok $? "its stats file says backend kmod"
 in_ns trafgen udp-echo $B 7001 40 10 &
 in_ns trafgen udp-echo 2001:db8:1::2 7002 40 10 &
 in_ns trafgen tcp-sink $B 8080 10 &
-sleep 0.3
+wait_bound $ip $ns udp 7001 && wait_bound $ip $ns udp 7002 &&
+	wait_bound $ip $ns tcp 8080 || echo "# servers not bound after 10 s"
 trafgen udp-send $B 7001 7001 40 200 100 &
 u4=$!
 trafgen udp-send 2001:db8:1::2 7002 7002 40 600 100 &
@@ -138,7 +139,7 @@ tap_ok $? "SIGHUP reloads model and policy"
 before=$(flowpic stats --backend kmod | awk '$1 == "dropped" { print $2 }')
 in_ns trafgen udp-echo $B 7003 60 8 &
 echo_pid=$!
-sleep 0.3
+wait_bound $ip $ns udp 7003 || echo "# echo server not bound after 10 s"
 trafgen udp-send $B 7003 7003 60 200 50 2 2>$dir/drop.err
 rd=$?
 after=$(flowpic stats --backend kmod | awk '$1 == "dropped" { print $2 }')
@@ -164,7 +165,7 @@ tap_ok $? "SIGTERM stops flowpicd cleanly (exit $rc)"
 tap_ok $? "and removes its stats file"
 # Without --keep the policy goes back to pass: the labelled flow flows.
 in_ns trafgen udp-echo $B 7003 5 5 &
-sleep 0.3
+wait_bound $ip $ns udp 7003 || echo "# echo server not bound after 10 s"
 trafgen udp-send $B 7003 7003 5 200 50 2
 tap_ok $? "after SIGTERM the dropped flow passes again (policy back to pass)"
 wait
