@@ -1,16 +1,21 @@
 #!/bin/sh
 # make check: every test layer in turn, then one line summing their
 # counts: "N passed, N failed, N skipped". A layer that dies before
-# printing its count line counts as one failure.
+# printing its count line counts as one failure. Each layer's wall time
+# is printed after it, and all of them before the last line.
 cd "$(dirname "$0")/.." || exit 1
 layers=${FLOWPIC_LAYERS:-"unit bpf selftests kunit qemu"}
-pass=0 fail=0 skip=0
+pass=0 fail=0 skip=0 times=""
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 for layer in $layers; do
 	echo "# ==== layer: $layer ===="
+	t0=$(date +%s)
 	make --no-print-directory "check-$layer" 2>&1 | tee "$log"
+	t=$(($(date +%s) - t0))
+	echo "# $layer: ${t} s"
+	times="$times $layer ${t}s"
 	line=$(grep -E "^# $layer: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped" "$log" | tail -1)
 	if [ -z "$line" ]; then
 		echo "# $layer: layer did not report its count: 1 failure"
@@ -20,5 +25,6 @@ for layer in $layers; do
 	set -- $(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/')
 	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
 done
+echo "# wall time per layer:$times"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
