@@ -17,6 +17,7 @@
 #include "capture/flow_key.h"
 #include "model/model_file.h"
 #include "flow/pipeline.h"
+#include "output/json.h"
 
 struct pending {
 	struct picture pic;
@@ -37,18 +38,28 @@ struct classify {
 	uint64_t windows, unknown;
 };
 
-static void json_str(const char *s)
+/* docs/json.md, "flowpic classify --json". */
+static void window_json(const struct classify *c, const struct pending *q,
+			const float *p, const char *label, uint32_t best)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
+	const struct model *m = c->m;
+	struct json j;
+	uint32_t k;
+
+	json_start(&j, stdout);
+	json_object(&j);
+	json_key_str(&j, "file", c->file);
+	json_key_str(&j, "flow", q->flow);
+	json_key_uint(&j, "window", q->win.index);
+	json_key_uint(&j, "start_ns", q->win.start_ns);
+	json_key_uint(&j, "packets", q->win.packets[0] + q->win.packets[1]);
+	json_key_str(&j, "label", label);
+	json_key_real(&j, "confidence", p[best], 4);
+	json_key(&j, "probabilities");
+	json_object(&j);
+	for (k = 0; k < m->nclasses; k++)
+		json_key_real(&j, m->classes[k], p[k], 4);
+	json_line(&j);
 }
 
 static int flush(struct classify *c)
@@ -75,26 +86,11 @@ static int flush(struct classify *c)
 		label = p[best] >= c->threshold ? m->classes[best] : "unknown";
 		c->unknown += p[best] < c->threshold;
 		c->windows++;
-		if (!c->json) {
+		if (c->json)
+			window_json(c, q, p, label, best);
+		else
 			printf("%s\t%s\t%u\t%s\t%.4f\n", c->file, q->flow,
 			       q->win.index, label, (double)p[best]);
-			continue;
-		}
-		printf("{\"file\":");
-		json_str(c->file);
-		printf(",\"flow\":");
-		json_str(q->flow);
-		printf(",\"window\":%u,\"start_ns\":%" PRIu64 ",\"packets\":%u,\"label\":",
-		       q->win.index, (uint64_t)q->win.start_ns,
-		       q->win.packets[0] + q->win.packets[1]);
-		json_str(label);
-		printf(",\"confidence\":%.4f,\"probabilities\":{", (double)p[best]);
-		for (k = 0; k < m->nclasses; k++) {
-			printf("%s", k ? "," : "");
-			json_str(m->classes[k]);
-			printf(":%.4f", (double)p[k]);
-		}
-		printf("}}\n");
 	}
 	c->n = 0;
 	return 0;

@@ -5,6 +5,7 @@
  * `flowpic stats` the kernel's counters next to flowpicd's own. Reads
  * only; works while flowpicd runs, or after it left things with --keep.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -24,6 +25,7 @@
 #include "capture/flow_key.h"
 #include "../../bpf/datapath_maps.h"
 #include "live/kmod_client.h"
+#include "output/json.h"
 
 struct live {
 	const char	*pin_dir;
@@ -66,13 +68,32 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* A name of the stats file's classes line, its %XX bytes decoded. */
+static void class_decode(char *out, const char *s)
+{
+	unsigned int b;
+	size_t n = 0;
+
+	while (*s && n < POLICY_NAME_MAX - 1) {
+		if (s[0] == '%' && sscanf(s + 1, "%2x", &b) == 1 && b &&
+		    isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2])) {
+			out[n++] = (char)b;
+			s += 3;
+		} else {
+			out[n++] = *s++;
+		}
+	}
+	out[n] = 0;
+}
+
 /*
  * Class names from the running flowpicd's stats file ("classes a b c"),
  * and its backend ("backend kmod"), which is ours unless --backend says.
  */
 static void read_classes(struct live *lv)
 {
-	char path[512], line[4096], *tok, *save;
+	char path[512], line[16384], *tok, *save;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", lv->state_dir,
@@ -88,8 +109,7 @@ static void read_classes(struct live *lv)
 		for (tok = strtok_r(line + 8, " \n", &save);
 		     tok && lv->nclasses < FLOWPIC_CLASSES_MAX;
 		     tok = strtok_r(NULL, " \n", &save))
-			snprintf(lv->classes[lv->nclasses++], POLICY_NAME_MAX,
-				 "%s", tok);
+			class_decode(lv->classes[lv->nclasses++], tok);
 	}
 	fclose(f);
 }
@@ -122,6 +142,65 @@ static int pin_open(const struct live *lv, const char *name)
 	return fd;
 }
 
+/*
+ * A flow's state: in-progress before any of its windows was labelled,
+ * then labelled, or unknown when the model's confidence was below the
+ * threshold.
+ */
+static const char *flow_state(const struct flowpic_label *l)
+{
+	if (!l)
+		return "in-progress";
+	return l->class_id == FLOWPIC_CLASS_UNKNOWN ? "unknown" : "labelled";
+}
+
+/* docs/json.md, "flowpic flows --json". */
+static void flow_json(const struct live *lv, const struct flowpic_window *w,
+		      const char *flow, uint64_t last_ns,
+		      const struct flowpic_label *l, const char *label,
+		      const char *act)
+{
+	struct json j;
+
+	json_start(&j, stdout);
+	json_object(&j);
+	json_key_str(&j, "flow", flow);
+	json_key_uint(&j, "window", w->index);
+	json_key(&j, "packets");
+	json_array(&j);
+	json_uint(&j, w->packets[0]);
+	json_uint(&j, w->packets[1]);
+	json_end(&j);
+	json_key(&j, "bytes");
+	json_array(&j);
+	json_uint(&j, w->bytes[0]);
+	json_uint(&j, w->bytes[1]);
+	json_end(&j);
+	if (last_ns && lv->now_ns >= last_ns)
+		json_key_real(&j, "idle_s", (double)(lv->now_ns - last_ns) / 1e9,
+			      1);
+	else
+		json_key_null(&j, "idle_s");
+	json_key_str(&j, "state", flow_state(l));
+	if (l) {
+		json_key_uint(&j, "class_id", l->class_id);
+		json_key_str(&j, "label", label);
+		json_key_real(&j, "confidence",
+			      l->confidence / (double)FLOWPIC_CONFIDENCE_ONE, 4);
+		json_key_uint(&j, "label_window", l->window);
+	} else {
+		json_key_null(&j, "class_id");
+		json_key_null(&j, "label");
+		json_key_null(&j, "confidence");
+		json_key_null(&j, "label_window");
+	}
+	if (act)
+		json_key_str(&j, "action", act);
+	else
+		json_key_null(&j, "action");
+	json_line(&j);
+}
+
 static void print_flow(const struct live *lv, const struct flowpic_window *w,
 		       uint64_t last_ns, const struct flowpic_label *l,
 		       const struct flowpic_action *a)
@@ -137,23 +216,15 @@ static void print_flow(const struct live *lv, const struct flowpic_window *w,
 		policy_action_str(a, act, sizeof(act));
 	else
 		snprintf(act, sizeof(act), "-");
+	if (lv->json) {
+		flow_json(lv, w, flow, last_ns, l, label, a ? act : NULL);
+		return;
+	}
 	if (last_ns && lv->now_ns >= last_ns)
 		snprintf(age, sizeof(age), "%.1f",
 			 (double)(lv->now_ns - last_ns) / 1e9);
 	else
 		snprintf(age, sizeof(age), "-");
-	if (lv->json) {
-		printf("{\"flow\":\"%s\",\"window\":%u,\"packets\":[%u,%u],"
-		       "\"bytes\":[%" PRIu64 ",%" PRIu64 "],\"idle_s\":%s,"
-		       "\"label\":\"%s\",\"confidence\":%.4f,"
-		       "\"label_window\":%d,\"action\":\"%s\"}\n",
-		       flow, w->index, w->packets[0], w->packets[1],
-		       (uint64_t)w->bytes[0], (uint64_t)w->bytes[1],
-		       strcmp(age, "-") ? age : "null", label,
-		       l ? l->confidence / (double)FLOWPIC_CONFIDENCE_ONE : 0.0,
-		       l ? (int)l->window : -1, act);
-		return;
-	}
 	printf("%-52s %6u %8u %8u %6s  %-14s %5.2f  %s\n", flow, w->index,
 	       w->packets[0] + w->packets[1],
 	       (unsigned int)((w->bytes[0] + w->bytes[1]) / 1000), age, label,
@@ -311,19 +382,19 @@ static int stats_kmod(uint64_t *cnt)
 	return rc ? 1 : 0;
 }
 
-/* Prints flowpicd's own counters when it is running. */
-static void stats_daemon(const struct live *lv)
+/* Prints flowpicd's own counters when it is running (into @j: JSON). */
+static void stats_daemon(const struct live *lv, struct json *j)
 {
 	char path[512], line[4096], name[64];
 	unsigned long long v;
-	int pid = 0, alive;
+	int pid = 0, alive, end;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", lv->state_dir,
 		 DAEMON_STATS_FILE);
 	f = fopen(path, "r");
 	if (!f) {
-		if (!lv->json)
+		if (!j)
 			printf("flowpicd: not running (no %s)\n", path);
 		return;
 	}
@@ -331,18 +402,24 @@ static void stats_daemon(const struct live *lv)
 		if (sscanf(line, "pid %d", &pid) == 1)
 			break;
 	alive = pid > 0 && !kill(pid, 0);
-	if (!lv->json)
+	if (!j)
 		printf("flowpicd (pid %d%s):\n", pid, alive ? "" :
 		       ", not running: figures from its last second");
 	rewind(f);
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %llu", name, &v) != 2 ||
-		    !strcmp(name, "pid"))
+		/* Counters only: "name number", nothing after the number. */
+		end = 0;
+		if (sscanf(line, "%63s %llu%n", name, &v, &end) != 2 ||
+		    strcmp(line + end, "\n") || !strcmp(name, "pid"))
 			continue;
-		if (lv->json)
-			printf(",\"flowpicd_%s\":%llu", name, v);
-		else
+		if (j) {
+			char key[80];
+
+			snprintf(key, sizeof(key), "flowpicd_%s", name);
+			json_key_uint(j, key, v);
+		} else {
 			printf("  %-22s %llu\n", name, v);
+		}
 	}
 	fclose(f);
 }
@@ -438,17 +515,21 @@ int cmd_stats(int argc, char **argv)
 	rc = lv.kmod ? stats_kmod(cnt) : stats_bpf(&lv, cnt);
 	if (rc)
 		return rc;
-	if (lv.json) {
-		printf("{\"backend\":\"%s\"", lv.kmod ? "kmod" : "bpf");
+	if (lv.json) {		/* docs/json.md, "flowpic stats --json" */
+		struct json j;
+
+		json_start(&j, stdout);
+		json_object(&j);
+		json_key_str(&j, "backend", lv.kmod ? "kmod" : "bpf");
 		for (c = 0; c < __FLOWPIC_CNT_MAX; c++)
-			printf(",\"%s\":%" PRIu64, counter_names[c], cnt[c]);
-		stats_daemon(&lv);
-		printf("}\n");
+			json_key_uint(&j, counter_names[c], cnt[c]);
+		stats_daemon(&lv, &j);
+		json_line(&j);
 		return 0;
 	}
 	printf("kernel (%s):\n", lv.kmod ? "flowpic.ko" : lv.pin_dir);
 	for (c = 0; c < __FLOWPIC_CNT_MAX; c++)
 		printf("  %-22s %" PRIu64 "\n", counter_names[c], cnt[c]);
-	stats_daemon(&lv);
+	stats_daemon(&lv, NULL);
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "live/daemon.h"
 #include "capture/flow_key.h"
+#include "output/json.h"
 
 static uint64_t now_ns(void)
 {
@@ -150,7 +151,7 @@ void daemon_socket_overrun(struct daemon *d)
 
 /* --- classification --------------------------------------------------------- */
 
-static void json_time(char *buf, size_t len)
+static void utc_time(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -174,28 +175,43 @@ static const char *reason_name(unsigned int r)
 	       "?";
 }
 
-static void json_line(struct daemon *d, const struct daemon_item *it,
-		      const struct flowpic_label *l, int rc)
+/* One line per labelled window: docs/json.md, "flowpicd". */
+static void window_json(struct daemon *d, const struct daemon_item *it,
+			const struct flowpic_label *l, int rc)
 {
 	const struct flowpic_window *w = &it->w;
 	char t[80], flow[128], act[48];
-	const char *label;
+	struct json j;
 
-	json_time(t, sizeof(t));
+	utc_time(t, sizeof(t));
 	flow_key_format(&w->key, flow, sizeof(flow));
-	label = l->class_id < d->model->mf.nclasses ?
-		d->model->mf.classes[l->class_id] : POLICY_UNKNOWN;
 	policy_action_str(&d->actions[l->class_id], act, sizeof(act));
-	fprintf(d->out,
-		"{\"time\":\"%s\",\"interface\":\"%s\",\"flow\":\"%s\","
-		"\"window\":%u,\"reason\":\"%s\",\"packets\":[%u,%u],"
-		"\"bytes\":[%" PRIu64 ",%" PRIu64 "],\"label\":\"%s\","
-		"\"confidence\":%.4f,\"action\":\"%s\"%s}\n",
-		t, d->cfg.nifaces == 1 ? d->cfg.ifaces[0] : "*", flow,
-		w->index, reason_name(w->reason), w->packets[0], w->packets[1],
-		(uint64_t)w->bytes[0], (uint64_t)w->bytes[1], label,
-		l->confidence / (double)FLOWPIC_CONFIDENCE_ONE, act,
-		rc == -ENOENT ? ",\"written\":false" : "");
+	json_start(&j, d->out);
+	json_object(&j);
+	json_key_str(&j, "time", t);
+	json_key_str(&j, "interface",
+		     d->cfg.nifaces == 1 ? d->cfg.ifaces[0] : "*");
+	json_key_str(&j, "flow", flow);
+	json_key_uint(&j, "window", w->index);
+	json_key_str(&j, "reason", reason_name(w->reason));
+	json_key(&j, "packets");
+	json_array(&j);
+	json_uint(&j, w->packets[0]);
+	json_uint(&j, w->packets[1]);
+	json_end(&j);
+	json_key(&j, "bytes");
+	json_array(&j);
+	json_uint(&j, w->bytes[0]);
+	json_uint(&j, w->bytes[1]);
+	json_end(&j);
+	json_key_str(&j, "label", l->class_id < d->model->mf.nclasses ?
+		     d->model->mf.classes[l->class_id] : POLICY_UNKNOWN);
+	json_key_real(&j, "confidence",
+		      l->confidence / (double)FLOWPIC_CONFIDENCE_ONE, 4);
+	json_key_str(&j, "action", act);
+	if (rc == -ENOENT)
+		json_key_bool(&j, "written", 0);
+	json_line(&j);
 }
 
 static void classify(struct daemon *d, uint32_t first, uint32_t n)
@@ -253,7 +269,7 @@ static void classify(struct daemon *d, uint32_t first, uint32_t n)
 		unknown += l.class_id == FLOWPIC_CLASS_UNKNOWN;
 		lat_us = (t - it->recv_ns) / 1000;
 		d->lat_hist[lat_us ? 64 - __builtin_clzll(lat_us) : 0]++;
-		json_line(d, it, &l, rc);
+		window_json(d, it, &l, rc);
 	}
 	pthread_mutex_unlock(&d->model_lock);
 	fflush(d->out);
@@ -680,6 +696,22 @@ static uint64_t lat_quantile(const uint64_t *h, double q)
 	return 0;
 }
 
+/*
+ * A class name on the stats file's "classes" line: names are separated by
+ * spaces, so space, control bytes and % are written as %XX.
+ */
+static void stats_class(FILE *f, const char *name)
+{
+	const unsigned char *c = (const unsigned char *)name;
+
+	fputc(' ', f);
+	for (; *c; c++)
+		if (*c <= ' ' || *c == 0x7f || *c == '%')
+			fprintf(f, "%%%02X", *c);
+		else
+			fputc(*c, f);
+}
+
 int daemon_write_stats(struct daemon *d, const char *path)
 {
 	struct daemon_counters c;
@@ -708,7 +740,7 @@ int daemon_write_stats(struct daemon *d, const char *path)
 		d->cfg.policy_path);
 	pthread_mutex_lock(&d->model_lock);
 	for (i = 0; i < d->model->mf.nclasses; i++)
-		fprintf(f, " %s", d->model->mf.classes[i]);
+		stats_class(f, d->model->mf.classes[i]);
 	pthread_mutex_unlock(&d->model_lock);
 	fprintf(f, "\n");
 	fprintf(f, "windows_received %" PRIu64 "\n"

@@ -207,7 +207,12 @@ int daemon_window_in(struct daemon *d, const struct flowpic_window *w,
 /* For backends: the kernel could not deliver some windows to us. */
 void daemon_socket_overrun(struct daemon *d);
 
-/* Writes the counters to @path as "name value" lines, atomically. */
+/*
+ * Writes the counters to @path as "name value" lines, atomically, after
+ * lines naming the process, backend, interfaces, model, policy and the
+ * model's classes ("classes NAME..."; in a name, bytes up to space, DEL
+ * and % are written %XX).
+ */
 int daemon_write_stats(struct daemon *d, const char *path);
 
 #endif /* _FLOWPIC_USER_DAEMON_H */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/metrics.h"
+#include "output/json.h"
 
 int confusion_init(struct confusion *c, uint32_t k)
 {
@@ -117,45 +118,41 @@ void confusion_print(const struct confusion *c, const char *const *names,
 	}
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
+/* docs/json.md, "flowpic eval --json". */
 void confusion_json(const struct confusion *c, const char *const *names,
 		    FILE *f)
 {
-	uint32_t i, j;
+	struct json j;
+	uint32_t i, k;
 
-	fprintf(f, "{\"samples\":%llu,\"accuracy\":%.6f,\"macro_f1\":%.6f,\"classes\":[",
-		(unsigned long long)confusion_total(c), confusion_accuracy(c),
-		confusion_macro_f1(c));
+	json_start(&j, f);
+	json_object(&j);
+	json_key_uint(&j, "samples", confusion_total(c));
+	json_key_real(&j, "accuracy", confusion_accuracy(c), 6);
+	json_key_real(&j, "macro_f1", confusion_macro_f1(c), 6);
+	json_key(&j, "classes");
+	json_array(&j);
 	for (i = 0; i < c->k; i++) {
 		double p, r, f1;
 		uint64_t s;
 
 		confusion_class(c, i, &p, &r, &f1, &s);
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		json_str(f, names[i]);
-		fprintf(f, ",\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"support\":%llu}",
-			p, r, f1, (unsigned long long)s);
+		json_object(&j);
+		json_key_str(&j, "name", names[i]);
+		json_key_real(&j, "precision", p, 6);
+		json_key_real(&j, "recall", r, 6);
+		json_key_real(&j, "f1", f1, 6);
+		json_key_uint(&j, "support", s);
+		json_end(&j);
 	}
-	fprintf(f, "],\"confusion\":[");
+	json_end(&j);
+	json_key(&j, "confusion");
+	json_array(&j);
 	for (i = 0; i < c->k; i++) {
-		fprintf(f, "%s[", i ? "," : "");
-		for (j = 0; j < c->k; j++)
-			fprintf(f, "%s%llu", j ? "," : "",
-				(unsigned long long)c->m[(size_t)i * c->k + j]);
-		fprintf(f, "]");
+		json_array(&j);
+		for (k = 0; k < c->k; k++)
+			json_uint(&j, c->m[(size_t)i * c->k + k]);
+		json_end(&j);
 	}
-	fprintf(f, "]}\n");
+	json_line(&j);
 }
