@@ -75,6 +75,8 @@ BINS		:= $(addprefix $(BUILD)/,$(PROGS))
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+# Test scripts (TAP on stdout, executable) run in the same layer.
+UNIT_SCRIPTS	:= $(wildcard tests/unit/test_*.py tests/unit/test_*.sh)
 BPFT_SRCS	:= $(wildcard tests/bpf/*.bpf.c)
 BPFT_OBJS	:= $(patsubst tests/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPFT_SRCS))
 BPFT_SKELS	:= $(patsubst tests/bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPFT_SRCS))
@@ -205,7 +207,7 @@ qemu-bins: $(QEMU_BINS) $(QEMU_LIB_BINS)
 
 # Unit tests run build/flowpic too (test_train_cmd, test_render...).
 check-unit: $(UNIT_BINS) $(BINS)
-	@sh tests/layer.sh unit $(UNIT_BINS)
+	@sh tests/layer.sh unit $(UNIT_BINS) $(UNIT_SCRIPTS)
 
 check-bpf: $(BPFT_BINS) $(BPFT_OBJS)
 	@sh tests/layer.sh bpf $(BPFT_BINS)
