@@ -11,7 +11,7 @@ libopenblas-dev libpcap-dev libpng-dev
 libndpi-dev libndpi-bin libgcrypt20-dev
 linux-headers-amd64 linux-image-amd64 linux-source
 qemu-system-x86 busybox-static cpio xz-utils
-bc flex bison python3 kmod
+bc flex bison python3 python3-torch kmod
 iproute2 tcpdump iputils-ping netcat-openbsd ethtool util-linux
 socat curl wget gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 baresip-core espeak-ng ffmpeg nginx-light openssl iperf3 openvpn
