@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #include "cnn/rng.h"
+#include "dataset/dataset.h"
 #include "flow/window.h"
 #include "unit/tap.h"
 
@@ -92,6 +95,78 @@ static inline void test_make_flow(struct window_series *s, uint32_t cls,
 		}
 		s->pkts[j] = p;
 	}
+}
+
+/* A session of kind @cls (test_make_flow()) in a session CSV, as @name. */
+static inline void test_write_session(FILE *f, const char *name, uint32_t cls,
+				      struct rng *r)
+{
+	struct window_series s;
+	uint32_t k;
+
+	window_series_init(&s);
+	test_make_flow(&s, cls, r, 1500);
+	fprintf(f, "session,%s\nrel_ts_us,len\n", name);
+	for (k = 0; k < s.n; k++)
+		fprintf(f, "%lld,%d\n", (long long)(s.pkts[k].t_ns / 1000),
+			s.pkts[k].dir ? -(int)s.pkts[k].size :
+					(int)s.pkts[k].size);
+	window_series_free(&s);
+}
+
+/*
+ * A dataset file of @files source files ("capture-F.csv") of @per_file
+ * sessions each, 15 s windows of N x N: file F holds class
+ * @names[F % @nnames], flows of kind F % @nnames % 3, drawn from @seed.
+ */
+static inline int test_write_dataset(const char *path, uint16_t n,
+				     unsigned int flags,
+				     const char *const *names,
+				     unsigned int nnames, int files,
+				     int per_file, uint64_t seed)
+{
+	struct flowpic_geom g = { .window_ns = 15000000000ULL, .n = n,
+				  .max_size = 1500, .channels = 1 };
+	struct dataset_writer *w;
+	struct dataset_sample s;
+	char err[256], src[64], flow[32];
+	struct rng r;
+	int f, k, rc = 0;
+
+	w = dataset_writer_open(path, &g, flags, err, sizeof(err));
+	if (!w) {
+		tap_diag("%s", err);
+		return -1;
+	}
+	rng_seed(&r, seed);
+	memset(&s, 0, sizeof(s));
+	window_series_init(&s.series);
+	picture_init(&s.pic, &g);
+	for (f = 0; f < files && !rc; f++)
+		for (k = 0; k < per_file && !rc; k++) {
+			unsigned int cls = (unsigned int)f % nnames;
+
+			test_make_flow(&s.series, cls % 3, &r, 1500);
+			window_image(&s.series, &g, &s.pic, NULL);
+			snprintf(src, sizeof(src), "capture-%d.csv", f);
+			snprintf(flow, sizeof(flow), "s%d", k);
+			memset(&s.win, 0, sizeof(s.win));
+			s.win.n = n;
+			s.win.channels = 1;
+			s.win.packets[0] = s.series.n;
+			s.win.cells = s.pic.ncells;
+			s.source = src;
+			s.flow = flow;
+			s.label = names[cls];
+			rc = dataset_writer_add(w, &s);
+		}
+	window_series_free(&s.series);
+	picture_free(&s.pic);
+	if (dataset_writer_close(w, err, sizeof(err)) || rc) {
+		tap_diag("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 #endif /* _FLOWPIC_TEST_H */

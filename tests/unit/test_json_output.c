@@ -14,7 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dataset/dataset.h"
 #include "unit/test.h"
 
 #define FLOWPIC	"build/flowpic"
@@ -25,50 +24,6 @@ static const char *const names[CLASSES] = {
 };
 
 static char dir[] = "/tmp/flowpic-json-out-XXXXXX";
-
-static int write_dataset(const char *path)
-{
-	struct flowpic_geom g = { .window_ns = 15000000000ULL, .n = 32,
-				  .max_size = 1500, .channels = 1 };
-	struct dataset_writer *w;
-	struct dataset_sample s;
-	char err[256], src[64], flow[32];
-	struct rng r;
-	int f, k, rc = 0;
-
-	w = dataset_writer_open(path, &g, 0, err, sizeof(err));
-	if (!w) {
-		tap_diag("%s", err);
-		return -1;
-	}
-	rng_seed(&r, 3);
-	memset(&s, 0, sizeof(s));
-	window_series_init(&s.series);
-	picture_init(&s.pic, &g);
-	for (f = 0; f < CLASSES * 2 && !rc; f++)
-		for (k = 0; k < 15 && !rc; k++) {
-			test_make_flow(&s.series, (uint32_t)(f % 3), &r, 1500);
-			window_image(&s.series, &g, &s.pic, NULL);
-			snprintf(src, sizeof(src), "capture-%d.csv", f);
-			snprintf(flow, sizeof(flow), "s%d", k);
-			memset(&s.win, 0, sizeof(s.win));
-			s.win.n = g.n;
-			s.win.channels = 1;
-			s.win.packets[0] = s.series.n;
-			s.win.cells = s.pic.ncells;
-			s.source = src;
-			s.flow = flow;
-			s.label = names[f % CLASSES];
-			rc = dataset_writer_add(w, &s);
-		}
-	window_series_free(&s.series);
-	picture_free(&s.pic);
-	if (dataset_writer_close(w, err, sizeof(err)) || rc) {
-		tap_diag("%s", err);
-		return -1;
-	}
-	return 0;
-}
 
 static int sh(const char *fmt, ...)
 {
@@ -121,7 +76,8 @@ int main(void)
 	f = fopen(path, "w");
 	for (i = 0; f && i < CLASSES; i++)
 		fprintf(f, "%s\n", names[i]);
-	if (!f || fclose(f) || write_dataset(data)) {
+	if (!f || fclose(f) ||
+	    test_write_dataset(data, 32, 0, names, CLASSES, CLASSES * 2, 15, 3)) {
 		tap_skip_n(7, "cannot write the test files", "JSON output");
 		return tap_done();
 	}
@@ -141,23 +97,14 @@ int main(void)
 
 	f = fopen(csv, "w");
 	if (f) {
-		struct window_series s;
 		struct rng r;
-		uint32_t k;
+		char name[16];
 
 		rng_seed(&r, 7);
-		window_series_init(&s);
 		for (i = 0; i < 3; i++) {
-			test_make_flow(&s, (uint32_t)i, &r, 1500);
-			fprintf(f, "session,t\"%d\\\n", i);
-			fprintf(f, "rel_ts_us,len\n");
-			for (k = 0; k < s.n; k++)
-				fprintf(f, "%lld,%d\n",
-					(long long)(s.pkts[k].t_ns / 1000),
-					s.pkts[k].dir ? -(int)s.pkts[k].size :
-							(int)s.pkts[k].size);
+			snprintf(name, sizeof(name), "t\"%d\\", i);
+			test_write_session(f, name, (uint32_t)i, &r);
 		}
-		window_series_free(&s);
 		fclose(f);
 	}
 	rc = sh(FLOWPIC " classify %s %s --json >%s/classify.json 2>/dev/null",

@@ -52,48 +52,8 @@ static int run(const char *fmt, ...)
 static int write_dataset(const char *path, uint16_t n, unsigned int flags)
 {
 	static const char *const names[] = { "chat", "video", "download" };
-	struct flowpic_geom g = { .window_ns = 15000000000ULL, .n = n,
-				  .max_size = 1500, .channels = 1 };
-	struct dataset_writer *w;
-	struct dataset_sample s;
-	char err[256], src[64], flow[32];
-	struct rng r;
-	int f, k, rc = 0;
 
-	w = dataset_writer_open(path, &g, flags, err, sizeof(err));
-	if (!w) {
-		tap_diag("%s", err);
-		return -1;
-	}
-	rng_seed(&r, 11);
-	memset(&s, 0, sizeof(s));
-	window_series_init(&s.series);
-	picture_init(&s.pic, &g);
-	for (f = 0; f < 6 && !rc; f++)
-		for (k = 0; k < 40 && !rc; k++) {
-			uint32_t cls = (uint32_t)(f % 3);
-
-			test_make_flow(&s.series, cls, &r, 1500);
-			window_image(&s.series, &g, &s.pic, NULL);
-			snprintf(src, sizeof(src), "capture-%d.csv", f);
-			snprintf(flow, sizeof(flow), "s%d", k);
-			memset(&s.win, 0, sizeof(s.win));
-			s.win.n = n;
-			s.win.channels = 1;
-			s.win.packets[0] = s.series.n;
-			s.win.cells = s.pic.ncells;
-			s.source = src;
-			s.flow = flow;
-			s.label = names[cls];
-			rc = dataset_writer_add(w, &s);
-		}
-	window_series_free(&s.series);
-	picture_free(&s.pic);
-	if (dataset_writer_close(w, err, sizeof(err)) || rc) {
-		tap_diag("%s", err);
-		return -1;
-	}
-	return 0;
+	return test_write_dataset(path, n, flags, names, 3, 6, 40, 11);
 }
 
 static double json_number(const char *s, const char *key)
@@ -110,7 +70,7 @@ int main(void)
 	char err[512];
 	double acc;
 	FILE *f;
-	int rc, i;
+	int rc;
 
 	tap_header();
 	tap_plan(16);
@@ -202,22 +162,11 @@ int main(void)
 	/* classify: sessions of the first two kinds in a CSV. */
 	f = fopen(csv, "w");
 	if (f) {
-		struct window_series s;
 		struct rng r;
-		uint32_t k;
 
 		rng_seed(&r, 99);
-		window_series_init(&s);
-		for (i = 0; i < 2; i++) {
-			test_make_flow(&s, (uint32_t)i, &r, 1500);
-			fprintf(f, "session,test%d\nrel_ts_us,len\n", i);
-			for (k = 0; k < s.n; k++)
-				fprintf(f, "%lld,%d\n",
-					(long long)(s.pkts[k].t_ns / 1000),
-					s.pkts[k].dir ? -(int)s.pkts[k].size :
-							(int)s.pkts[k].size);
-		}
-		window_series_free(&s);
+		test_write_session(f, "test0", 0, &r);
+		test_write_session(f, "test1", 1, &r);
 		fclose(f);
 	}
 	rc = run(FLOWPIC " classify %s %s", model, csv);

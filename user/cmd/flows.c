@@ -166,16 +166,8 @@ static void flow_json(const struct live *lv, const struct flowpic_window *w,
 	json_object(&j);
 	json_key_str(&j, "flow", flow);
 	json_key_uint(&j, "window", w->index);
-	json_key(&j, "packets");
-	json_array(&j);
-	json_uint(&j, w->packets[0]);
-	json_uint(&j, w->packets[1]);
-	json_end(&j);
-	json_key(&j, "bytes");
-	json_array(&j);
-	json_uint(&j, w->bytes[0]);
-	json_uint(&j, w->bytes[1]);
-	json_end(&j);
+	json_key_pair(&j, "packets", w->packets[0], w->packets[1]);
+	json_key_pair(&j, "bytes", w->bytes[0], w->bytes[1]);
 	if (last_ns && lv->now_ns >= last_ns)
 		json_key_real(&j, "idle_s", (double)(lv->now_ns - last_ns) / 1e9,
 			      1);

@@ -194,16 +194,8 @@ static void window_json(struct daemon *d, const struct daemon_item *it,
 	json_key_str(&j, "flow", flow);
 	json_key_uint(&j, "window", w->index);
 	json_key_str(&j, "reason", reason_name(w->reason));
-	json_key(&j, "packets");
-	json_array(&j);
-	json_uint(&j, w->packets[0]);
-	json_uint(&j, w->packets[1]);
-	json_end(&j);
-	json_key(&j, "bytes");
-	json_array(&j);
-	json_uint(&j, w->bytes[0]);
-	json_uint(&j, w->bytes[1]);
-	json_end(&j);
+	json_key_pair(&j, "packets", w->packets[0], w->packets[1]);
+	json_key_pair(&j, "bytes", w->bytes[0], w->bytes[1]);
 	json_key_str(&j, "label", l->class_id < d->model->mf.nclasses ?
 		     d->model->mf.classes[l->class_id] : POLICY_UNKNOWN);
 	json_key_real(&j, "confidence",

@@ -214,3 +214,12 @@ void json_key_null(struct json *j, const char *key)
 	json_key(j, key);
 	json_null(j);
 }
+
+void json_key_pair(struct json *j, const char *key, uint64_t a, uint64_t b)
+{
+	json_key(j, key);
+	json_array(j);
+	json_uint(j, a);
+	json_uint(j, b);
+	json_end(j);
+}

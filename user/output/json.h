@@ -66,5 +66,7 @@ void json_key_int(struct json *j, const char *key, int64_t v);
 void json_key_real(struct json *j, const char *key, double v, int decimals);
 void json_key_bool(struct json *j, const char *key, int v);
 void json_key_null(struct json *j, const char *key);
+/* A key and the array [@a, @b] (a per-direction pair). */
+void json_key_pair(struct json *j, const char *key, uint64_t a, uint64_t b);
 
 #endif /* _FLOWPIC_USER_JSON_H */
