@@ -8,7 +8,10 @@
  * than the MTU, which the wire carries as segments: each is cut into
  * segments of MTU minus its IP and TCP headers of payload (the stack's
  * gso_size), the last holding the remainder, headers copied and IP
- * lengths set, at the same timestamp. Everything else is copied. Prints
+ * lengths set, at the same timestamp. A capture cut short (tcpdump -s)
+ * works as long as it holds the headers: each segment keeps what was
+ * captured of its payload and the length it had on the wire. Everything
+ * else is copied. Prints
  * how many packets were cut into how many segments. Ethernet, IPv4
  * without options' surprises and IPv6 without extension headers: what
  * datapath_gso.sh sends.
@@ -44,9 +47,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while (pcap_next_ex(in, &h, &d) == 1) {
-		unsigned int v4, iphl, iplen, thl, hdr, pay, gso, off, n;
+		unsigned int v4, iphl, iplen, thl, hdr, pay, gso, off, n, got;
 
-		if (h->caplen != h->len || h->len < 14 + 40)
+		if (h->caplen < 14 + 40)
 			goto copy;
 		v4 = d[12] == 0x08 && d[13] == 0x00;
 		if (v4 && d[14 + 9] == 6) {
@@ -59,17 +62,23 @@ int main(int argc, char **argv)
 			goto copy;
 		}
 		if (iplen <= (unsigned int)mtu || 14 + iplen > h->len ||
-		    14 + iphl + 20 > h->len)
+		    14 + iphl + 20 > h->caplen)
 			goto copy;
 		thl = (d[14 + iphl + 12] >> 4) * 4;
 		hdr = iphl + thl;
+		if (14 + hdr > h->caplen)
+			goto copy;
 		pay = iplen - hdr;
 		gso = mtu - hdr;
 		cut++;
 		for (off = 0; off < pay; off += gso) {
 			n = pay - off < gso ? pay - off : gso;
+			/* what the capture holds of this segment's payload */
+			got = h->caplen - 14 - hdr > off ?
+			      h->caplen - 14 - hdr - off : 0;
+			got = got < n ? got : n;
 			memcpy(seg, d, 14 + hdr);
-			memcpy(seg + 14 + hdr, d + 14 + hdr + off, n);
+			memcpy(seg + 14 + hdr, d + 14 + hdr + off, got);
 			if (v4) {
 				seg[16] = (hdr + n) >> 8;
 				seg[17] = (hdr + n) & 0xff;
@@ -78,7 +87,8 @@ int main(int argc, char **argv)
 				seg[19] = (hdr + n - 40) & 0xff;
 			}
 			oh = *h;
-			oh.caplen = oh.len = 14 + hdr + n;
+			oh.caplen = 14 + hdr + got;
+			oh.len = 14 + hdr + n;
 			pcap_dump((unsigned char *)out, &oh, seg);
 			segs++;
 		}
