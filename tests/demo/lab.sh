@@ -9,6 +9,9 @@
 #   server  ns $LAB_SRV, $LAB_SIF 192.0.2.1/24 2001:db8::1/64
 #   client  ns $LAB_CLI, $LAB_CIF 192.0.2.2/24 2001:db8::2/64
 #
+# With LAB_RTT_MS set, the client's IPv4 path to the server has that
+# round trip time (lab_delay).
+#
 # flowpicd watches $LAB_SIF, so the server's sends leave through it: a
 # "shape" policy holds downloads on that interface's egress.
 
@@ -49,11 +52,40 @@ lab_up() {
 	lab_cli ip addr add 2001:db8::2/64 dev "$LAB_CIF" nodad
 	lab_srv ip link set "$LAB_SIF" up
 	lab_cli ip link set "$LAB_CIF" up
-	# A WAN-like path: 10 ms each way, so TCP behaves as on the internet
-	# rather than at memory speed.
-	lab_cli tc qdisc add dev "$LAB_CIF" root netem delay 10ms limit 10000 \
-		2>/dev/null || true
+	if [ -n "${LAB_RTT_MS:-}" ]; then
+		lab_delay "$LAB_RTT_MS" || return 1
+	fi
 	lab_cli ping -c 1 -W 2 "$LAB_SIP" >/dev/null
+}
+
+# A WAN-like path, so that TCP behaves as on the internet rather than at
+# memory speed: the client's IPv4 packets to the server take a detour
+# through the traffic lab's delay stage (tests/lab/impair.c, a TUN relay:
+# not every kernel has netem), $1 ms, which is the round trip time. The
+# relayed packets come back into the client namespace on imp0 and are
+# forwarded out of the veth, so the server sees them as sent.
+lab_delay() {
+	local impair=$LAB_ROOT/build/lab/impair i
+	[ -x "$impair" ] || { echo "lab: $impair is not built (make build/lab/impair)" >&2; return 1; }
+	lab_bg lab_cli "$impair" --tun imp0 --delay-ms "$1" --jitter-ms 0 \
+		--loss-pct 0 --seed 1 --down-net 198.51.100.0/24 \
+		--max-seconds 900 --ready "$LAB_DIR/impair.ready" \
+		2>"$LAB_DIR/impair.log"
+	for i in $(seq 50); do
+		[ -e "$LAB_DIR/impair.ready" ] && break
+		sleep 0.1
+	done
+	[ -e "$LAB_DIR/impair.ready" ] ||
+		{ echo "lab: impair did not start: $(cat "$LAB_DIR/impair.log")" >&2; return 1; }
+	lab_cli sysctl -qw net.ipv4.ip_forward=1
+	for i in all default imp0; do
+		lab_cli sysctl -qw net.ipv4.conf.$i.rp_filter=0
+	done
+	# the relayed packets carry the client's own address
+	lab_cli sysctl -qw net.ipv4.conf.imp0.accept_local=1
+	lab_cli ip link set imp0 up
+	lab_cli ip route add default dev imp0 table 100
+	lab_cli ip rule add iif lo to "$LAB_SIP" lookup 100 pref 100
 }
 
 lab_down() {

@@ -34,6 +34,8 @@ done
 MODEL=${FLOWPIC_DEMO_MODEL:-models/categories-mini.fpm}
 POLICY=${FLOWPIC_DEMO_POLICY:-tests/demo/demo.policy}
 [ -x build/flowpicd ] || die "build/flowpicd is not built (make)"
+make -s build/lab/impair >/dev/null || die "building build/lab/impair failed"
+LAB_RTT_MS=${LAB_RTT_MS:-20}
 [ -n "$MODEL" ] && [ -f "$MODEL" ] || die "no model in models/ (FLOWPIC_DEMO_MODEL=FILE)"
 
 . tests/demo/lab.sh
@@ -59,14 +61,14 @@ say "== flowpic demo: model $MODEL, policy $POLICY"
 build/flowpic model info "$MODEL" 2>/dev/null | sed 's/^/   /' | head -12
 
 lab_up || die "could not build the namespace lab"
-say "== lab: $LAB_SRV ($LAB_SIP, $LAB_SIF) <-> $LAB_CLI ($LAB_CIP), 10 ms each way"
+say "== lab: $LAB_SRV ($LAB_SIP, $LAB_SIF) <-> $LAB_CLI ($LAB_CIP), round trip $LAB_RTT_MS ms"
 mkdir -p "$STATE"
 : >"$OUT"
 
 # flowpicd in the server's network namespace, on the host's bpffs.
 lab_srv_net "$ROOT/build/flowpicd" -i "$LAB_SIF" --model "$MODEL" \
 	--policy "$POLICY" --output "$OUT" --pin-dir "$PIN" \
-	--state-dir "$STATE" --idle 4s --min-packets 3 \
+	--state-dir "$STATE" --idle 30s --min-packets 3 \
 	2>"$LAB_DIR/flowpicd.log" &
 FPD_PID=$!
 for i in $(seq 1 50); do
