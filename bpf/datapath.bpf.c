@@ -486,14 +486,12 @@ static __always_inline void packet_add(struct __sk_buff *skb, void *v,
 	struct flowpic_flow_state *st = v;
 	struct flowpic_window *w = flow_win(v);
 	__u64 start = *(volatile __u64 *)&w->start_ns;
-	__u32 gso = skb->gso_size, hdr, payload, full = 0, last = p->size;
+	__u32 gso = skb->gso_size, hdr, full, last;
 	__u8 role = flowpic_role(p->dir, st->initiator);
 
 	hdr = p->l4_off + p->l4_hdr;
-	if (gso && p->size > hdr + gso) {
-		payload = p->size - hdr;
-		full = (payload - 1) / gso;
-		last = p->size - full * gso;
+	full = flowpic_gso_split(p->size, hdr, gso, &last);
+	if (full) {
 		bin_add(v, hdr + gso, full, role, g, start, now, s);
 		if (s)
 			s->segments += full + 1;

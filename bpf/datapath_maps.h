@@ -117,7 +117,6 @@ struct flowpic_bpf_stats {
 	__u64	dropped;
 	__u64	marked;
 	__u64	prioritised;
-	/* The tc program's own, after the shared counters: */
 	__u64	untracked;	/* no room in the flow table: not binned, still enforced */
 	__u64	segments;	/* GSO/GRO packets' segments, binned one by one */
 	__u64	verdict_bad;	/* label or policy out of range: ignored */
@@ -143,7 +142,11 @@ FLOWPIC_BPF_STAT_AT(cells_dropped, FLOWPIC_CNT_CELLS_DROPPED);
 FLOWPIC_BPF_STAT_AT(dropped, FLOWPIC_CNT_DROPPED);
 FLOWPIC_BPF_STAT_AT(marked, FLOWPIC_CNT_MARKED);
 FLOWPIC_BPF_STAT_AT(prioritised, FLOWPIC_CNT_PRIORITISED);
-FLOWPIC_STATIC_ASSERT(__builtin_offsetof(struct flowpic_bpf_stats, untracked) ==
+FLOWPIC_BPF_STAT_AT(untracked, FLOWPIC_CNT_UNTRACKED);
+FLOWPIC_BPF_STAT_AT(segments, FLOWPIC_CNT_SEGMENTS);
+FLOWPIC_BPF_STAT_AT(verdict_bad, FLOWPIC_CNT_VERDICT_BAD);
+FLOWPIC_BPF_STAT_AT(big_packets, FLOWPIC_CNT_BIG_PACKETS);
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_bpf_stats) ==
 		      __FLOWPIC_CNT_MAX * 8, "one field per counter");
 
 /*

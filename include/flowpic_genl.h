@@ -34,8 +34,17 @@
  *
  * FLOWPIC_CMD_SET_LABEL (doit, admin)
  *	Request: FLOWPIC_A_KEY, FLOWPIC_A_LABEL. Optional FLOWPIC_A_ACTION
- *	         overrides the class policy for this flow.
- *	Errors:  -ENOENT when the flow is not in the table.
+ *	         overrides the class policy for this flow. The verdict goes
+ *	         into the verdict table, apart from the flow's histogram: it
+ *	         outlives the flow's windows, FIN, RST, idle end and eviction
+ *	         (docs/verdicts.md); only DEL_LABEL, a later SET_LABEL or the
+ *	         table's least-recently-used bound ends it.
+ *	Errors:  -ENOENT when the flow is neither in the flow table nor
+ *	         labelled already.
+ *
+ * FLOWPIC_CMD_DEL_LABEL (doit, admin)
+ *	Request: FLOWPIC_A_KEY. Removes the flow's verdict.
+ *	Errors:  -ENOENT when the flow has none.
  *
  * FLOWPIC_CMD_SET_POLICY (doit, admin)
  *	Request: FLOWPIC_A_CLASS (u16 < FLOWPIC_POLICY_SLOTS),
@@ -43,7 +52,8 @@
  *
  * FLOWPIC_CMD_GET_STATS (doit, unprivileged)
  *	Reply:   FLOWPIC_A_STATS, __FLOWPIC_CNT_MAX u64 counters in
- *	         enum flowpic_counter order.
+ *	         enum flowpic_counter order; FLOWPIC_A_VERDICTS, the verdict
+ *	         table's struct flowpic_verdict_stats.
  *
  * FLOWPIC_CMD_WINDOW (multicast on FLOWPIC_GENL_MCGRP_WINDOWS)
  *	A completed window: FLOWPIC_A_WINDOW (.cells = number of sparse
@@ -68,6 +78,7 @@
  * FLOWPIC_A_ACTION	binary, struct flowpic_action
  * FLOWPIC_A_CLASS	u16
  * FLOWPIC_A_STATS	binary, __u64[__FLOWPIC_CNT_MAX]
+ * FLOWPIC_A_VERDICTS	binary, struct flowpic_verdict_stats
  */
 #ifndef _FLOWPIC_GENL_H
 #define _FLOWPIC_GENL_H
@@ -91,6 +102,7 @@ enum flowpic_cmd {
 	FLOWPIC_CMD_SET_POLICY,
 	FLOWPIC_CMD_GET_STATS,
 	FLOWPIC_CMD_WINDOW,
+	FLOWPIC_CMD_DEL_LABEL,
 	__FLOWPIC_CMD_MAX,
 };
 #define FLOWPIC_CMD_MAX (__FLOWPIC_CMD_MAX - 1)
@@ -110,6 +122,7 @@ enum flowpic_attr {
 	FLOWPIC_A_CLASS,
 	FLOWPIC_A_STATS,
 	FLOWPIC_A_PAD,
+	FLOWPIC_A_VERDICTS,
 	__FLOWPIC_A_MAX,
 };
 #define FLOWPIC_A_MAX (__FLOWPIC_A_MAX - 1)

@@ -140,6 +140,26 @@ static __always_inline __u32 flowpic_cell_index(const struct flowpic_geom *g,
 }
 
 /*
+ * A GSO or GRO packet as the segments the wire carries: @size bytes of IP
+ * packet whose first @hdr bytes are the IP and transport headers, cut into
+ * @gso bytes of payload per segment (0: not a GSO packet). Returns how many
+ * full segments, each @hdr + @gso bytes long, come before the last one,
+ * whose IP length goes to *@last. A packet that fits one segment is itself:
+ * 0 full segments and *@last = @size. The wire carries @size + full * @hdr
+ * bytes.
+ */
+static __always_inline __u32 flowpic_gso_split(__u32 size, __u32 hdr,
+					       __u32 gso, __u32 *last)
+{
+	__u32 full = 0;
+
+	if (gso && size > hdr + gso)
+		full = (size - hdr - 1) / gso;
+	*last = size - full * gso;
+	return full;
+}
+
+/*
  * Window number of a packet @since_first_ns after the flow's first packet:
  * windows tile the flow's lifetime from its first packet on, so every side
  * cuts the same windows whichever packets it saw. Negative times (clock

@@ -51,4 +51,20 @@ static __always_inline int flowpic_action_invalid(const struct flowpic_action *a
 		a->value != 0);
 }
 
+/*
+ * A kernel side's verdicts (docs/verdicts.md): written (added), written
+ * over (replaced) and removed by userspace, present now, and evicted by
+ * the verdict table's least-recently-used bound. Nothing else ends one.
+ */
+struct flowpic_verdict_stats {
+	__u64	added;
+	__u64	replaced;
+	__u64	removed;
+	__u64	evicted;
+	__u64	present;
+};
+
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_verdict_stats) == 40,
+		      "flowpic_verdict_stats layout is part of the ABI");
+
 #endif /* _FLOWPIC_LABEL_H */

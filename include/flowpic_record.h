@@ -61,6 +61,15 @@ enum flowpic_counter {
 	FLOWPIC_CNT_DROPPED,		/* packets dropped by policy */
 	FLOWPIC_CNT_MARKED,		/* packets marked by policy */
 	FLOWPIC_CNT_PRIORITISED,	/* packets given a priority */
+	FLOWPIC_CNT_UNTRACKED,		/* no room in the flow table: not */
+					/* binned, still enforced */
+	FLOWPIC_CNT_SEGMENTS,		/* GSO/GRO packets' segments, */
+					/* binned one by one */
+	FLOWPIC_CNT_VERDICT_BAD,	/* label or action out of range: */
+					/* ignored (BPF; the module refuses */
+					/* such writes) */
+	FLOWPIC_CNT_BIG_PACKETS,	/* GSO packets with no IP length */
+					/* (BIG TCP) */
 	__FLOWPIC_CNT_MAX,
 };
 

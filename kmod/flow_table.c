@@ -8,12 +8,15 @@
  *
  * A full table evicts the least recently seen of a random sample of
  * flows, unlabelled flows of few packets first (a flood of new tuples
- * then evicts its own), labelled ones last.
+ * then evicts its own), labelled ones last. Only histograms live here:
+ * a flow's verdict is in the verdict table (verdict.c), which nothing
+ * here ends.
  *
  * Windows tile a flow's life from its first packet, as on the other
  * sides (flowpic_window_index()); a window ends when a packet arrives past
- * it, on FIN or RST, when the flow idles or is evicted. Closed windows
- * queue here and are delivered from process context (the notify hook).
+ * it, on RST or once both sides sent a FIN, when the flow idles or is
+ * evicted. Closed windows queue here and are delivered from process
+ * context (the notify hook).
  */
 #include <linux/errno.h>
 #include <linux/jhash.h>
@@ -24,7 +27,6 @@
 
 #include "budget.h"
 #include "flow_table.h"
-#include "policy.h"
 #include "stats.h"
 
 const struct rhashtable_params flowpic_table_params = {
@@ -328,6 +330,7 @@ static struct flowpic_flow *flowpic_flow_create(struct flowpic_table *t,
 		return NULL;
 	}
 	f->key = p->key;
+	f->initiator = p->dir;
 	spin_lock_init(&f->lock);
 	f->geom = cfg->geom;
 	f->base_ns = now;
@@ -356,27 +359,61 @@ static u32 flowpic_flow_window(const struct flowpic_flow *f, u64 now)
 	return f->base_index + (u32)min_t(u64, i, U32_MAX - f->base_index);
 }
 
+/*
+ * @n packets of @size into @f's open window (flow lock held). In a
+ * two-channel geometry channel 0 holds the initiator's packets, channel 1
+ * the responder's. Returns the flags of flowpic_bin().
+ */
+static u32 flowpic_flow_bin(struct flowpic_flow *f,
+			    const struct flowpic_config *cfg,
+			    const struct flowpic_pkt *p, u32 size, u32 n,
+			    u64 now)
+{
+	struct flowpic_cell cell;
+	u32 flags, ch;
+
+	flags = flowpic_bin(&f->geom, size, (s64)(now - f->win.start_ns),
+			    &cell);
+	if (flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID))
+		return flags;
+	ch = f->geom.channels == 2 ? flowpic_role(p->dir, f->initiator) : 0;
+	if (flowpic_cells_add(&f->cells, flowpic_cell_index(&f->geom, ch, &cell),
+			      n, cfg->max_cells, GFP_ATOMIC))
+		flowpic_count_add(FLOWPIC_CNT_CELLS_DROPPED, n);
+	else
+		flowpic_count_add(FLOWPIC_CNT_BINNED, n);
+	if (flags & FLOWPIC_BIN_CLIPPED)
+		flowpic_count_add(FLOWPIC_CNT_CLIPPED, n);
+	if (flags & FLOWPIC_BIN_EARLY)
+		flowpic_count_add(FLOWPIC_CNT_CLOCK_BACK, n);
+	return flags;
+}
+
+/* Whether @p ends @f's flow (flow lock held): RST, or FINs both ways. */
+static bool flowpic_flow_ends(struct flowpic_flow *f,
+			      const struct flowpic_pkt *p)
+{
+	if (p->fin)
+		f->fin |= 1U << p->dir;
+	return p->rst || f->fin == (1U << FLOWPIC_DIR_LO_TO_HI |
+				    1U << FLOWPIC_DIR_HI_TO_LO);
+}
+
 void flowpic_table_packet(struct flowpic_table *t,
 			  const struct flowpic_config *cfg,
-			  const struct flowpic_pkt *p, u64 now,
-			  struct flowpic_action *act)
+			  const struct flowpic_pkt *p, u64 now)
 {
 	struct flowpic_done *d_time = NULL, *d_end = NULL;
 	struct flowpic_flow *f;
-	struct flowpic_cell cell;
-	u32 flags, idx;
+	u32 full, last, idx;
 	bool gone = false;
-	int err;
-
-	act->type = FLOWPIC_ACT_PASS;
-	act->value = 0;
 
 	f = flowpic_table_lookup(t, &p->key);
 	if (!f) {
 		f = flowpic_flow_create(t, cfg, p, now);
 		if (!f) {
 			/* Full of flows worth more, or no memory left. */
-			flowpic_count(FLOWPIC_CNT_CELLS_DROPPED);
+			flowpic_count(FLOWPIC_CNT_UNTRACKED);
 			return;
 		}
 	}
@@ -385,6 +422,7 @@ void flowpic_table_packet(struct flowpic_table *t,
 	if (f->dead) {
 		/* Closing under us (FIN, idle, eviction): let it go. */
 		spin_unlock_bh(&f->lock);
+		flowpic_count(FLOWPIC_CNT_UNTRACKED);
 		return;
 	}
 	idx = flowpic_flow_window(f, now);
@@ -401,29 +439,21 @@ void flowpic_table_packet(struct flowpic_table *t,
 		flowpic_window_start(f, idx);
 	}
 
-	flags = flowpic_bin(&f->geom, p->size, (s64)(now - f->win.start_ns),
-			    &cell);
-	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID))) {
-		u32 ch = f->geom.channels == 2 ? p->dir : 0;
-
-		err = flowpic_cells_add(&f->cells,
-					flowpic_cell_index(&f->geom, ch, &cell),
-					cfg->max_cells, GFP_ATOMIC);
-		if (err)
-			flowpic_count(FLOWPIC_CNT_CELLS_DROPPED);
+	/* As the wire carries it: a GSO packet as its segments. */
+	full = flowpic_gso_split(p->size, p->hdr, p->gso, &last);
+	if (full) {
+		flowpic_flow_bin(f, cfg, p, p->hdr + p->gso, full, now);
+		flowpic_count_add(FLOWPIC_CNT_SEGMENTS, full + 1);
 	}
-	f->win.packets[p->dir]++;
-	f->win.bytes[p->dir] += p->size;
+	flowpic_flow_bin(f, cfg, p, last, 1, now);
+	f->win.packets[p->dir] += full + 1;
+	f->win.bytes[p->dir] += p->size + (u64)full * p->hdr;
 	if (f->seen < U32_MAX)
 		WRITE_ONCE(f->seen, f->seen + 1);
 	WRITE_ONCE(f->last_ns, now);
+	WRITE_ONCE(f->labelled, p->labelled);
 
-	if (f->has_action)
-		*act = f->action;
-	else if (f->labelled)
-		*act = flowpic_policy_get(f->label.class_id);
-
-	if (p->fin || p->rst) {
+	if (flowpic_flow_ends(f, p)) {
 		d_end = flowpic_flow_close(t, f, cfg, p->rst ? FLOWPIC_END_RST :
 							   FLOWPIC_END_FIN);
 		WRITE_ONCE(f->dead, true);
@@ -431,14 +461,9 @@ void flowpic_table_packet(struct flowpic_table *t,
 	}
 	spin_unlock_bh(&f->lock);
 
-	if (!(flags & (FLOWPIC_BIN_PAST | FLOWPIC_BIN_INVALID)))
-		flowpic_count(FLOWPIC_CNT_BINNED);
-	if (flags & FLOWPIC_BIN_CLIPPED)
-		flowpic_count(FLOWPIC_CNT_CLIPPED);
-	if (flags & FLOWPIC_BIN_EARLY)
-		flowpic_count(FLOWPIC_CNT_CLOCK_BACK);
 	flowpic_table_queue(t, d_time);
 	flowpic_table_queue(t, d_end);
+	/* The histogram is over; the verdict is not (verdict.c). */
 	if (gone)
 		flowpic_table_unlink(t, f);
 }
@@ -496,53 +521,4 @@ void flowpic_table_sweep(struct flowpic_table *t,
 			break;
 		cond_resched();
 	}
-}
-
-int flowpic_table_set_label(struct flowpic_table *t,
-			    const struct flowpic_key *key,
-			    const struct flowpic_label *label,
-			    const struct flowpic_action *action)
-{
-	struct flowpic_flow *f;
-	int err = -ENOENT;
-
-	rcu_read_lock();
-	f = flowpic_table_lookup(t, key);
-	if (f) {
-		spin_lock_bh(&f->lock);
-		if (!f->dead) {
-			f->label = *label;
-			f->labelled = true;
-			f->has_action = !!action;
-			if (action)
-				f->action = *action;
-			err = 0;
-		}
-		spin_unlock_bh(&f->lock);
-	}
-	rcu_read_unlock();
-	return err;
-}
-
-bool flowpic_table_action(struct flowpic_table *t,
-			  const struct flowpic_key *key,
-			  struct flowpic_action *act)
-{
-	struct flowpic_flow *f = flowpic_table_lookup(t, key);
-	bool found = false;
-
-	act->type = FLOWPIC_ACT_PASS;
-	act->value = 0;
-	if (!f)
-		return false;
-	spin_lock_bh(&f->lock);
-	if (!f->dead) {
-		if (f->has_action)
-			*act = f->action;
-		else if (f->labelled)
-			*act = flowpic_policy_get(f->label.class_id);
-		found = true;
-	}
-	spin_unlock_bh(&f->lock);
-	return found;
 }

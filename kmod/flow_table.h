@@ -24,11 +24,15 @@ struct flowpic_pkt {
 	struct flowpic_key key;		/* canonical, but for later */
 					/* fragments: source in lo_* */
 	u32 size;			/* IP total length */
+	u32 hdr;			/* IP and transport headers' length */
+	u32 gso;			/* GSO/GRO payload per segment, or 0 */
 	u32 frag_id;			/* IP identification */
 	u8 frag;			/* enum flowpic_frag_kind */
 	u8 dir;				/* FLOWPIC_DIR_* */
 	u8 fin;
 	u8 rst;
+	u8 big;				/* BIG TCP: IP length from the skb */
+	u8 labelled;			/* the flow has a verdict */
 };
 
 /* One bidirectional flow and its open window. */
@@ -38,8 +42,11 @@ struct flowpic_flow {
 	struct rcu_head rcu;
 	spinlock_t lock;		/* everything below */
 	bool dead;			/* closed, leaving the table */
-	bool labelled;
-	bool has_action;
+	bool labelled;			/* had a verdict at its last packet: */
+					/* evicted last (a hint, not the */
+					/* verdict, which is never cached) */
+	u8 initiator;			/* FLOWPIC_DIR_* of its first packet */
+	u8 fin;				/* 1 << FLOWPIC_DIR_* of FINs seen */
 	struct flowpic_geom geom;	/* of the open window */
 	u64 base_ns;			/* windows tile from here ... */
 	u32 base_index;			/* ... numbered from here */
@@ -47,8 +54,6 @@ struct flowpic_flow {
 	u32 seen;			/* packets over its life, saturating */
 	struct flowpic_window win;	/* the open window's header */
 	struct flowpic_cells cells;	/* and its FlowPic */
-	struct flowpic_label label;
-	struct flowpic_action action;	/* overrides the class policy */
 };
 
 /*
@@ -96,35 +101,18 @@ void flowpic_table_destroy(struct flowpic_table *t);
 
 /*
  * Accounts packet @p seen at @now (CLOCK_MONOTONIC ns) with config @cfg:
- * finds or creates its flow, closes the window it ends, bins it. Sets
- * @act to the action the flow's label asks for. Called under RCU.
+ * finds or creates its flow, closes the window it ends, bins it (a GSO
+ * packet as its segments). A flow the table has no room for is counted
+ * (FLOWPIC_CNT_UNTRACKED). Verdicts are not here (verdict.h). Called
+ * under RCU.
  */
 void flowpic_table_packet(struct flowpic_table *t,
 			  const struct flowpic_config *cfg,
-			  const struct flowpic_pkt *p, u64 now,
-			  struct flowpic_action *act);
+			  const struct flowpic_pkt *p, u64 now);
 
 /* Closes and removes flows idle for cfg->idle_ns at @now. Sleeps. */
 void flowpic_table_sweep(struct flowpic_table *t,
 			 const struct flowpic_config *cfg, u64 now);
-
-/*
- * Labels the flow of @key; @action NULL keeps the class policy in charge.
- * -ENOENT when the flow is not in the table.
- */
-int flowpic_table_set_label(struct flowpic_table *t,
-			    const struct flowpic_key *key,
-			    const struct flowpic_label *label,
-			    const struct flowpic_action *action);
-
-/*
- * The action @key's flow asks for (its own, else its class's), without
- * counting a packet; false when the flow is not in the table. Caller
- * holds rcu_read_lock().
- */
-bool flowpic_table_action(struct flowpic_table *t,
-			  const struct flowpic_key *key,
-			  struct flowpic_action *act);
 
 /* Moves the closed windows to @out (a list of struct flowpic_done). */
 void flowpic_table_take_done(struct flowpic_table *t, struct list_head *out);

@@ -2,14 +2,18 @@
 /*
  * The netfilter side: every IPv4 and IPv6 packet the host receives
  * (PRE_ROUTING, which forwarded packets also cross) or sends (LOCAL_OUT)
- * is parsed as the tc program parses it and accounted to its flow; the
- * flow's label decides its verdict. Hooked in the initial namespace only,
- * where the generic netlink family lives too.
+ * is parsed as the tc program parses it and accounted to its flow, once:
+ * a packet the host sends itself comes back through the loopback device
+ * and is not counted again. The flow's verdict, read from the verdict
+ * table on every packet whether or not the flow has a histogram, decides
+ * what happens to it. Hooked in the initial namespace only, where the
+ * generic netlink family lives too.
  */
 #include <linux/delay.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/moduleparam.h>
+#include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
@@ -43,6 +47,7 @@ static enum flowpic_parse_result flowpic_parse_l4(const struct sk_buff *skb,
 		th = skb_header_pointer(skb, nh + off, sizeof(_th), &_th);
 		if (!th || th->doff < 5)
 			return FLOWPIC_PARSE_MALFORMED;
+		pkt->hdr = off + th->doff * 4U;
 		pkt->key.lo_port = th->source;
 		pkt->key.hi_port = th->dest;
 		pkt->fin = th->fin;
@@ -53,9 +58,12 @@ static enum flowpic_parse_result flowpic_parse_l4(const struct sk_buff *skb,
 		uh = skb_header_pointer(skb, nh + off, sizeof(_uh), &_uh);
 		if (!uh)
 			return FLOWPIC_PARSE_MALFORMED;
+		pkt->hdr = off + sizeof(_uh);
 		pkt->key.lo_port = uh->source;
 		pkt->key.hi_port = uh->dest;
 	}
+	if (skb_is_gso(skb))
+		pkt->gso = skb_shinfo(skb)->gso_size;
 	pkt->dir = flowpic_key_canon(&pkt->key);
 	return FLOWPIC_PARSE_FLOW;
 }
@@ -73,6 +81,11 @@ static enum flowpic_parse_result flowpic_parse_ipv4(const struct sk_buff *skb,
 		return FLOWPIC_PARSE_MALFORMED;
 	ihl = iph->ihl * 4U;
 	tot = ntohs(iph->tot_len);
+	/* BIG TCP (IPv4, 6.3+): a GSO packet over 64 KiB says length 0. */
+	if (!tot && skb_is_gso(skb)) {
+		tot = wire;
+		pkt->big = 1;
+	}
 	if (ihl < sizeof(*iph) || tot < ihl || tot > wire)
 		return FLOWPIC_PARSE_MALFORMED;
 	pkt->size = tot;
@@ -107,6 +120,14 @@ static enum flowpic_parse_result flowpic_parse_ipv6(const struct sk_buff *skb,
 	if (!ip6h || ip6h->version != 6)
 		return FLOWPIC_PARSE_MALFORMED;
 	pkt->size = sizeof(*ip6h) + ntohs(ip6h->payload_len);
+	/*
+	 * BIG TCP: a GSO packet over 64 KiB has payload length 0 (and, up
+	 * to 6.2, a hop-by-hop jumbo option, walked below as any option).
+	 */
+	if (!ip6h->payload_len && skb_is_gso(skb)) {
+		pkt->size = wire;
+		pkt->big = 1;
+	}
 	if (pkt->size > wire)
 		return FLOWPIC_PARSE_MALFORMED;
 	pkt->key.family = FLOWPIC_FAMILY_IPV6;
@@ -182,7 +203,19 @@ enum flowpic_parse_result flowpic_parse(const struct sk_buff *skb, u8 pf,
 	return FLOWPIC_PARSE_NOT_IP;
 }
 
-unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
+void flowpic_state_packet(struct flowpic_state *s,
+			  const struct flowpic_config *cfg,
+			  struct flowpic_pkt *pkt, u64 now,
+			  struct flowpic_action *act)
+{
+	if (pkt->big)
+		flowpic_count(FLOWPIC_CNT_BIG_PACKETS);
+	/* The verdict first, and whatever becomes of the histogram. */
+	pkt->labelled = flowpic_verdict_action(&s->verdicts, &pkt->key, act);
+	flowpic_table_packet(&s->flows, cfg, pkt, now);
+}
+
+unsigned int flowpic_hook_skb(struct flowpic_state *s, struct sk_buff *skb,
 			      u8 pf)
 {
 	struct flowpic_action act;
@@ -193,7 +226,7 @@ unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
 	switch (flowpic_parse(skb, pf, &pkt)) {
 	case FLOWPIC_PARSE_FLOW:
 		if (pkt.frag == FLOWPIC_FRAG_FIRST)
-			flowpic_frags_note(t->frags, &pkt, now);
+			flowpic_frags_note(s->flows.frags, &pkt, now);
 		break;
 	case FLOWPIC_PARSE_NOT_IP:
 		flowpic_count(FLOWPIC_CNT_NOT_IP);
@@ -202,7 +235,7 @@ unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
 		flowpic_count(FLOWPIC_CNT_NOT_TCP_UDP);
 		return NF_ACCEPT;
 	case FLOWPIC_PARSE_FRAGMENT:
-		if (flowpic_frags_attribute(t->frags, &pkt, now))
+		if (flowpic_frags_attribute(s->flows.frags, &pkt, now))
 			break;
 		flowpic_count(FLOWPIC_CNT_FRAGMENT);
 		return NF_ACCEPT;
@@ -210,8 +243,54 @@ unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
 		flowpic_count(FLOWPIC_CNT_MALFORMED);
 		return NF_ACCEPT;
 	}
-	flowpic_table_packet(t, flowpic_config_rcu(), &pkt, now, &act);
+	flowpic_state_packet(s, flowpic_config_rcu(), &pkt, now, &act);
 	return flowpic_policy_apply(skb, &act);
+}
+
+/* Tells @key's flow, if it has a histogram, whether it is labelled. */
+static bool flowpic_state_hint(struct flowpic_state *s,
+			       const struct flowpic_key *key, bool labelled)
+{
+	struct flowpic_flow *f;
+
+	rcu_read_lock();
+	f = flowpic_table_lookup(&s->flows, key);
+	if (f)
+		WRITE_ONCE(f->labelled, labelled);
+	rcu_read_unlock();
+	return f;
+}
+
+int flowpic_state_set_label(struct flowpic_state *s,
+			    const struct flowpic_key *key,
+			    const struct flowpic_label *label,
+			    const struct flowpic_action *action)
+{
+	struct flowpic_label old_label;
+	struct flowpic_action old_act;
+	bool known;
+	int err;
+
+	rcu_read_lock();
+	known = flowpic_table_lookup(&s->flows, key) ||
+		flowpic_verdict_peek(&s->verdicts, key, &old_label, &old_act);
+	rcu_read_unlock();
+	if (!known)
+		return -ENOENT;
+	err = flowpic_verdict_set(&s->verdicts, key, label, action);
+	if (!err)
+		flowpic_state_hint(s, key, true);
+	return err;
+}
+
+int flowpic_state_clear_label(struct flowpic_state *s,
+			      const struct flowpic_key *key)
+{
+	int err = flowpic_verdict_clear(&s->verdicts, key);
+
+	if (!err)
+		flowpic_state_hint(s, key, false);
+	return err;
 }
 
 /*
@@ -238,6 +317,13 @@ static unsigned int flowpic_nf_hook(void *priv, struct sk_buff *skb,
 		mdelay(us / 1000);
 		udelay(us % 1000);
 	}
+	/*
+	 * What this host sent was counted, and enforced, at LOCAL_OUT: on
+	 * its way in through the loopback device it is not counted again.
+	 */
+	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
+	    (state->in->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
 	return flowpic_hook_skb(priv, skb, state->pf);
 }
 
@@ -250,11 +336,13 @@ static unsigned int flowpic_nf_hook(void *priv, struct sk_buff *skb,
 static unsigned int flowpic_nf_post(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
+	struct flowpic_state *s = priv;
+	struct flowpic_label label;
 	struct flowpic_action act;
 	struct flowpic_pkt pkt;
 
 	if (flowpic_parse(skb, state->pf, &pkt) != FLOWPIC_PARSE_FLOW ||
-	    !flowpic_table_action(priv, &pkt.key, &act))
+	    !flowpic_verdict_peek(&s->verdicts, &pkt.key, &label, &act))
 		return NF_ACCEPT;
 	if (act.type == FLOWPIC_ACT_MARK)
 		skb->mark = act.value;
@@ -303,12 +391,12 @@ static struct nf_hook_ops flowpic_nf_ops[] = {
 	},
 };
 
-int flowpic_hook_init(struct flowpic_table *t)
+int flowpic_hook_init(struct flowpic_state *s)
 {
 	int i, err;
 
 	for (i = 0; i < ARRAY_SIZE(flowpic_nf_ops); i++)
-		flowpic_nf_ops[i].priv = t;
+		flowpic_nf_ops[i].priv = s;
 	err = nf_register_net_hooks(&init_net, flowpic_nf_ops,
 				    ARRAY_SIZE(flowpic_nf_ops));
 	if (!err && unlikely(test_hook_init_fail_ms)) {

@@ -5,8 +5,15 @@
 #include <linux/types.h>
 
 #include "flow_table.h"
+#include "verdict.h"
 
 struct sk_buff;
+
+/* What the hooks work on: the flows' histograms and, apart, verdicts. */
+struct flowpic_state {
+	struct flowpic_table flows;
+	struct flowpic_verdicts verdicts;
+};
 
 /* What flowpic_parse() made of a packet. */
 enum flowpic_parse_result {
@@ -24,20 +31,45 @@ enum flowpic_parse_result {
 /*
  * Parses the IPv4 (@pf NFPROTO_IPV4) or IPv6 packet at @skb's network
  * header as the tc program and the offline reader do: size is the IP
- * total length, the key canonical, FIN/RST and fragments noted.
+ * total length (a BIG TCP packet's, whose IP header says 0, from the
+ * skb), the key canonical, FIN/RST, fragments and GSO segments noted.
  */
 enum flowpic_parse_result flowpic_parse(const struct sk_buff *skb, u8 pf,
 					struct flowpic_pkt *pkt);
 
 /*
- * The whole packet path for @skb on table @t: count, parse, attribute
- * fragments, account, enforce. Returns the netfilter verdict.
+ * The whole packet path for @skb on @s: count, parse, attribute
+ * fragments, read the verdict, account, enforce. Returns the netfilter
+ * verdict.
  */
-unsigned int flowpic_hook_skb(struct flowpic_table *t, struct sk_buff *skb,
+unsigned int flowpic_hook_skb(struct flowpic_state *s, struct sk_buff *skb,
 			      u8 pf);
 
-/* Hooks the initial namespace's IPv4 and IPv6 traffic into @t. */
-int flowpic_hook_init(struct flowpic_table *t);
+/*
+ * Packet @pkt seen at @now, parsed, on @s: @act gets its verdict's
+ * action, read whatever becomes of its histogram, which is accounted
+ * next. Caller holds rcu_read_lock().
+ */
+void flowpic_state_packet(struct flowpic_state *s,
+			  const struct flowpic_config *cfg,
+			  struct flowpic_pkt *pkt, u64 now,
+			  struct flowpic_action *act);
+
+/*
+ * Sets the verdict of @key's flow (@action NULL: its class's policy
+ * decides). -ENOENT unless the flow is in the flow table or labelled
+ * already: a verdict outlives its histogram, and can be replaced then.
+ */
+int flowpic_state_set_label(struct flowpic_state *s,
+			    const struct flowpic_key *key,
+			    const struct flowpic_label *label,
+			    const struct flowpic_action *action);
+/* Removes @key's verdict; -ENOENT when it has none. */
+int flowpic_state_clear_label(struct flowpic_state *s,
+			      const struct flowpic_key *key);
+
+/* Hooks the initial namespace's IPv4 and IPv6 traffic into @s. */
+int flowpic_hook_init(struct flowpic_state *s);
 /* Unhooks; returns once no hook runs on any CPU. */
 void flowpic_hook_exit(void);
 

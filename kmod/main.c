@@ -2,9 +2,10 @@
 /*
  * flowpic.ko: builds FlowPics (packet size x arrival time histograms) of
  * the host's TCP and UDP flows and applies the verdicts flowpicd labels
- * them with. A packet goes hook.c -> flow_table.c -> window.c; closed
- * windows leave through netlink.c; labels come back the same way and
- * policy.c turns them into verdicts.
+ * them with. A packet goes hook.c -> verdict.c (its verdict) ->
+ * flow_table.c -> window.c (its histogram) -> policy.c (the verdict
+ * applied); closed windows leave through netlink.c; labels come back the
+ * same way into verdict.c.
  */
 #include <linux/init.h>
 #include <linux/jiffies.h>
@@ -21,12 +22,18 @@
 #include "config.h"
 #include "flow_table.h"
 #include "hook.h"
+#include "verdict.h"
 #include "netlink.h"
 #include "stats.h"
 
 static unsigned int max_flows = 65536;
 module_param(max_flows, uint, 0444);
 MODULE_PARM_DESC(max_flows, "Flow table bound, 1..1048576 (default 65536)");
+
+static unsigned int max_verdicts;
+module_param(max_verdicts, uint, 0444);
+MODULE_PARM_DESC(max_verdicts,
+		 "Verdict table bound, least recently used out (default: max_flows, at least 4096)");
 
 static unsigned long mem_budget;
 module_param(mem_budget, ulong, 0444);
@@ -57,11 +64,11 @@ MODULE_PARM_DESC(mem_used, "Bytes of the budget in use (read only)");
 module_param_cb(mem_peak, &flowpic_mem_peak_ops, NULL, 0444);
 MODULE_PARM_DESC(mem_peak, "Most bytes of the budget ever in use (read only)");
 
-static struct flowpic_table flowpic_table;
+static struct flowpic_state flowpic_state;
 
 static void flowpic_deliver_fn(struct work_struct *work)
 {
-	flowpic_genl_deliver(&flowpic_table);
+	flowpic_genl_deliver(&flowpic_state.flows);
 }
 
 static DECLARE_WORK(flowpic_deliver_work, flowpic_deliver_fn);
@@ -98,7 +105,7 @@ static void flowpic_sweep_fn(struct work_struct *work)
 	struct flowpic_config c;
 
 	flowpic_config_read(&c);
-	flowpic_table_sweep(&flowpic_table, &c, ktime_get_ns());
+	flowpic_table_sweep(&flowpic_state.flows, &c, ktime_get_ns());
 	schedule_delayed_work(&flowpic_sweep_work, flowpic_sweep_delay(&c));
 }
 
@@ -112,6 +119,13 @@ static int __init flowpic_init(void)
 		return -EINVAL;
 	}
 
+	if (!max_verdicts)
+		max_verdicts = max_t(u32, max_flows, FLOWPIC_VERDICTS_MIN);
+	if (max_verdicts > FLOWPIC_MAX_FLOWS_LIMIT) {
+		pr_err("flowpic: max_verdicts=%u is above %u\n", max_verdicts,
+		       FLOWPIC_MAX_FLOWS_LIMIT);
+		return -EINVAL;
+	}
 	if (!mem_budget)
 		mem_budget = flowpic_budget_default();
 	flowpic_budget_init(mem_budget);
@@ -122,20 +136,26 @@ static int __init flowpic_init(void)
 	err = flowpic_flow_cache_init();
 	if (err)
 		goto err_cache;
+	err = flowpic_verdict_cache_init();
+	if (err)
+		goto err_verdict_cache;
 	err = flowpic_config_init(max_flows);
 	if (err == -E2BIG)
 		pr_err("flowpic: max_flows=%u flows do not fit mem_budget=%lu bytes\n",
 		       max_flows, mem_budget);
 	if (err)
 		goto err_config;
-	err = flowpic_table_init(&flowpic_table, flowpic_notify,
+	err = flowpic_table_init(&flowpic_state.flows, flowpic_notify,
 				 flowpic_genl_listening);
 	if (err)
 		goto err_table;
-	err = flowpic_genl_init(&flowpic_table);
+	err = flowpic_verdicts_init(&flowpic_state.verdicts, max_verdicts);
+	if (err)
+		goto err_verdicts;
+	err = flowpic_genl_init(&flowpic_state);
 	if (err)
 		goto err_genl;
-	err = flowpic_hook_init(&flowpic_table);
+	err = flowpic_hook_init(&flowpic_state);
 	if (err)
 		goto err_hook;
 	schedule_delayed_work(&flowpic_sweep_work, HZ);
@@ -148,10 +168,14 @@ err_hook:
 	flowpic_genl_exit();
 err_genl:
 	rcu_barrier();
-	flowpic_table_destroy(&flowpic_table);
+	flowpic_verdicts_destroy(&flowpic_state.verdicts);
+err_verdicts:
+	flowpic_table_destroy(&flowpic_state.flows);
 err_table:
 	flowpic_config_exit();
 err_config:
+	flowpic_verdict_cache_exit();
+err_verdict_cache:
 	flowpic_flow_cache_exit();
 err_cache:
 	flowpic_stats_exit();
@@ -171,10 +195,12 @@ static void __exit flowpic_exit(void)
 	cancel_delayed_work_sync(&flowpic_sweep_work);
 	flowpic_deliver_stop();
 	flowpic_genl_exit();
-	/* Flows that left the table wait for RCU; they go first. */
+	/* Flows and verdicts that left their tables wait for RCU first. */
 	rcu_barrier();
-	flowpic_table_destroy(&flowpic_table);
+	flowpic_verdicts_destroy(&flowpic_state.verdicts);
+	flowpic_table_destroy(&flowpic_state.flows);
 	flowpic_config_exit();
+	flowpic_verdict_cache_exit();
 	flowpic_flow_cache_exit();
 	flowpic_stats_exit();
 }

@@ -15,6 +15,7 @@
 #include "flowpic.h"
 #include "config.h"
 #include "flow_table.h"
+#include "hook.h"
 #include "netlink.h"
 #include "policy.h"
 #include "stats.h"
@@ -58,6 +59,7 @@ const struct nla_policy flowpic_config_policy[FLOWPIC_A_MAX + 1] = {
 	[FLOWPIC_A_CLASS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
+	[FLOWPIC_A_VERDICTS]	= { .type = NLA_REJECT },
 };
 
 const struct nla_policy flowpic_label_policy[FLOWPIC_A_MAX + 1] = {
@@ -74,6 +76,24 @@ const struct nla_policy flowpic_label_policy[FLOWPIC_A_MAX + 1] = {
 	[FLOWPIC_A_CLASS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
+	[FLOWPIC_A_VERDICTS]	= { .type = NLA_REJECT },
+};
+
+const struct nla_policy flowpic_unlabel_policy[FLOWPIC_A_MAX + 1] = {
+	[FLOWPIC_A_KEY]		= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_key)),
+	[FLOWPIC_A_GEOM]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MAX_FLOWS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MAX_CELLS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_IDLE_NS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_MIN_PACKETS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_WINDOW]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_CELLS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_LABEL]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_ACTION]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_CLASS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
+	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
+	[FLOWPIC_A_VERDICTS]	= { .type = NLA_REJECT },
 };
 
 const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1] = {
@@ -91,10 +111,11 @@ const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1] = {
 	[FLOWPIC_A_LABEL]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
+	[FLOWPIC_A_VERDICTS]	= { .type = NLA_REJECT },
 };
 
-/* The table GET_FLOWS and SET_LABEL work on. */
-static struct flowpic_table *flowpic_genl_table;
+/* The flows and verdicts GET_FLOWS and SET_LABEL work on. */
+static struct flowpic_state *flowpic_genl_state;
 
 /* Points the user at @attr with @msg, a string that outlives the request. */
 static void flowpic_set_err(struct netlink_ext_ack *extack,
@@ -190,6 +211,7 @@ static int flowpic_set_config(struct sk_buff *skb, struct genl_info *info)
 
 static int flowpic_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
+	struct flowpic_verdict_stats vs;
 	u64 cnt[__FLOWPIC_CNT_MAX];
 	struct sk_buff *msg;
 	void *hdr;
@@ -198,7 +220,9 @@ static int flowpic_get_stats(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	flowpic_stats_read(cnt);
-	if (nla_put(msg, FLOWPIC_A_STATS, sizeof(cnt), cnt)) {
+	flowpic_verdicts_stats(&flowpic_genl_state->verdicts, &vs);
+	if (nla_put(msg, FLOWPIC_A_STATS, sizeof(cnt), cnt) ||
+	    nla_put(msg, FLOWPIC_A_VERDICTS, sizeof(vs), &vs)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -274,10 +298,32 @@ static int flowpic_set_label(struct sk_buff *skb, struct genl_info *info)
 			return -EINVAL;
 		}
 	}
-	err = flowpic_table_set_label(flowpic_genl_table, key, label, act);
+	err = flowpic_state_set_label(flowpic_genl_state, key, label, act);
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG_ATTR(info->extack, a[FLOWPIC_A_KEY],
-				    "flow not in the table");
+				    "flow neither in the table nor labelled");
+	return err;
+}
+
+static int flowpic_del_label(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	const struct flowpic_key *key;
+	const char *why;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_KEY))
+		return -EINVAL;
+	key = nla_data(a[FLOWPIC_A_KEY]);
+	why = flowpic_key_invalid(key);
+	if (why) {
+		flowpic_set_err(info->extack, a[FLOWPIC_A_KEY], why);
+		return -EINVAL;
+	}
+	err = flowpic_state_clear_label(flowpic_genl_state, key);
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, a[FLOWPIC_A_KEY],
+				    "flow not labelled");
 	return err;
 }
 
@@ -316,7 +362,7 @@ static int flowpic_flows_start(struct netlink_callback *cb)
 	it = kmalloc(sizeof(*it), GFP_KERNEL);
 	if (!it)
 		return -ENOMEM;
-	rhashtable_walk_enter(&flowpic_genl_table->ht, it);
+	rhashtable_walk_enter(&flowpic_genl_state->flows.ht, it);
 	cb->args[0] = (long)it;
 	return 0;
 }
@@ -378,15 +424,13 @@ static int flowpic_flows_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		dead = f->dead;
 		v.win = f->win;
 		v.win.cells = f->cells.n;
-		v.label = f->label;
-		v.labelled = f->labelled;
-		/* The action that applies: the flow's own, else its class's. */
-		v.has_action = f->has_action || f->labelled;
-		v.action = f->has_action ? f->action :
-			   flowpic_policy_get(f->label.class_id);
 		spin_unlock_bh(&f->lock);
 		if (dead)
 			continue;
+		/* The action that applies: the flow's own, else its class's. */
+		v.labelled = flowpic_verdict_peek(&flowpic_genl_state->verdicts,
+						  &f->key, &v.label, &v.action);
+		v.has_action = v.labelled;
 		if (flowpic_put_flow(skb, cb, &v))
 			break;
 	}
@@ -488,6 +532,13 @@ static const struct genl_ops flowpic_genl_ops[] = {
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
+		.cmd = FLOWPIC_CMD_DEL_LABEL,
+		.doit = flowpic_del_label,
+		.policy = flowpic_unlabel_policy,
+		.maxattr = FLOWPIC_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
 		.cmd = FLOWPIC_CMD_SET_POLICY,
 		.doit = flowpic_set_policy,
 		.policy = flowpic_policy_policy,
@@ -533,9 +584,9 @@ struct genl_family flowpic_genl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(flowpic_genl_mcgrps),
 };
 
-int flowpic_genl_init(struct flowpic_table *t)
+int flowpic_genl_init(struct flowpic_state *s)
 {
-	flowpic_genl_table = t;
+	flowpic_genl_state = s;
 	return genl_register_family(&flowpic_genl_family);
 }
 

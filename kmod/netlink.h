@@ -9,18 +9,20 @@
 extern struct genl_family flowpic_genl_family;
 
 struct flowpic_table;
+struct flowpic_state;
 
 /* The request policies, shared with the KUnit suites. */
 extern const struct nla_policy flowpic_config_policy[FLOWPIC_A_MAX + 1];
 extern const struct nla_policy flowpic_label_policy[FLOWPIC_A_MAX + 1];
+extern const struct nla_policy flowpic_unlabel_policy[FLOWPIC_A_MAX + 1];
 extern const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1];
 
 /* NULL when userspace's @k / @l is acceptable, else why not. */
 const char *flowpic_key_invalid(const struct flowpic_key *k);
 const char *flowpic_label_invalid(const struct flowpic_label *l);
 
-/* Registers the family; GET_FLOWS and SET_LABEL work on @t. */
-int flowpic_genl_init(struct flowpic_table *t);
+/* Registers the family; its requests work on @s. */
+int flowpic_genl_init(struct flowpic_state *s);
 void flowpic_genl_exit(void);
 /* Whether anyone listens to the "windows" group. */
 bool flowpic_genl_listening(void);

@@ -81,7 +81,7 @@ static int flowpic_cells_grow(struct flowpic_cells *s, u32 bound, gfp_t gfp)
 	return 0;
 }
 
-int flowpic_cells_add(struct flowpic_cells *s, u32 index, u32 bound,
+int flowpic_cells_add(struct flowpic_cells *s, u32 index, u32 n, u32 bound,
 		      gfp_t gfp)
 {
 	struct flowpic_sparse_cell *c;
@@ -90,8 +90,7 @@ int flowpic_cells_add(struct flowpic_cells *s, u32 index, u32 bound,
 	if (s->cap) {
 		c = flowpic_cells_probe(s->cell, s->cap, index);
 		if (c->count) {
-			if (c->count < FLOWPIC_CELL_MAX)
-				c->count++;
+			c->count = min_t(u32, c->count + n, FLOWPIC_CELL_MAX);
 			return 0;
 		}
 	}
@@ -105,7 +104,7 @@ int flowpic_cells_add(struct flowpic_cells *s, u32 index, u32 bound,
 	}
 	c = flowpic_cells_probe(s->cell, s->cap, index);
 	c->index = index;
-	c->count = 1;
+	c->count = min_t(u32, n, FLOWPIC_CELL_MAX);
 	s->n++;
 	return 0;
 }

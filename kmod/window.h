@@ -28,11 +28,12 @@ u32 flowpic_cells_cap_max(u32 bound);
 size_t flowpic_cells_bytes_max(u32 bound);
 
 /*
- * Counts one packet in cell @index. 0, or -ENOSPC when @bound cells are
- * in use and @index is not one of them, -ENOBUFS when the memory budget
- * has no room for more, or -ENOMEM.
+ * Counts @n (>= 1) packets in cell @index, saturating at
+ * FLOWPIC_CELL_MAX. 0, or -ENOSPC when @bound cells are in use and @index
+ * is not one of them, -ENOBUFS when the memory budget has no room for
+ * more, or -ENOMEM.
  */
-int flowpic_cells_add(struct flowpic_cells *s, u32 index, u32 bound,
+int flowpic_cells_add(struct flowpic_cells *s, u32 index, u32 n, u32 bound,
 		      gfp_t gfp);
 /* Packs the cells into cell[0 .. n), sorted. No add after it. */
 void flowpic_cells_finish(struct flowpic_cells *s);

@@ -7,6 +7,7 @@
  * its own table, so the module's own table is never touched.
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -18,6 +19,7 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/netlink.h>
+#include <asm/unaligned.h>
 
 #include "flowpic.h"
 #include "budget.h"
@@ -30,6 +32,7 @@
 #include "window.h"
 
 #define T0	1000000000000ULL	/* an arbitrary CLOCK_MONOTONIC */
+#define VERDICTS	64		/* the tables' verdict bound */
 #define SEC	1000000000ULL
 
 /* --- the sparse FlowPic --------------------------------------------------- */
@@ -41,7 +44,7 @@ static void flowpic_cells_sorted_test(struct kunit *test)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(idx); i++)
-		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, idx[i], 64,
+		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, idx[i], 1, 64,
 							GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, s.n, 5U);
 	flowpic_cells_finish(&s);
@@ -61,7 +64,7 @@ static void flowpic_cells_saturate_test(struct kunit *test)
 	int i;
 
 	for (i = 0; i < 300; i++)
-		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, 9, 16, GFP_KERNEL),
+		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, 9, 1, 16, GFP_KERNEL),
 				0);
 	KUNIT_EXPECT_EQ(test, s.n, 1U);
 	flowpic_cells_finish(&s);
@@ -75,12 +78,12 @@ static void flowpic_cells_bound_test(struct kunit *test)
 	u32 i;
 
 	for (i = 0; i < 16; i++)
-		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, i * 2, 16,
+		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, i * 2, 1, 16,
 							GFP_KERNEL), 0);
 	/* Full: a new cell is refused, an existing one still counts. */
-	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 1, 16, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 1, 1, 16, GFP_KERNEL),
 			-ENOSPC);
-	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 4, 16, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 4, 1, 16, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, s.n, 16U);
 	KUNIT_EXPECT_LE(test, s.cap, flowpic_cells_cap_max(16));
 	flowpic_cells_finish(&s);
@@ -101,14 +104,14 @@ static void flowpic_cells_many_test(struct kunit *test)
 
 	for (i = 0; i < 3 * bound; i++)
 		KUNIT_ASSERT_EQ(test, flowpic_cells_add(&s, (i % bound) * 4099,
-							bound, GFP_KERNEL), 0);
+							1, bound, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, s.n, bound);
 	KUNIT_EXPECT_LE(test, s.cap, flowpic_cells_cap_max(bound));
 	KUNIT_EXPECT_GE(test, flowpic_budget_used() - used0,
 			s.cap * sizeof(struct flowpic_sparse_cell));
 	KUNIT_EXPECT_LE(test, flowpic_budget_used() - used0,
 			flowpic_cells_bytes_max(bound));
-	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 7, bound, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 7, 1, bound, GFP_KERNEL),
 			-ENOSPC);
 	flowpic_cells_finish(&s);
 	for (i = 0; i < s.n; i++) {
@@ -131,11 +134,11 @@ static void flowpic_cells_budget_test(struct kunit *test)
 			    4 * FLOWPIC_CELLS_INITIAL *
 			    sizeof(struct flowpic_sparse_cell));
 	for (i = 0; i < 4096 && !err; i++)
-		err = flowpic_cells_add(&s, i, 4096, GFP_KERNEL);
+		err = flowpic_cells_add(&s, i, 1, 4096, GFP_KERNEL);
 	KUNIT_EXPECT_EQ(test, err, -ENOBUFS);
 	KUNIT_EXPECT_LE(test, flowpic_budget_peak(), flowpic_budget_limit());
 	/* A cell already there still counts. */
-	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 0, 4096, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, flowpic_cells_add(&s, 0, 1, 4096, GFP_KERNEL), 0);
 	flowpic_cells_free(&s);
 	flowpic_budget_init(limit);
 }
@@ -157,7 +160,7 @@ static struct kunit_suite flowpic_cells_suite = {
 /* --- the flow table ------------------------------------------------------- */
 
 struct table_ctx {
-	struct flowpic_table t;
+	struct flowpic_state s;
 	struct flowpic_config cfg;
 	u64 cnt0[__FLOWPIC_CNT_MAX];
 	struct list_head seen;		/* windows taken, freed at exit */
@@ -171,8 +174,12 @@ static int table_init(struct kunit *test)
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
-	if (flowpic_table_init(&c->t, NULL, NULL))
+	if (flowpic_table_init(&c->s.flows, NULL, NULL))
 		return -ENOMEM;
+	if (flowpic_verdicts_init(&c->s.verdicts, VERDICTS)) {
+		flowpic_table_destroy(&c->s.flows);
+		return -ENOMEM;
+	}
 	INIT_LIST_HEAD(&c->seen);
 	skb_queue_head_init(&c->skbs);
 	c->cfg.geom = (struct flowpic_geom){
@@ -194,13 +201,14 @@ static void table_exit(struct kunit *test)
 	struct flowpic_done *d, *tmp;
 	LIST_HEAD(done);
 
-	flowpic_table_take_done(&c->t, &done);
+	flowpic_table_take_done(&c->s.flows, &done);
 	list_splice(&c->seen, &done);
 	list_for_each_entry_safe(d, tmp, &done, list)
 		flowpic_done_free(d);
 	skb_queue_purge(&c->skbs);
 	rcu_barrier();
-	flowpic_table_destroy(&c->t);
+	flowpic_verdicts_destroy(&c->s.verdicts);
+	flowpic_table_destroy(&c->s.flows);
 }
 
 /* How much counter @i moved since the test began. */
@@ -228,13 +236,15 @@ static void mkpkt(struct flowpic_pkt *p, u16 sport, u32 size, bool reply)
 	p->size = size;
 }
 
+/* @p through the packet path after the parser: verdict, histogram. */
 static struct flowpic_action feed(struct table_ctx *c,
 				  const struct flowpic_pkt *p, u64 now)
 {
+	struct flowpic_pkt q = *p;
 	struct flowpic_action act;
 
 	rcu_read_lock();
-	flowpic_table_packet(&c->t, &c->cfg, p, now, &act);
+	flowpic_state_packet(&c->s, &c->cfg, &q, now, &act);
 	rcu_read_unlock();
 	return act;
 }
@@ -247,7 +257,7 @@ static int take(struct kunit *test, struct table_ctx *c,
 	LIST_HEAD(done);
 	int n = 0;
 
-	flowpic_table_take_done(&c->t, &done);
+	flowpic_table_take_done(&c->s.flows, &done);
 	list_for_each_entry(d, &done, list) {
 		flowpic_cells_finish(&d->cells);
 		n++;
@@ -264,7 +274,7 @@ static bool open_window(struct table_ctx *c, const struct flowpic_pkt *p,
 	struct flowpic_flow *f;
 
 	rcu_read_lock();
-	f = flowpic_table_lookup(&c->t, &p->key);
+	f = flowpic_table_lookup(&c->s.flows, &p->key);
 	if (f) {
 		spin_lock_bh(&f->lock);
 		*w = f->win;
@@ -289,7 +299,7 @@ static void flowpic_rollover_test(struct kunit *test)
 	feed(c, &r, T0 + SEC);
 	feed(c, &p, T0 + 14 * SEC);
 	KUNIT_EXPECT_EQ(test, take(test, c, &d), 0);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 1U);
 
 	/* 16 s after the first packet: window 0 closes, window 1 opens. */
 	feed(c, &p, T0 + 16 * SEC);
@@ -354,30 +364,38 @@ static void flowpic_geometry_change_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, w.start_ns, T0 + 25 * SEC);
 }
 
+/* A flow ends on RST, or once both sides sent a FIN: not on one FIN. */
 static void flowpic_fin_rst_test(struct kunit *test)
 {
 	struct table_ctx *c = test->priv;
-	struct flowpic_pkt p;
+	struct flowpic_pkt p, r;
 	struct flowpic_done *d;
 	struct flowpic_window w;
 	u32 n;
 
 	mkpkt(&p, 40002, 60, false);
+	mkpkt(&r, 40002, 60, true);
 	feed(c, &p, T0);
 	p.fin = 1;
 	feed(c, &p, T0 + SEC);
+	feed(c, &p, T0 + SEC + 1);	/* a FIN sent again: still half */
+	KUNIT_EXPECT_EQ(test, take(test, c, &d), 0);
+	KUNIT_EXPECT_TRUE(test, open_window(c, &p, &w, &n));
+	r.fin = 1;
+	feed(c, &r, T0 + 2 * SEC);
 	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
 	KUNIT_EXPECT_EQ(test, d->win.reason, FLOWPIC_END_FIN);
-	KUNIT_EXPECT_EQ(test, d->win.packets[0], 2U);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+	KUNIT_EXPECT_EQ(test, d->win.packets[0], 3U);
+	KUNIT_EXPECT_EQ(test, d->win.packets[1], 1U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 0U);
 	KUNIT_EXPECT_FALSE(test, open_window(c, &p, &w, &n));
 
 	p.fin = 0;
 	p.rst = 1;
-	feed(c, &p, T0 + 2 * SEC);
+	feed(c, &p, T0 + 3 * SEC);
 	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
 	KUNIT_EXPECT_EQ(test, d->win.reason, FLOWPIC_END_RST);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 0U);
 }
 
 static void flowpic_min_packets_test(struct kunit *test)
@@ -439,7 +457,7 @@ static void flowpic_eviction_test(struct kunit *test)
 	mkpkt(&p[4], 41004, 60, false);
 	feed(c, &p[4], T0 + 11 * SEC);
 
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 4U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 4U);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED), 1ULL);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_NEW), 5ULL);
 	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
@@ -452,8 +470,8 @@ static void flowpic_eviction_test(struct kunit *test)
 
 	/* A lowered bound: the sweep evicts down to it. */
 	c->cfg.max_flows = 2;
-	flowpic_table_sweep(&c->t, &c->cfg, T0 + 12 * SEC);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 2U);
+	flowpic_table_sweep(&c->s.flows, &c->cfg, T0 + 12 * SEC);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 2U);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED), 3ULL);
 }
 
@@ -468,13 +486,13 @@ static void flowpic_idle_test(struct kunit *test)
 	mkpkt(&b, 42001, 60, false);
 	feed(c, &a, T0);
 	feed(c, &b, T0 + 3 * SEC);
-	flowpic_table_sweep(&c->t, &c->cfg, T0 + 6 * SEC);
+	flowpic_table_sweep(&c->s.flows, &c->cfg, T0 + 6 * SEC);
 	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
 	KUNIT_EXPECT_EQ(test, d->win.reason, FLOWPIC_END_IDLE);
 	KUNIT_EXPECT_EQ(test, memcmp(&d->win.key, &a.key, sizeof(a.key)), 0);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
-	flowpic_table_sweep(&c->t, &c->cfg, T0 + 9 * SEC);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 1U);
+	flowpic_table_sweep(&c->s.flows, &c->cfg, T0 + 9 * SEC);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 0U);
 }
 
 static void flowpic_label_policy_test(struct kunit *test)
@@ -486,17 +504,18 @@ static void flowpic_label_policy_test(struct kunit *test)
 	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
 	struct flowpic_pkt p, q;
 	struct flowpic_action act;
+	struct flowpic_label got;
 	u64 binned;
 
 	mkpkt(&p, 43000, 60, false);
 	mkpkt(&q, 43001, 60, false);
-	KUNIT_EXPECT_EQ(test, flowpic_table_set_label(&c->t, &p.key, &l, NULL),
+	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
 			-ENOENT);
 	act = feed(c, &p, T0);
 	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_PASS);
 
 	flowpic_policy_set(3, &drop);
-	KUNIT_EXPECT_EQ(test, flowpic_table_set_label(&c->t, &p.key, &l, NULL),
+	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
 			0);
 	act = feed(c, &p, T0 + 1);
 	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_DROP);
@@ -505,7 +524,7 @@ static void flowpic_label_policy_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_PASS);
 
 	/* The flow's own action wins over its class's. */
-	flowpic_table_set_label(&c->t, &p.key, &l, &mark);
+	flowpic_state_set_label(&c->s, &p.key, &l, &mark);
 	act = feed(c, &p, T0 + 3);
 	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_MARK);
 	KUNIT_EXPECT_EQ(test, act.value, 7U);
@@ -513,12 +532,14 @@ static void flowpic_label_policy_test(struct kunit *test)
 	/* What POST_ROUTING applies again: the same, no packet counted. */
 	binned = cnt_delta(c, FLOWPIC_CNT_BINNED);
 	rcu_read_lock();
-	KUNIT_EXPECT_TRUE(test, flowpic_table_action(&c->t, &p.key, &act));
+	KUNIT_EXPECT_TRUE(test, flowpic_verdict_peek(&c->s.verdicts, &p.key,
+						     &got, &act));
 	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_MARK);
 	KUNIT_EXPECT_EQ(test, act.value, 7U);
+	KUNIT_EXPECT_EQ(test, got.class_id, 3);
 	mkpkt(&q, 43002, 60, false);
-	KUNIT_EXPECT_FALSE(test, flowpic_table_action(&c->t, &q.key, &act));
-	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_PASS);
+	KUNIT_EXPECT_FALSE(test, flowpic_verdict_peek(&c->s.verdicts, &q.key,
+						      &got, &act));
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BINNED), binned);
 	flowpic_policy_set(3, &pass);
@@ -542,7 +563,7 @@ static void flowpic_eviction_worth_test(struct kunit *test)
 	for (i = 0; i < 6; i++)
 		mkpkt(&p[i], 44000 + i, 60, false);
 	feed(c, &p[0], T0);			/* labelled, oldest */
-	KUNIT_ASSERT_EQ(test, flowpic_table_set_label(&c->t, &p[0].key, &l,
+	KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p[0].key, &l,
 						      NULL), 0);
 	for (i = 0; i < FLOWPIC_EVICT_FEW; i++)	/* many packets, old */
 		feed(c, &p[1], T0 + SEC + i);
@@ -560,7 +581,7 @@ static void flowpic_eviction_worth_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, open_window(c, &p[3], &w, &n));
 	KUNIT_EXPECT_TRUE(test, open_window(c, &p[0], &w, &n));
 	KUNIT_EXPECT_TRUE(test, open_window(c, &p[1], &w, &n));
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 4U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 4U);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED), 2ULL);
 }
 
@@ -581,7 +602,7 @@ static void flowpic_eviction_flood_test(struct kunit *test)
 		mkpkt(&p, 1000 + i, 60, false);
 		feed(c, &p, T0);
 		l.window = i;
-		KUNIT_ASSERT_EQ(test, flowpic_table_set_label(&c->t, &p.key,
+		KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p.key,
 							      &l, NULL), 0);
 	}
 	for (i = 0; i < 2560; i++) {
@@ -593,7 +614,7 @@ static void flowpic_eviction_flood_test(struct kunit *test)
 		kept += open_window(c, &p, &w, &n) && w.packets[0] == 1;
 	}
 	KUNIT_EXPECT_EQ(test, kept, 8U);
-	KUNIT_EXPECT_LE(test, flowpic_table_count(&c->t), 256U);
+	KUNIT_EXPECT_LE(test, flowpic_table_count(&c->s.flows), 256U);
 	KUNIT_EXPECT_GE(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED),
 			2560ULL - 256);
 }
@@ -609,22 +630,22 @@ static void flowpic_no_listener_test(struct kunit *test)
 	struct flowpic_pkt p;
 	struct flowpic_done *d;
 
-	c->t.listening = nobody_listens;
+	c->s.flows.listening = nobody_listens;
 	mkpkt(&p, 44000, 60, false);
 	feed(c, &p, T0);
 	feed(c, &p, T0 + 16 * SEC);
-	p.fin = 1;
+	p.rst = 1;
 	feed(c, &p, T0 + 17 * SEC);
 	/* Two windows ended, neither copied, both counted lost. */
 	KUNIT_EXPECT_EQ(test, take(test, c, &d), 0);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_WINDOWS_LOST), 2ULL);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 0U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 0U);
 
 	/* A window nobody took leaves nothing behind in the next one. */
-	p.fin = 0;
+	p.rst = 0;
 	feed(c, &p, T0 + 30 * SEC);
 	feed(c, &p, T0 + 45 * SEC);	/* window 1, the same cell */
-	c->t.listening = NULL;
+	c->s.flows.listening = NULL;
 	feed(c, &p, T0 + 60 * SEC);
 	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
 	KUNIT_EXPECT_EQ(test, d->cells.n, 1U);
@@ -648,6 +669,240 @@ static void flowpic_done_bound_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_WINDOWS_LOST), 3ULL);
 }
 
+/* --- verdicts, apart from histograms -------------------------------------- */
+
+/*
+ * Nothing on the data path ends a verdict: not a RST, not FINs from both
+ * sides, not the idle sweep, not the eviction of the flow's histogram by
+ * a flood of new flows ten times the table.
+ */
+static void flowpic_verdict_outlives_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_label l = { .class_id = 6, .confidence = 9000 };
+	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
+	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
+	struct flowpic_verdict_stats vs;
+	struct flowpic_pkt p, r, q;
+	struct flowpic_window w;
+	u32 i, n;
+
+	flowpic_policy_set(6, &drop);
+	mkpkt(&p, 45000, 60, false);
+	mkpkt(&r, 45000, 60, true);
+	feed(c, &p, T0);
+	KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
+			0);
+
+	r.rst = 1;
+	KUNIT_EXPECT_EQ(test, feed(c, &r, T0 + 1).type, (u32)FLOWPIC_ACT_DROP);
+	KUNIT_EXPECT_FALSE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, feed(c, &p, T0 + 2).type, (u32)FLOWPIC_ACT_DROP);
+
+	p.fin = 1;
+	r.rst = 0;
+	r.fin = 1;
+	feed(c, &p, T0 + 3);
+	KUNIT_EXPECT_EQ(test, feed(c, &r, T0 + 4).type, (u32)FLOWPIC_ACT_DROP);
+	KUNIT_EXPECT_FALSE(test, open_window(c, &p, &w, &n));
+	p.fin = 0;
+	KUNIT_EXPECT_EQ(test, feed(c, &p, T0 + 5).type, (u32)FLOWPIC_ACT_DROP);
+
+	flowpic_table_sweep(&c->s.flows, &c->cfg, T0 + 100 * SEC);
+	KUNIT_EXPECT_FALSE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, feed(c, &p, T0 + 101 * SEC).type,
+			(u32)FLOWPIC_ACT_DROP);
+
+	c->cfg.max_flows = 16;
+	for (i = 0; i < 160; i++) {
+		mkpkt(&q, 2000 + i, 60, false);
+		feed(c, &q, T0 + 102 * SEC + i);
+	}
+	KUNIT_EXPECT_GE(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_EVICTED), 144ULL);
+	KUNIT_EXPECT_EQ(test, feed(c, &r, T0 + 103 * SEC).type,
+			(u32)FLOWPIC_ACT_DROP);
+
+	flowpic_verdicts_stats(&c->s.verdicts, &vs);
+	KUNIT_EXPECT_EQ(test, vs.added, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.present, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.removed + vs.evicted, 0ULL);
+	flowpic_policy_set(6, &pass);
+}
+
+/*
+ * The verdict table's own bound: the least recently used verdict goes
+ * for a new one, counted; replacing and removing are userspace's, also
+ * counted.
+ */
+static void flowpic_verdict_lru_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_label l = { .class_id = 1 }, got;
+	struct flowpic_verdict_stats vs;
+	struct flowpic_action act;
+	struct flowpic_pkt p;
+	u32 i;
+
+	for (i = 0; i < VERDICTS; i++) {
+		mkpkt(&p, 3000 + i, 60, false);
+		feed(c, &p, T0 + i);
+		KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l,
+							      NULL), 0);
+	}
+	/* A packet of the oldest verdict's flow, a jiffy on: now the newest. */
+	msleep(2 * jiffies_to_msecs(1));
+	mkpkt(&p, 3000, 60, false);
+	feed(c, &p, T0 + SEC);
+
+	mkpkt(&p, 3000 + VERDICTS, 60, false);
+	feed(c, &p, T0 + 2 * SEC);
+	KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
+			0);
+	rcu_read_lock();
+	mkpkt(&p, 3000, 60, false);
+	KUNIT_EXPECT_TRUE(test, flowpic_verdict_peek(&c->s.verdicts, &p.key,
+						     &got, &act));
+	mkpkt(&p, 3001, 60, false);
+	KUNIT_EXPECT_FALSE(test, flowpic_verdict_peek(&c->s.verdicts, &p.key,
+						      &got, &act));
+	rcu_read_unlock();
+	flowpic_verdicts_stats(&c->s.verdicts, &vs);
+	KUNIT_EXPECT_EQ(test, vs.added, (u64)VERDICTS + 1);
+	KUNIT_EXPECT_EQ(test, vs.evicted, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.present, (u64)VERDICTS);
+
+	/* The evicted flow still has its histogram: it can be labelled. */
+	l.class_id = 2;
+	mkpkt(&p, 3002, 60, false);
+	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
+			0);
+	KUNIT_EXPECT_EQ(test, flowpic_state_clear_label(&c->s, &p.key), 0);
+	KUNIT_EXPECT_EQ(test, flowpic_state_clear_label(&c->s, &p.key),
+			-ENOENT);
+	flowpic_verdicts_stats(&c->s.verdicts, &vs);
+	KUNIT_EXPECT_EQ(test, vs.replaced, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.removed, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.present, (u64)VERDICTS - 1);
+	/* A flow never seen has nothing to label. */
+	mkpkt(&p, 9, 60, false);
+	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
+			-ENOENT);
+}
+
+/*
+ * Enforcement needs no histogram slot: with the flow table full of
+ * labelled flows, and with no memory left for a new flow, every labelled
+ * flow is still dropped, and the packets left out are counted.
+ */
+static void flowpic_verdict_no_slot_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_label l = { .class_id = 7 };
+	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
+	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
+	size_t limit = flowpic_budget_limit();
+	struct flowpic_pkt p;
+	u32 i, dropped = 0, untracked = 0;
+
+	flowpic_policy_set(7, &drop);
+	c->cfg.max_flows = 4;
+	for (i = 0; i < 12; i++) {
+		mkpkt(&p, 4000 + i, 60, false);
+		feed(c, &p, T0 + i);
+		KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l,
+							      NULL), 0);
+	}
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 4U);
+	for (i = 0; i < 12; i++) {
+		mkpkt(&p, 4000 + i, 60, i & 1);
+		dropped += feed(c, &p, T0 + SEC + i).type == FLOWPIC_ACT_DROP;
+	}
+	KUNIT_EXPECT_EQ(test, dropped, 12U);
+
+	/* No memory for a flow: the flows left out are counted, enforced. */
+	flowpic_budget_init(0);
+	dropped = 0;
+	for (i = 0; i < 12; i++) {
+		mkpkt(&p, 4000 + i, 60, false);
+		rcu_read_lock();
+		untracked += !flowpic_table_lookup(&c->s.flows, &p.key);
+		rcu_read_unlock();
+		dropped += feed(c, &p, T0 + 2 * SEC + i).type ==
+			   FLOWPIC_ACT_DROP;
+	}
+	flowpic_budget_init(limit);
+	KUNIT_EXPECT_EQ(test, dropped, 12U);
+	KUNIT_EXPECT_GE(test, untracked, 8U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_UNTRACKED), (u64)untracked);
+	flowpic_policy_set(7, &pass);
+}
+
+/* --- pictures true to the wire ------------------------------------------- */
+
+/*
+ * A GSO packet of 10 segments (IPv4 + TCP, 52 bytes of headers, 1448 of
+ * payload each, the last 1000): ten packets, nine in the 1500 row and one
+ * in the 1052 row, the wire's bytes, nothing clipped.
+ */
+static void flowpic_gso_segments_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p;
+	struct flowpic_done *d;
+
+	mkpkt(&p, 46000, 52 + 9 * 1448 + 1000, false);
+	p.hdr = 52;
+	p.gso = 1448;
+	feed(c, &p, T0);
+	p.rst = 1;
+	p.gso = 0;
+	p.size = 52;
+	feed(c, &p, T0 + 1);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_EXPECT_EQ(test, d->win.packets[0], 11U);
+	KUNIT_EXPECT_EQ(test, d->win.bytes[0], 10ULL * 52 + 9 * 1448 + 1000 + 52);
+	KUNIT_ASSERT_EQ(test, d->cells.n, 3U);
+	/* Rows: 52 B -> 1, 1052 B -> 22, 1500 B -> 31; column 0. */
+	KUNIT_EXPECT_EQ(test, d->cells.cell[0].index, 1U * 32);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[1].index, 22U * 32);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[1].count, 1U);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[2].index, 31U * 32);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[2].count, 9U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_SEGMENTS), 10ULL);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BINNED), 11ULL);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_CLIPPED), 0ULL);
+}
+
+/*
+ * Two channels by role: channel 0 is the initiator's (the first packet's
+ * sender), whichever end sorts lower in the key.
+ */
+static void flowpic_channels_by_role_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_pkt p, r;
+	struct flowpic_done *d;
+
+	c->cfg.geom.channels = 2;
+	/* 198.51.100.1:443 sorts above 192.0.2.1: the initiator is "hi". */
+	mkpkt(&r, 47000, 100, true);
+	mkpkt(&p, 47000, 1400, false);
+	KUNIT_ASSERT_EQ(test, r.dir, FLOWPIC_DIR_HI_TO_LO);
+	feed(c, &r, T0);
+	feed(c, &p, T0 + 1);
+	r.rst = 1;
+	feed(c, &r, T0 + 2);
+	KUNIT_ASSERT_EQ(test, take(test, c, &d), 1);
+	KUNIT_ASSERT_EQ(test, d->cells.n, 2U);
+	/* 100 B (row 2) from the initiator in channel 0, 1400 B (29) in 1. */
+	KUNIT_EXPECT_EQ(test, d->cells.cell[0].index, 2U * 32);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[0].count, 2U);
+	KUNIT_EXPECT_EQ(test, d->cells.cell[1].index, (32U + 29) * 32);
+	/* Packet and byte totals stay by key direction. */
+	KUNIT_EXPECT_EQ(test, d->win.packets[FLOWPIC_DIR_HI_TO_LO], 2U);
+	KUNIT_EXPECT_EQ(test, d->win.packets[FLOWPIC_DIR_LO_TO_HI], 1U);
+}
+
 static struct kunit_case flowpic_table_cases[] = {
 	KUNIT_CASE(flowpic_no_listener_test),
 	KUNIT_CASE(flowpic_done_bound_test),
@@ -661,6 +916,11 @@ static struct kunit_case flowpic_table_cases[] = {
 	KUNIT_CASE(flowpic_eviction_flood_test),
 	KUNIT_CASE(flowpic_idle_test),
 	KUNIT_CASE(flowpic_label_policy_test),
+	KUNIT_CASE(flowpic_verdict_outlives_test),
+	KUNIT_CASE(flowpic_verdict_lru_test),
+	KUNIT_CASE(flowpic_verdict_no_slot_test),
+	KUNIT_CASE(flowpic_gso_segments_test),
+	KUNIT_CASE(flowpic_channels_by_role_test),
 	{}
 };
 
@@ -852,6 +1112,66 @@ static void flowpic_parse_v6_test(struct kunit *test)
 			FLOWPIC_PARSE_NOT_TCP_UDP);
 }
 
+/*
+ * IPv6 BIG TCP, as 6.1 sends it: payload length 0, a hop-by-hop jumbo
+ * option, a GSO packet. Its length is the skb's; without GSO the same
+ * header is malformed, counted, never passed silently.
+ */
+static void flowpic_parse_big_tcp_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct {
+		struct ipv6hdr ip;
+		u8 hbh[8];
+		struct tcphdr tcp;
+		u8 payload[3000];
+	} __packed *h;
+	struct flowpic_pkt p;
+	struct sk_buff *skb;
+	const u32 hdr = 40 + 8 + 20;
+
+	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->ip.version = 6;
+	h->ip.nexthdr = NEXTHDR_HOP;
+	h->ip.hop_limit = 64;
+	h->ip.saddr.s6_addr[0] = 0x20;
+	h->ip.saddr.s6_addr[1] = 0x01;
+	h->ip.saddr.s6_addr[2] = 0x0d;
+	h->ip.saddr.s6_addr[3] = 0xb8;
+	h->ip.daddr = h->ip.saddr;
+	h->ip.saddr.s6_addr[15] = 1;
+	h->ip.daddr.s6_addr[15] = 2;
+	h->hbh[0] = NEXTHDR_TCP;
+	h->hbh[2] = 0xc2;			/* jumbo payload option */
+	h->hbh[3] = 4;
+	put_unaligned_be32(sizeof(*h) - 40, &h->hbh[4]);
+	h->tcp.source = htons(40000);
+	h->tcp.dest = htons(443);
+	h->tcp.doff = 5;
+
+	skb = mkskb(test, h, sizeof(*h));
+	KUNIT_EXPECT_EQ(test, flowpic_parse(skb, NFPROTO_IPV6, &p),
+			FLOWPIC_PARSE_MALFORMED);
+	skb_shinfo(skb)->gso_size = 1000;
+	skb_shinfo(skb)->gso_type = SKB_GSO_TCPV6;
+	skb_shinfo(skb)->gso_segs = 3;
+	KUNIT_ASSERT_EQ(test, flowpic_parse(skb, NFPROTO_IPV6, &p),
+			FLOWPIC_PARSE_FLOW);
+	KUNIT_EXPECT_EQ(test, p.size, (u32)sizeof(*h));
+	KUNIT_EXPECT_EQ(test, p.hdr, hdr);
+	KUNIT_EXPECT_EQ(test, p.gso, 1000U);
+	KUNIT_EXPECT_EQ(test, p.big, 1);
+
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV6),
+			(unsigned int)NF_ACCEPT);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BIG_PACKETS), 1ULL);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_SEGMENTS), 3ULL);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_MALFORMED), 0ULL);
+}
+
 static void flowpic_hook_enforce_test(struct kunit *test)
 {
 	struct table_ctx *c = test->priv;
@@ -868,20 +1188,20 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 	v4_tcp_fill(&h, a, b, 40000, 443);
 	skb = mkskb(test, &h, sizeof(h));
 	rcu_read_lock();
-	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->t, skb, NFPROTO_IPV4),
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
 			(unsigned int)NF_ACCEPT);
 	rcu_read_unlock();
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 1U);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_PACKETS), 1ULL);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BINNED), 1ULL);
 
 	KUNIT_ASSERT_EQ(test, flowpic_parse(skb, NFPROTO_IPV4, &p),
 			FLOWPIC_PARSE_FLOW);
-	KUNIT_ASSERT_EQ(test, flowpic_table_set_label(&c->t, &p.key, &l, NULL),
+	KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
 			0);
 	flowpic_policy_set(5, &prio);
 	rcu_read_lock();
-	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->t, skb, NFPROTO_IPV4),
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
 			(unsigned int)NF_ACCEPT);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, skb->priority, 0x10002U);
@@ -891,22 +1211,22 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 	v4_tcp_fill(&h, b, a, 443, 40000);
 	skb = mkskb(test, &h, sizeof(h));
 	rcu_read_lock();
-	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->t, skb, NFPROTO_IPV4),
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
 			(unsigned int)NF_DROP);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_DROPPED), 1ULL);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 1U);
 	flowpic_policy_set(5, &pass);
 
 	/* Malformed: counted, accepted, no flow. */
 	h.ip.ihl = 3;
 	skb = mkskb(test, &h, sizeof(h));
 	rcu_read_lock();
-	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->t, skb, NFPROTO_IPV4),
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
 			(unsigned int)NF_ACCEPT);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_MALFORMED), 1ULL);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 1U);
 }
 
 static void flowpic_fragments_test(struct kunit *test)
@@ -923,7 +1243,7 @@ static void flowpic_fragments_test(struct kunit *test)
 	h.ip.id = htons(77);
 	h.ip.frag_off = htons(IP_MF);
 	rcu_read_lock();
-	flowpic_hook_skb(&c->t, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
+	flowpic_hook_skb(&c->s, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
 	rcu_read_unlock();
 	KUNIT_ASSERT_EQ(test, flowpic_parse(mkskb(test, &h, sizeof(h)),
 					    NFPROTO_IPV4, &p),
@@ -933,7 +1253,7 @@ static void flowpic_fragments_test(struct kunit *test)
 	/* Its later fragment joins the flow, in the same direction. */
 	h.ip.frag_off = htons(10);
 	rcu_read_lock();
-	flowpic_hook_skb(&c->t, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
+	flowpic_hook_skb(&c->s, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
 	rcu_read_unlock();
 	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
 	KUNIT_EXPECT_EQ(test, w.packets[FLOWPIC_DIR_HI_TO_LO], 2U);
@@ -942,12 +1262,12 @@ static void flowpic_fragments_test(struct kunit *test)
 	/* Another datagram's later fragment stays unattributed. */
 	h.ip.id = htons(78);
 	rcu_read_lock();
-	flowpic_hook_skb(&c->t, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
+	flowpic_hook_skb(&c->s, mkskb(test, &h, sizeof(h)), NFPROTO_IPV4);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FRAGMENT), 1ULL);
 	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
 	KUNIT_EXPECT_EQ(test, w.packets[FLOWPIC_DIR_HI_TO_LO], 2U);
-	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->t), 1U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 1U);
 }
 
 /*
@@ -985,6 +1305,7 @@ static struct kunit_case flowpic_hook_cases[] = {
 	KUNIT_CASE(flowpic_parse_v4_test),
 	KUNIT_CASE(flowpic_parse_v4_bad_test),
 	KUNIT_CASE(flowpic_parse_v6_test),
+	KUNIT_CASE(flowpic_parse_big_tcp_test),
 	KUNIT_CASE(flowpic_hook_enforce_test),
 	{}
 };

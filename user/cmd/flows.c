@@ -58,6 +58,10 @@ static const char *const counter_names[__FLOWPIC_CNT_MAX] = {
 	[FLOWPIC_CNT_DROPPED]		= "dropped",
 	[FLOWPIC_CNT_MARKED]		= "marked",
 	[FLOWPIC_CNT_PRIORITISED]	= "prioritised",
+	[FLOWPIC_CNT_UNTRACKED]		= "untracked",
+	[FLOWPIC_CNT_SEGMENTS]		= "segments",
+	[FLOWPIC_CNT_VERDICT_BAD]	= "verdict_bad",
+	[FLOWPIC_CNT_BIG_PACKETS]	= "big_packets",
 };
 
 static uint64_t mono_ns(void)
@@ -360,7 +364,7 @@ static int stats_bpf(struct live *lv, uint64_t *cnt)
 	return 0;
 }
 
-static int stats_kmod(uint64_t *cnt)
+static int stats_kmod(uint64_t *cnt, struct flowpic_verdict_stats *vs)
 {
 	struct kmod_client *c;
 	int rc;
@@ -368,6 +372,8 @@ static int stats_kmod(uint64_t *cnt)
 	if (module_open(&c))
 		return 1;
 	rc = kmod_client_get_stats(c, cnt);
+	if (!rc)
+		rc = kmod_client_verdict_stats(c, vs);
 	if (rc)
 		fprintf(stderr, "flowpic: %s\n", kmod_client_error(c));
 	kmod_client_close(c);
@@ -498,15 +504,27 @@ static const char stats_usage[] =
 int cmd_stats(int argc, char **argv)
 {
 	uint64_t cnt[__FLOWPIC_CNT_MAX] = { 0 };
+	struct flowpic_verdict_stats vs = { 0 };
+	const char *vname[] = { "verdicts_added", "verdicts_replaced",
+				"verdicts_removed", "verdicts_evicted",
+				"verdicts_present" };
+	uint64_t vval[5];
 	struct live lv;
-	unsigned int c;
+	unsigned int c, nv;
 	int rc = parse_common(&lv, argc, argv, stats_usage);
 
 	if (rc >= 0)
 		return rc;
-	rc = lv.kmod ? stats_kmod(cnt) : stats_bpf(&lv, cnt);
+	rc = lv.kmod ? stats_kmod(cnt, &vs) : stats_bpf(&lv, cnt);
 	if (rc)
 		return rc;
+	/* The module counts its verdict table's life; see docs/verdicts.md. */
+	nv = lv.kmod ? sizeof(vname) / sizeof(vname[0]) : 0;
+	vval[0] = vs.added;
+	vval[1] = vs.replaced;
+	vval[2] = vs.removed;
+	vval[3] = vs.evicted;
+	vval[4] = vs.present;
 	if (lv.json) {		/* docs/json.md, "flowpic stats --json" */
 		struct json j;
 
@@ -515,6 +533,8 @@ int cmd_stats(int argc, char **argv)
 		json_key_str(&j, "backend", lv.kmod ? "kmod" : "bpf");
 		for (c = 0; c < __FLOWPIC_CNT_MAX; c++)
 			json_key_uint(&j, counter_names[c], cnt[c]);
+		for (c = 0; c < nv; c++)
+			json_key_uint(&j, vname[c], vval[c]);
 		stats_daemon(&lv, &j);
 		json_line(&j);
 		return 0;
@@ -522,6 +542,8 @@ int cmd_stats(int argc, char **argv)
 	printf("kernel (%s):\n", lv.kmod ? "flowpic.ko" : lv.pin_dir);
 	for (c = 0; c < __FLOWPIC_CNT_MAX; c++)
 		printf("  %-22s %" PRIu64 "\n", counter_names[c], cnt[c]);
+	for (c = 0; c < nv; c++)
+		printf("  %-22s %" PRIu64 "\n", vname[c], vval[c]);
 	stats_daemon(&lv, NULL);
 	return 0;
 }

@@ -316,6 +316,24 @@ int kmod_client_get_stats(struct kmod_client *c, uint64_t *cnt)
 	return transact(c, msg, &r);
 }
 
+static int parse_verdict_stats(struct kmod_request *r, struct nlattr **tb)
+{
+	return get_exact(r->c, tb[FLOWPIC_A_VERDICTS], r->out,
+			 sizeof(struct flowpic_verdict_stats),
+			 "FLOWPIC_A_VERDICTS");
+}
+
+int kmod_client_verdict_stats(struct kmod_client *c,
+			      struct flowpic_verdict_stats *vs)
+{
+	struct kmod_request r = { .parse = parse_verdict_stats, .out = vs };
+	struct nl_msg *msg = request(c, FLOWPIC_CMD_GET_STATS, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	return transact(c, msg, &r);
+}
+
 int kmod_client_set_label(struct kmod_client *c, const struct flowpic_key *key,
 			  const struct flowpic_label *label,
 			  const struct flowpic_action *action)
@@ -329,6 +347,21 @@ int kmod_client_set_label(struct kmod_client *c, const struct flowpic_key *key,
 	    nla_put(msg, FLOWPIC_A_LABEL, sizeof(*label), label) ||
 	    (action && nla_put(msg, FLOWPIC_A_ACTION, sizeof(*action),
 			       action))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return transact(c, msg, &r);
+}
+
+int kmod_client_clear_label(struct kmod_client *c,
+			    const struct flowpic_key *key)
+{
+	struct kmod_request r = { 0 };
+	struct nl_msg *msg = request(c, FLOWPIC_CMD_DEL_LABEL, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, FLOWPIC_A_KEY, sizeof(*key), key)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

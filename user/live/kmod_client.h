@@ -69,13 +69,21 @@ int kmod_client_set_config(struct kmod_client *c,
 /* @cnt gets __FLOWPIC_CNT_MAX counters, enum flowpic_counter order. */
 int kmod_client_get_stats(struct kmod_client *c, uint64_t *cnt);
 
+/* The verdict table's counters (FLOWPIC_A_VERDICTS of GET_STATS). */
+int kmod_client_verdict_stats(struct kmod_client *c,
+			      struct flowpic_verdict_stats *vs);
+
 /*
  * Labels a flow (FLOWPIC_CMD_SET_LABEL); @action NULL leaves the class
- * policy in charge. -ENOENT when the flow is not in the table.
+ * policy in charge. -ENOENT when the flow is neither in the flow table
+ * nor labelled already.
  */
 int kmod_client_set_label(struct kmod_client *c, const struct flowpic_key *key,
 			  const struct flowpic_label *label,
 			  const struct flowpic_action *action);
+/* Removes a flow's verdict (FLOWPIC_CMD_DEL_LABEL); -ENOENT if none. */
+int kmod_client_clear_label(struct kmod_client *c,
+			    const struct flowpic_key *key);
 /* Sets the action for @class_id (< FLOWPIC_POLICY_SLOTS). */
 int kmod_client_set_policy(struct kmod_client *c, uint16_t class_id,
 			   const struct flowpic_action *action);
