@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,8 +43,8 @@
 #define TCP_PORT	5001
 #define WINDOW_NS	1000000000ULL
 #define IDLE_NS		2000000000ULL
-#define SERVER_LIFE	120		/* s: the echo server's own bound */
-#define MAX_WINDOWS	512
+#define SERVER_LIFE	300		/* s: the echo server's own bound */
+#define MAX_WINDOWS	4096
 #define NOBODY		65534
 
 static const char *netns;
@@ -52,8 +53,12 @@ static const char *netns;
 struct seen {
 	struct flowpic_window w;
 	uint64_t cell_sum;
+	uint64_t rows[2];	/* per channel, the rows holding packets */
 	int sorted;
 };
+
+/* Bytes the echo server's TCP side read, shared with it. */
+static volatile uint64_t *tcp_received;
 
 static struct seen seen[MAX_WINDOWS];
 static int nseen, seen_overflow, drain_errors;
@@ -86,8 +91,14 @@ static int on_window(const struct kmod_window *w, void *arg)
 	s->w = w->window;
 	s->sorted = 1;
 	s->cell_sum = 0;
+	s->rows[0] = 0;
+	s->rows[1] = 0;
 	for (i = 0; i < w->ncells; i++) {
+		uint32_t n = w->window.n, idx = w->cells[i].index;
+
 		s->cell_sum += w->cells[i].count;
+		if (n && n <= 64 && idx / (n * n) < 2)
+			s->rows[idx / (n * n)] |= 1ULL << (idx / n % n);
 		if (i && w->cells[i].index <= w->cells[i - 1].index)
 			s->sorted = 0;
 	}
@@ -214,12 +225,13 @@ static void echo_server(int ready)
 		if (p[2].revents & POLLIN) {
 			int s = accept(p[2].fd, NULL, NULL);
 			struct timeval tv = { 5, 0 };
+			ssize_t n;
 
 			if (s < 0)
 				continue;
 			setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-			while (read(s, buf, sizeof(buf)) > 0)
-				;
+			while ((n = read(s, buf, sizeof(buf))) > 0)
+				*tcp_received += n;
 			close(s);
 		}
 	}
@@ -250,9 +262,9 @@ static pid_t start_server(void)
 
 /* --- traffic from the host namespace --------------------------------------- */
 
-/* A UDP socket bound to @src:@sport, connected to @dst:UDP_PORT. */
-static int udp_socket(int family, const char *src, uint16_t sport,
-		      const char *dst)
+/* A UDP socket bound to @src:@sport, connected to @dst:@dport if not 0. */
+static int udp_socket_to(int family, const char *src, uint16_t sport,
+			 const char *dst, uint16_t dport)
 {
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 }, d6 = s6;
 	struct sockaddr_in s4 = { .sin_family = AF_INET }, d4 = s4;
@@ -265,25 +277,34 @@ static int udp_socket(int family, const char *src, uint16_t sport,
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (family == 4) {
 		inet_pton(AF_INET, src, &s4.sin_addr);
-		inet_pton(AF_INET, dst, &d4.sin_addr);
+		if (dport)
+			inet_pton(AF_INET, dst, &d4.sin_addr);
 		s4.sin_port = htons(sport);
-		d4.sin_port = htons(UDP_PORT);
+		d4.sin_port = htons(dport);
 		if (bind(fd, (void *)&s4, sizeof(s4)) ||
-		    connect(fd, (void *)&d4, sizeof(d4)))
+		    (dport && connect(fd, (void *)&d4, sizeof(d4))))
 			goto err;
 	} else {
 		inet_pton(AF_INET6, src, &s6.sin6_addr);
-		inet_pton(AF_INET6, dst, &d6.sin6_addr);
+		if (dport)
+			inet_pton(AF_INET6, dst, &d6.sin6_addr);
 		s6.sin6_port = htons(sport);
-		d6.sin6_port = htons(UDP_PORT);
+		d6.sin6_port = htons(dport);
 		if (bind(fd, (void *)&s6, sizeof(s6)) ||
-		    connect(fd, (void *)&d6, sizeof(d6)))
+		    (dport && connect(fd, (void *)&d6, sizeof(d6))))
 			goto err;
 	}
 	return fd;
 err:
 	close(fd);
 	return -1;
+}
+
+/* A UDP socket bound to @src:@sport, connected to @dst:UDP_PORT. */
+static int udp_socket(int family, const char *src, uint16_t sport,
+		      const char *dst)
+{
+	return udp_socket_to(family, src, sport, dst, UDP_PORT);
 }
 
 struct udp_run {
@@ -426,28 +447,41 @@ static void check_udp_flow(struct kmod_client *c, int family,
 	       family);
 }
 
-static void check_tcp_fin(struct kmod_client *c)
+/* A TCP connection @src:@sport -> @dst:@dport, or -1. */
+static int tcp_connect(const char *src, uint16_t sport, const char *dst,
+		       uint16_t dport)
 {
 	struct sockaddr_in d = { .sin_family = AF_INET,
-				 .sin_port = htons(TCP_PORT) };
+				 .sin_port = htons(dport) };
 	struct sockaddr_in s = { .sin_family = AF_INET,
-				 .sin_port = htons(41000) };
+				 .sin_port = htons(sport) };
+	int fd, one = 1;
+
+	inet_pton(AF_INET, dst, &d.sin_addr);
+	inet_pton(AF_INET, src, &s.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (void *)&s, sizeof(s)) ||
+	    connect(fd, (void *)&d, sizeof(d))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void check_tcp_fin(struct kmod_client *c)
+{
 	struct flowpic_key key;
 	uint64_t pk[2], by[2], ok;
 	char buf[10000] = { 0 };
 	int fd, n, reasons, sent;
 
 	key_of(&key, 4, HOST4, 41000, PEER4, TCP_PORT, IPPROTO_TCP);
-	inet_pton(AF_INET, PEER4, &d.sin_addr);
-	inet_pton(AF_INET, HOST4, &s.sin_addr);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (!tap_ok(fd >= 0 && !bind(fd, (void *)&s, sizeof(s)) &&
-		    !connect(fd, (void *)&d, sizeof(d)),
-		    "TCP connect to %s:%u", PEER4, TCP_PORT)) {
-		if (fd >= 0)
-			close(fd);
+	fd = tcp_connect(HOST4, 41000, PEER4, TCP_PORT);
+	if (!tap_ok(fd >= 0, "TCP connect to %s:%u", PEER4, TCP_PORT))
 		return;
-	}
 	sent = write(fd, buf, sizeof(buf));
 	close(fd);
 	drain(c, 1000);
@@ -525,6 +559,509 @@ static void check_enforcement(struct kmod_client *c)
 	err = kmod_client_set_label(c, &key, &l, NULL);
 	tap_ok(err == -ENOENT, "label on an unknown flow: ENOENT (%s)",
 	       kmod_client_error(c));
+}
+
+/* --- verdicts apart from flows, pictures true to the wire ------------------ */
+
+#define SPOOF_PORT	41100
+#define BULK_OUT_PORT	41200
+#define BULK_PORT	41300	/* the host listens; the peer sends from + 1 */
+#define LOCAL_PORT	43000	/* and + 1 */
+#define ROLE_PORT	43100	/* the peer, and + 1 on the host */
+#define LABELLED_BASE	44000	/* .. + LABELLED */
+#define FLOOD_BASE	45000	/* .. + FLOOD */
+#define LABELLED	64
+#define FLOOD		640
+#define SMALL_TABLE	32
+#define VERDICT_CLASS	4
+#define BULK_BYTES	(2U << 20)
+
+/* A function run in NETNS, in a child, and its result. */
+struct peer_job {
+	pid_t pid;
+	int fd;
+};
+
+static int peer_start(struct peer_job *j, uint64_t (*fn)(void *), void *arg)
+{
+	int fds[2];
+	uint64_t v;
+
+	if (pipe(fds))
+		return -1;
+	fflush(stdout);
+	j->pid = fork();
+	if (!j->pid) {
+		close(fds[0]);
+		v = enter_netns() ? UINT64_MAX : fn(arg);
+		_exit(write(fds[1], &v, sizeof(v)) != sizeof(v));
+	}
+	close(fds[1]);
+	j->fd = fds[0];
+	if (j->pid < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The child's result, or UINT64_MAX. Its own work is bounded. */
+static uint64_t peer_wait(struct peer_job *j)
+{
+	uint64_t v = UINT64_MAX;
+
+	if (read(j->fd, &v, sizeof(v)) != sizeof(v))
+		v = UINT64_MAX;
+	close(j->fd);
+	waitpid(j->pid, NULL, 0);
+	return v;
+}
+
+static uint64_t in_peer(uint64_t (*fn)(void *), void *arg)
+{
+	struct peer_job j;
+
+	return peer_start(&j, fn, arg) ? UINT64_MAX : peer_wait(&j);
+}
+
+/* TCP segments this namespace sent (Tcp OutSegs of /proc/net/snmp). */
+static uint64_t tcp_outsegs(void)
+{
+	char head[1024], vals[1024], *h, *v, *hs, *vs;
+	uint64_t out = UINT64_MAX;
+	FILE *f = fopen("/proc/net/snmp", "r");
+
+	if (!f)
+		return out;
+	while (fgets(head, sizeof(head), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(head, "Tcp:", 4))
+			continue;
+		h = strtok_r(head, " \n", &hs);
+		v = strtok_r(vals, " \n", &vs);
+		for (; h && v; h = strtok_r(NULL, " \n", &hs),
+			       v = strtok_r(NULL, " \n", &vs))
+			if (!strcmp(h, "OutSegs"))
+				out = strtoull(v, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return out;
+}
+
+/*
+ * A TCP segment with @flags from @src:@sp to @dst:@dp, through a raw
+ * socket of this namespace: what anyone on the path can send. Its
+ * checksum is wrong, so no TCP stack acts on it; only flowpic sees it.
+ */
+static int spoof_tcp(const char *src, uint16_t sp, const char *dst,
+		     uint16_t dp, uint8_t flags)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint8_t th[20] = { 0 };
+	int fd, rc;
+
+	inet_pton(AF_INET, src, &from.sin_addr);
+	inet_pton(AF_INET, dst, &to.sin_addr);
+	th[0] = sp >> 8;
+	th[1] = sp;
+	th[2] = dp >> 8;
+	th[3] = dp;
+	th[4] = 0x5a;			/* a sequence number out of window */
+	th[12] = 5 << 4;
+	th[13] = flags;
+	th[14] = 0xff;			/* window */
+	th[16] = 0xde;			/* checksum, wrong */
+	th[17] = 0xad;
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+	if (fd < 0)
+		return -1;
+	rc = bind(fd, (void *)&from, sizeof(from)) ? -1 :
+	     (int)sendto(fd, th, sizeof(th), 0, (void *)&to, sizeof(to));
+	close(fd);
+	return rc;
+}
+
+#define TCP_FIN_ACK	0x11
+#define TCP_RST_FLAG	0x04
+
+static uint64_t spoof_from_peer(void *arg)
+{
+	return spoof_tcp(PEER4, TCP_PORT, HOST4, SPOOF_PORT,
+			 *(const uint8_t *)arg) == 20;
+}
+
+/* Waits up to @ms for counter @i to rise by @n since @before. */
+static int wait_counter(struct kmod_client *c, const uint64_t *before,
+			enum flowpic_counter i, uint64_t n, unsigned int ms)
+{
+	uint64_t cnt[__FLOWPIC_CNT_MAX], end = now_ns() + ms * 1000000ULL;
+
+	do {
+		if (!kmod_client_get_stats(c, cnt) && cnt[i] - before[i] >= n)
+			return 1;
+		sleep_ms(50);
+	} while (now_ns() < end);
+	return 0;
+}
+
+/* Waits up to @ms for the echo server to have read @n bytes. */
+static int wait_received(uint64_t n, unsigned int ms)
+{
+	uint64_t end = now_ns() + ms * 1000000ULL;
+
+	while (*tcp_received < n && now_ns() < end)
+		sleep_ms(20);
+	return *tcp_received >= n;
+}
+
+/*
+ * A TCP flow labelled with a drop verdict, then a spoofed RST and FINs
+ * from both sides: the verdict holds, no byte gets through after them.
+ */
+static void check_spoofed_end(struct kmod_client *c)
+{
+	struct flowpic_label l = { .class_id = VERDICT_CLASS,
+				   .confidence = 9000 };
+	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
+	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
+	uint64_t before[__FLOWPIC_CNT_MAX];
+	struct linger lg = { 1, 0 };
+	struct flowpic_key key;
+	uint8_t rst = TCP_RST_FLAG, fin = TCP_FIN_ACK;
+	char buf[1000] = { 0 };
+	int fd, spoofed, dropped;
+	uint64_t got;
+
+	key_of(&key, 4, HOST4, SPOOF_PORT, PEER4, TCP_PORT, IPPROTO_TCP);
+	*tcp_received = 0;
+	fd = tcp_connect(HOST4, SPOOF_PORT, PEER4, TCP_PORT);
+	if (!tap_ok(fd >= 0, "spoof: TCP connect to %s:%u", PEER4, TCP_PORT))
+		return;
+	got = write(fd, buf, sizeof(buf)) == sizeof(buf) &&
+	      wait_received(sizeof(buf), 5000);
+	tap_ok(got, "spoof: 1000 bytes through before the label (%llu)",
+	       (unsigned long long)*tcp_received);
+	tap_ok(!kmod_client_set_policy(c, VERDICT_CLASS, &drop) &&
+	       !kmod_client_set_label(c, &key, &l, NULL),
+	       "spoof: the flow labelled, its class dropped (%s)",
+	       kmod_client_error(c));
+
+	spoofed = in_peer(spoof_from_peer, &rst) == 1;
+	spoofed += in_peer(spoof_from_peer, &fin) == 1;
+	spoofed += spoof_tcp(HOST4, SPOOF_PORT, PEER4, TCP_PORT, fin) == 20 ||
+		   errno == EPERM;	/* dropped by the verdict at LOCAL_OUT */
+	kmod_client_get_stats(c, before);
+	tap_ok(spoofed == 3 && write(fd, buf, sizeof(buf)) == sizeof(buf),
+	       "spoof: a RST and a FIN from the peer's side, a FIN from ours, then 1000 bytes written");
+	/* Its retransmissions meet the verdict too: wait for two drops. */
+	dropped = wait_counter(c, before, FLOWPIC_CNT_DROPPED, 2, 10000);
+	got = *tcp_received;
+	tap_ok(dropped && got == sizeof(buf),
+	       "spoof: no byte through after the spoofed RST and FINs (%llu of 2000 received, drops seen: %d)",
+	       (unsigned long long)got, dropped);
+
+	tap_ok(!kmod_client_clear_label(c, &key),
+	       "spoof: DEL_LABEL removes the verdict (%s)", kmod_client_error(c));
+	tap_ok(kmod_client_clear_label(c, &key) == -ENOENT,
+	       "spoof: a second DEL_LABEL finds none (%s)",
+	       kmod_client_error(c));
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);			/* a RST: the server is free again */
+	kmod_client_set_policy(c, VERDICT_CLASS, &pass);
+}
+
+/* Packets per direction of @key: its announced windows and its open one. */
+static void flow_packets(struct kmod_client *c, const struct flowpic_key *key,
+			 uint64_t *pk)
+{
+	uint64_t by[2], ok;
+	struct flow_find ff;
+	int n, reasons;
+
+	window_totals(key, pk, by, &ok, &n, &reasons);
+	if (!dump(c, key, &ff) && ff.found) {
+		pk[0] += ff.flow.window.packets[0];
+		pk[1] += ff.flow.window.packets[1];
+	}
+}
+
+static uint64_t bulk_from_peer(void *arg)
+{
+	static char buf[65536];
+	struct timeval tv = { 10, 0 };
+	uint64_t seg0 = tcp_outsegs(), seg1;
+	size_t sent = 0;
+	ssize_t n;
+	int fd;
+
+	fd = tcp_connect(PEER4, BULK_PORT + 1, HOST4, BULK_PORT);
+	if (fd < 0)
+		return UINT64_MAX;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (sent < BULK_BYTES &&
+	       (n = write(fd, buf, sizeof(buf))) > 0)
+		sent += n;
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	sleep_ms(300);			/* the last ACK on its way */
+	seg1 = tcp_outsegs();
+	return sent >= BULK_BYTES ? seg1 - seg0 : UINT64_MAX;
+}
+
+/*
+ * Bulk TCP both ways over the veth pair, TSO/GSO on: the module counts
+ * the segments the sender's TCP counted (OutSegs), nothing clipped.
+ */
+static void check_gso(struct kmod_client *c)
+{
+	static char buf[65536];
+	uint64_t b0[__FLOWPIC_CNT_MAX], b1[__FLOWPIC_CNT_MAX];
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(BULK_PORT) };
+	struct timeval tv = { 10, 0 };
+	uint64_t seg0, seg1, peer_segs, pk[2], got = 0;
+	struct flowpic_key key;
+	struct peer_job j;
+	size_t sent = 0;
+	ssize_t n;
+	int fd, lfd, one = 1;
+
+	kmod_client_get_stats(c, b0);
+	/* Out: the host sends. */
+	*tcp_received = 0;
+	seg0 = tcp_outsegs();
+	fd = tcp_connect(HOST4, BULK_OUT_PORT, PEER4, TCP_PORT);
+	if (!tap_ok(fd >= 0, "gso: TCP connect to %s:%u", PEER4, TCP_PORT))
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (sent < BULK_BYTES && (n = write(fd, buf, sizeof(buf))) > 0)
+		sent += n;
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)	/* until the server's FIN */
+		;
+	close(fd);
+	drain(c, 500);
+	seg1 = tcp_outsegs();
+	key_of(&key, 4, HOST4, BULK_OUT_PORT, PEER4, TCP_PORT, IPPROTO_TCP);
+	flow_packets(c, &key, pk);
+	tap_ok(sent >= BULK_BYTES && *tcp_received == sent &&
+	       pk[0] == seg1 - seg0,
+	       "gso: %zu bytes out, %llu packets counted, the sender's TCP sent %llu segments",
+	       sent, (unsigned long long)pk[0],
+	       (unsigned long long)(seg1 - seg0));
+
+	/* In: the peer sends, the host's PRE_ROUTING sees GSO packets. */
+	inet_pton(AF_INET, HOST4, &a.sin_addr);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (!tap_ok(lfd >= 0 && !bind(lfd, (void *)&a, sizeof(a)) &&
+		    !listen(lfd, 1) && !peer_start(&j, bulk_from_peer, NULL),
+		    "gso: listening on %s:%u, the peer sending", HOST4,
+		    BULK_PORT)) {
+		if (lfd >= 0)
+			close(lfd);
+		return;
+	}
+	fd = accept(lfd, NULL, NULL);
+	close(lfd);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			got += n;
+		close(fd);
+	}
+	peer_segs = peer_wait(&j);
+	drain(c, 500);
+	key_of(&key, 4, PEER4, BULK_PORT + 1, HOST4, BULK_PORT, IPPROTO_TCP);
+	flow_packets(c, &key, pk);
+	tap_ok(got >= BULK_BYTES && pk[1] == peer_segs,
+	       "gso: %llu bytes in, %llu packets counted, the sender's TCP sent %llu segments",
+	       (unsigned long long)got, (unsigned long long)pk[1],
+	       (unsigned long long)peer_segs);
+	kmod_client_get_stats(c, b1);
+	tap_ok(b1[FLOWPIC_CNT_SEGMENTS] > b0[FLOWPIC_CNT_SEGMENTS] &&
+	       b1[FLOWPIC_CNT_CLIPPED] == b0[FLOWPIC_CNT_CLIPPED],
+	       "gso: %llu segments of GSO packets binned, none clipped (%llu)",
+	       (unsigned long long)(b1[FLOWPIC_CNT_SEGMENTS] -
+				    b0[FLOWPIC_CNT_SEGMENTS]),
+	       (unsigned long long)(b1[FLOWPIC_CNT_CLIPPED] -
+				    b0[FLOWPIC_CNT_CLIPPED]));
+}
+
+/* Ten datagrams from the host to itself: counted once each. */
+static void check_local_once(struct kmod_client *c)
+{
+	char buf[200] = { 0 };
+	struct flowpic_key key;
+	int tx, rx, i, got = 0;
+	uint64_t pk[2];
+
+	rx = udp_socket_to(4, HOST4, LOCAL_PORT + 1, NULL, 0);
+	tx = udp_socket_to(4, HOST4, LOCAL_PORT, HOST4, LOCAL_PORT + 1);
+	if (!tap_ok(rx >= 0 && tx >= 0, "local: UDP %s:%u -> %s:%u", HOST4,
+		    LOCAL_PORT, HOST4, LOCAL_PORT + 1))
+		goto out;
+	for (i = 0; i < 10; i++)
+		got += send(tx, buf, sizeof(buf), 0) == sizeof(buf) &&
+		       recv(rx, buf, sizeof(buf), 0) == sizeof(buf);
+	drain(c, 300);
+	key_of(&key, 4, HOST4, LOCAL_PORT, HOST4, LOCAL_PORT + 1, IPPROTO_UDP);
+	flow_packets(c, &key, pk);
+	tap_ok(got == 10 && pk[0] + pk[1] == 10,
+	       "local: 10 datagrams to the host itself counted once: %llu packets",
+	       (unsigned long long)(pk[0] + pk[1]));
+out:
+	if (rx >= 0)
+		close(rx);
+	if (tx >= 0)
+		close(tx);
+}
+
+static uint64_t role_from_peer(void *arg)
+{
+	char buf[1500] = { 0 };
+	int fd, i, got = 0;
+
+	fd = udp_socket_to(4, PEER4, ROLE_PORT, HOST4, ROLE_PORT + 1);
+	if (fd < 0)
+		return UINT64_MAX;
+	for (i = 0; i < 5; i++)
+		got += send(fd, buf, 100, 0) == 100 &&
+		       recv(fd, buf, sizeof(buf), 0) == 1000;
+	close(fd);
+	return got;
+}
+
+/*
+ * Two channels by role: the peer (192.0.2.2, the higher address)
+ * starts the flow with 100-byte datagrams, the host answers with 1000
+ * bytes. Channel 0 must hold the peer's 128-byte packets (row 2 of 32),
+ * channel 1 the host's 1028-byte ones (row 21).
+ */
+static void check_channels_by_role(struct kmod_client *c)
+{
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char buf[1500] = { 0 };
+	struct flowpic_key key;
+	uint64_t rows[2] = { 0, 0 }, answers;
+	struct peer_job j;
+	int fd, i, n = 0;
+
+	fd = udp_socket_to(4, HOST4, ROLE_PORT + 1, NULL, 0);
+	if (!tap_ok(fd >= 0 && !peer_start(&j, role_from_peer, NULL),
+		    "role: the peer starts a UDP flow to %s:%u", HOST4,
+		    ROLE_PORT + 1)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (i = 0; i < 5; i++)
+		if (recvfrom(fd, buf, sizeof(buf), 0, (void *)&from, &fl) > 0)
+			sendto(fd, buf, 1000, 0, (void *)&from, fl);
+	answers = peer_wait(&j);
+	/* A packet after the window closes it (windows are 1 s). */
+	sleep_ms(1100);
+	sendto(fd, buf, 1000, 0, (void *)&from, fl);
+	close(fd);
+	drain(c, 500);
+	key_of(&key, 4, PEER4, ROLE_PORT, HOST4, ROLE_PORT + 1, IPPROTO_UDP);
+	for (i = 0; i < nseen; i++)
+		if (!memcmp(&seen[i].w.key, &key, sizeof(key))) {
+			rows[0] |= seen[i].rows[0];
+			rows[1] |= seen[i].rows[1];
+			n++;
+		}
+	tap_ok(answers == 5 && n >= 1 && rows[0] == 1ULL << 2 &&
+	       rows[1] == 1ULL << 21,
+	       "role: channel 0 holds the initiator's packets (rows %#llx), channel 1 the responder's (rows %#llx), %d window(s)",
+	       (unsigned long long)rows[0], (unsigned long long)rows[1], n);
+}
+
+/*
+ * Labelled flows through a table of SMALL_TABLE flows: twice as many
+ * labelled as it holds (their histograms evict each other), then a flood
+ * of FLOOD new flows. Every labelled flow stays dropped, no verdict is
+ * evicted, the flood's histograms are.
+ */
+static void check_flood_labels(struct kmod_client *c,
+			       const struct kmod_config *test_cfg)
+{
+	struct flowpic_label l = { .class_id = VERDICT_CLASS,
+				   .confidence = 9000 };
+	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
+	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
+	uint64_t b0[__FLOWPIC_CNT_MAX], b1[__FLOWPIC_CNT_MAX];
+	struct flowpic_verdict_stats v0, v1;
+	struct kmod_config cfg = *test_cfg;
+	struct flowpic_key key;
+	int i, fd, labelled = 0, refused = 0, removed = 0;
+
+	cfg.max_flows = SMALL_TABLE;
+	tap_ok(!kmod_client_set_config(c, &cfg, KMOD_CONFIG_MAX_FLOWS) &&
+	       !kmod_client_set_policy(c, VERDICT_CLASS, &drop),
+	       "flood: a table of %d flows, class %d dropped (%s)",
+	       SMALL_TABLE, VERDICT_CLASS, kmod_client_error(c));
+	kmod_client_verdict_stats(c, &v0);
+	for (i = 0; i < LABELLED; i++) {
+		fd = udp_socket(4, HOST4, LABELLED_BASE + i, PEER4);
+		if (fd < 0)
+			continue;
+		send(fd, "x", 1, 0);
+		close(fd);
+		key_of(&key, 4, HOST4, LABELLED_BASE + i, PEER4, UDP_PORT,
+		       IPPROTO_UDP);
+		labelled += !kmod_client_set_label(c, &key, &l, NULL);
+	}
+	tap_ok(labelled == LABELLED, "flood: %d of %d flows labelled", labelled,
+	       LABELLED);
+	kmod_client_get_stats(c, b0);
+	for (i = 0; i < FLOOD; i++) {
+		fd = udp_socket(4, HOST4, FLOOD_BASE + i, PEER4);
+		if (fd < 0)
+			continue;
+		send(fd, "x", 1, 0);
+		close(fd);
+		if (i % 64 == 63)
+			drain(c, 20);
+	}
+	for (i = 0; i < LABELLED; i++) {
+		fd = udp_socket(4, HOST4, LABELLED_BASE + i, PEER4);
+		if (fd < 0)
+			continue;
+		refused += send(fd, "x", 1, 0) < 0 && errno == EPERM;
+		close(fd);
+	}
+	kmod_client_get_stats(c, b1);
+	kmod_client_verdict_stats(c, &v1);
+	tap_ok(refused == LABELLED,
+	       "flood: after %d new flows (%dx the table) all %d labelled flows are dropped (%d)",
+	       FLOOD, FLOOD / SMALL_TABLE, LABELLED, refused);
+	tap_ok(b1[FLOWPIC_CNT_FLOWS_EVICTED] - b0[FLOWPIC_CNT_FLOWS_EVICTED] >=
+	       FLOOD - SMALL_TABLE && v1.evicted == v0.evicted &&
+	       v1.present - v0.present == LABELLED,
+	       "flood: %llu histograms evicted, %llu verdicts evicted, %llu present",
+	       (unsigned long long)(b1[FLOWPIC_CNT_FLOWS_EVICTED] -
+				    b0[FLOWPIC_CNT_FLOWS_EVICTED]),
+	       (unsigned long long)(v1.evicted - v0.evicted),
+	       (unsigned long long)v1.present);
+	for (i = 0; i < LABELLED; i++) {
+		key_of(&key, 4, HOST4, LABELLED_BASE + i, PEER4, UDP_PORT,
+		       IPPROTO_UDP);
+		removed += !kmod_client_clear_label(c, &key);
+	}
+	kmod_client_verdict_stats(c, &v1);
+	tap_ok(removed == LABELLED && v1.removed - v0.removed == LABELLED &&
+	       v1.present == v0.present,
+	       "flood: %d verdicts removed by DEL_LABEL, counted (%llu)",
+	       removed, (unsigned long long)(v1.removed - v0.removed));
+	kmod_client_set_policy(c, VERDICT_CLASS, &pass);
+	kmod_client_set_config(c, test_cfg, KMOD_CONFIG_MAX_FLOWS);
+	drain(c, 300);
 }
 
 /* --- malformed and oversized requests -------------------------------------- */
@@ -788,6 +1325,10 @@ int main(int argc, char **argv)
 	err = kmod_client_subscribe(c);
 	tap_ok(!err, "joined the windows group (%s)", kmod_client_error(c));
 
+	tcp_received = mmap(NULL, sizeof(*tcp_received), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!tap_ok(tcp_received != MAP_FAILED, "shared counter for the server"))
+		return tap_done();
 	server = start_server();
 	if (!tap_ok(server > 0, "echo server in namespace %s", netns))
 		return tap_done();
@@ -796,6 +1337,11 @@ int main(int argc, char **argv)
 	check_udp_flow(c, 6, HOST6, PEER6, 40001);
 	check_tcp_fin(c);
 	check_enforcement(c);
+	check_gso(c);
+	check_local_once(c);
+	check_channels_by_role(c);
+	check_spoofed_end(c);
+	check_flood_labels(c, &cfg);
 	check_malformed(c);
 	check_unprivileged();
 	kill(server, SIGTERM);
