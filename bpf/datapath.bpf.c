@@ -379,7 +379,7 @@ static __always_inline int apply_action(struct __sk_buff *skb,
 		STAT_INC(s, dropped);
 		return TC_ACT_SHOT;
 	case FLOWPIC_ACT_MARK:
-		skb->mark = act->value;
+		skb->mark = flowpic_mark_apply(skb->mark, act);
 		STAT_INC(s, marked);
 		break;
 	case FLOWPIC_ACT_PRIORITY:

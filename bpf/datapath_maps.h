@@ -192,7 +192,8 @@ struct flowpic_frag_value {
  * meaning.
  */
 #define FLOWPIC_BPF_PIN_MAGIC	0x66706963U	/* "fpic" */
-#define FLOWPIC_BPF_PIN_VERSION	3U	/* 3: channels by role (initiator) */
+#define FLOWPIC_BPF_PIN_VERSION	4U	/* 3: channels by role (initiator); */
+					/* 4: policy actions carry a mask */
 
 struct flowpic_bpf_meta {
 	__u32	magic;

@@ -75,7 +75,9 @@
  * FLOWPIC_A_WINDOW	binary, struct flowpic_window
  * FLOWPIC_A_CELLS	binary, struct flowpic_sparse_cell[]
  * FLOWPIC_A_LABEL	binary, struct flowpic_label
- * FLOWPIC_A_ACTION	binary, struct flowpic_action
+ * FLOWPIC_A_ACTION	binary, struct flowpic_action (12 bytes), or its first
+ *			FLOWPIC_ACTION_V1_SIZE bytes (mask 0: all bits);
+ *			replies carry all 12
  * FLOWPIC_A_CLASS	u16
  * FLOWPIC_A_STATS	binary, __u64[__FLOWPIC_CNT_MAX]
  * FLOWPIC_A_VERDICTS	binary, struct flowpic_verdict_stats

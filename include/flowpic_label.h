@@ -31,24 +31,45 @@ FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_label) == 16,
 enum flowpic_action_type {
 	FLOWPIC_ACT_PASS	= 0,	/* let it through untouched */
 	FLOWPIC_ACT_DROP	= 1,	/* TC_ACT_SHOT / NF_DROP */
-	FLOWPIC_ACT_MARK	= 2,	/* skb->mark = value */
+	FLOWPIC_ACT_MARK	= 2,	/* skb->mark = value, under mask */
 	FLOWPIC_ACT_PRIORITY	= 3,	/* skb->priority = value (HTB classid) */
 	__FLOWPIC_ACT_MAX,
 };
 
+/*
+ * An action. A mark sets the bits of skb->mark that mask selects and
+ * keeps the others: mark = (mark & ~mask) | (value & mask), so that
+ * flowpic shares the mark with other users of other bits. A mask of 0
+ * means all 32 bits, so an action written before masks existed (its
+ * first 8 bytes, FLOWPIC_ACTION_V1_SIZE, as the netlink family still
+ * takes it) sets the whole mark, as it always did.
+ */
 struct flowpic_action {
 	__u32	type;		/* enum flowpic_action_type */
 	__u32	value;		/* mark, or classid major:minor as 0xMMMMmmmm */
+	__u32	mask;		/* mark only: the bits value sets; 0: all */
 };
 
-FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_action) == 8,
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_action) == 12,
 		      "flowpic_action layout is part of the ABI");
+
+#define FLOWPIC_ACTION_V1_SIZE	8	/* type and value, no mask */
 
 static __always_inline int flowpic_action_invalid(const struct flowpic_action *a)
 {
 	return a->type >= __FLOWPIC_ACT_MAX ||
 	       ((a->type == FLOWPIC_ACT_PASS || a->type == FLOWPIC_ACT_DROP) &&
-		a->value != 0);
+		a->value != 0) ||
+	       (a->type != FLOWPIC_ACT_MARK && a->mask != 0);
+}
+
+/* @mark once mark action @a applied to it. */
+static __always_inline __u32 flowpic_mark_apply(__u32 mark,
+						const struct flowpic_action *a)
+{
+	__u32 m = a->mask ? a->mask : 0xffffffffU;
+
+	return (mark & ~m) | (a->value & m);
 }
 
 /*

@@ -344,10 +344,7 @@ static unsigned int flowpic_nf_post(void *priv, struct sk_buff *skb,
 	if (flowpic_parse(skb, state->pf, &pkt) != FLOWPIC_PARSE_FLOW ||
 	    !flowpic_verdict_peek(&s->verdicts, &pkt.key, &label, &act))
 		return NF_ACCEPT;
-	if (act.type == FLOWPIC_ACT_MARK)
-		skb->mark = act.value;
-	else if (act.type == FLOWPIC_ACT_PRIORITY)
-		skb->priority = act.value;
+	flowpic_action_mark(skb, &act);
 	return NF_ACCEPT;
 }
 

@@ -65,7 +65,9 @@ const struct nla_policy flowpic_config_policy[FLOWPIC_A_MAX + 1] = {
 const struct nla_policy flowpic_label_policy[FLOWPIC_A_MAX + 1] = {
 	[FLOWPIC_A_KEY]		= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_key)),
 	[FLOWPIC_A_LABEL]	= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_label)),
-	[FLOWPIC_A_ACTION]	= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_action)),
+	[FLOWPIC_A_ACTION]	= NLA_POLICY_RANGE(NLA_BINARY,
+						   FLOWPIC_ACTION_V1_SIZE,
+						   sizeof(struct flowpic_action)),
 	[FLOWPIC_A_GEOM]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_MAX_FLOWS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_MAX_CELLS]	= { .type = NLA_REJECT },
@@ -73,23 +75,6 @@ const struct nla_policy flowpic_label_policy[FLOWPIC_A_MAX + 1] = {
 	[FLOWPIC_A_MIN_PACKETS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_WINDOW]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_CELLS]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_CLASS]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
-	[FLOWPIC_A_VERDICTS]	= { .type = NLA_REJECT },
-};
-
-const struct nla_policy flowpic_unlabel_policy[FLOWPIC_A_MAX + 1] = {
-	[FLOWPIC_A_KEY]		= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_key)),
-	[FLOWPIC_A_GEOM]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_MAX_FLOWS]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_MAX_CELLS]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_IDLE_NS]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_MIN_PACKETS]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_WINDOW]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_CELLS]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_LABEL]	= { .type = NLA_REJECT },
-	[FLOWPIC_A_ACTION]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_CLASS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_STATS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_PAD]		= { .type = NLA_REJECT },
@@ -99,7 +84,9 @@ const struct nla_policy flowpic_unlabel_policy[FLOWPIC_A_MAX + 1] = {
 const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1] = {
 	[FLOWPIC_A_CLASS]	= NLA_POLICY_MAX(NLA_U16,
 						 FLOWPIC_POLICY_SLOTS - 1),
-	[FLOWPIC_A_ACTION]	= NLA_POLICY_EXACT_LEN(sizeof(struct flowpic_action)),
+	[FLOWPIC_A_ACTION]	= NLA_POLICY_RANGE(NLA_BINARY,
+						   FLOWPIC_ACTION_V1_SIZE,
+						   sizeof(struct flowpic_action)),
 	[FLOWPIC_A_GEOM]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_MAX_FLOWS]	= { .type = NLA_REJECT },
 	[FLOWPIC_A_MAX_CELLS]	= { .type = NLA_REJECT },
@@ -259,44 +246,64 @@ const char *flowpic_label_invalid(const struct flowpic_label *l)
 	return NULL;
 }
 
-static const char *flowpic_action_why(const struct flowpic_action *a)
+/*
+ * The action in @attr into @a: 12 bytes, or the 8 of an action without a
+ * mask (0: all bits). NULL when it is one, else why not.
+ */
+static const char *flowpic_action_get(const struct nlattr *attr,
+				      struct flowpic_action *a)
 {
+	int len = nla_len(attr);
+
+	if (len != sizeof(*a) && len != FLOWPIC_ACTION_V1_SIZE)
+		return "action: 12 bytes (type, value, mask) or 8 (no mask)";
+	memset(a, 0, sizeof(*a));
+	memcpy(a, nla_data(attr), len);
 	if (flowpic_action_invalid(a))
-		return "action: type 0..3; value 0 for pass and drop";
+		return "action: type 0..3; value 0 for pass and drop; a mask for mark only";
 	return NULL;
+}
+
+/* The request's key, checked; NULL, with the reason set, if missing or bad. */
+static const struct flowpic_key *flowpic_req_key(struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[FLOWPIC_A_KEY];
+	const char *why;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_KEY))
+		return NULL;
+	why = flowpic_key_invalid(nla_data(attr));
+	if (why) {
+		flowpic_set_err(info->extack, attr, why);
+		return NULL;
+	}
+	return nla_data(attr);
 }
 
 static int flowpic_set_label(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **a = info->attrs;
-	const struct flowpic_action *act = NULL;
+	struct flowpic_action act_buf, *act = NULL;
 	const struct flowpic_label *label;
 	const struct flowpic_key *key;
 	const char *why;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_KEY) ||
-	    GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_LABEL))
+	key = flowpic_req_key(info);
+	if (!key || GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_LABEL))
 		return -EINVAL;
-	key = nla_data(a[FLOWPIC_A_KEY]);
 	label = nla_data(a[FLOWPIC_A_LABEL]);
-	why = flowpic_key_invalid(key);
-	if (why) {
-		flowpic_set_err(info->extack, a[FLOWPIC_A_KEY], why);
-		return -EINVAL;
-	}
 	why = flowpic_label_invalid(label);
-	if (why) {
-		flowpic_set_err(info->extack, a[FLOWPIC_A_LABEL], why);
-		return -EINVAL;
-	}
-	if (a[FLOWPIC_A_ACTION]) {
-		act = nla_data(a[FLOWPIC_A_ACTION]);
-		why = flowpic_action_why(act);
+	if (!why && a[FLOWPIC_A_ACTION]) {
+		act = &act_buf;
+		why = flowpic_action_get(a[FLOWPIC_A_ACTION], act);
 		if (why) {
 			flowpic_set_err(info->extack, a[FLOWPIC_A_ACTION], why);
 			return -EINVAL;
 		}
+	} else if (why) {
+		flowpic_set_err(info->extack, a[FLOWPIC_A_LABEL], why);
+		return -EINVAL;
 	}
 	err = flowpic_state_set_label(flowpic_genl_state, key, label, act);
 	if (err == -ENOENT)
@@ -307,22 +314,21 @@ static int flowpic_set_label(struct sk_buff *skb, struct genl_info *info)
 
 static int flowpic_del_label(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr **a = info->attrs;
-	const struct flowpic_key *key;
-	const char *why;
+	const struct flowpic_key *key = flowpic_req_key(info);
+	int bad = info->attrs[FLOWPIC_A_LABEL] ? FLOWPIC_A_LABEL :
+		  info->attrs[FLOWPIC_A_ACTION] ? FLOWPIC_A_ACTION : 0;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_KEY))
+	if (!key)
 		return -EINVAL;
-	key = nla_data(a[FLOWPIC_A_KEY]);
-	why = flowpic_key_invalid(key);
-	if (why) {
-		flowpic_set_err(info->extack, a[FLOWPIC_A_KEY], why);
+	if (bad) {
+		flowpic_set_err(info->extack, info->attrs[bad],
+				"DEL_LABEL takes the key alone");
 		return -EINVAL;
 	}
 	err = flowpic_state_clear_label(flowpic_genl_state, key);
 	if (err == -ENOENT)
-		NL_SET_ERR_MSG_ATTR(info->extack, a[FLOWPIC_A_KEY],
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FLOWPIC_A_KEY],
 				    "flow not labelled");
 	return err;
 }
@@ -330,19 +336,18 @@ static int flowpic_del_label(struct sk_buff *skb, struct genl_info *info)
 static int flowpic_set_policy(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **a = info->attrs;
-	const struct flowpic_action *act;
+	struct flowpic_action act;
 	const char *why;
 
 	if (GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_CLASS) ||
 	    GENL_REQ_ATTR_CHECK(info, FLOWPIC_A_ACTION))
 		return -EINVAL;
-	act = nla_data(a[FLOWPIC_A_ACTION]);
-	why = flowpic_action_why(act);
+	why = flowpic_action_get(a[FLOWPIC_A_ACTION], &act);
 	if (why) {
 		flowpic_set_err(info->extack, a[FLOWPIC_A_ACTION], why);
 		return -EINVAL;
 	}
-	flowpic_policy_set(nla_get_u16(a[FLOWPIC_A_CLASS]), act);
+	flowpic_policy_set(nla_get_u16(a[FLOWPIC_A_CLASS]), &act);
 	return 0;
 }
 
@@ -534,7 +539,7 @@ static const struct genl_ops flowpic_genl_ops[] = {
 	{
 		.cmd = FLOWPIC_CMD_DEL_LABEL,
 		.doit = flowpic_del_label,
-		.policy = flowpic_unlabel_policy,
+		.policy = flowpic_label_policy,
 		.maxattr = FLOWPIC_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},

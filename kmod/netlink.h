@@ -14,7 +14,6 @@ struct flowpic_state;
 /* The request policies, shared with the KUnit suites. */
 extern const struct nla_policy flowpic_config_policy[FLOWPIC_A_MAX + 1];
 extern const struct nla_policy flowpic_label_policy[FLOWPIC_A_MAX + 1];
-extern const struct nla_policy flowpic_unlabel_policy[FLOWPIC_A_MAX + 1];
 extern const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1];
 
 /* NULL when userspace's @k / @l is acceptable, else why not. */

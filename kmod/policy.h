@@ -14,6 +14,9 @@ void flowpic_policy_set(u16 class_id, const struct flowpic_action *a);
 /* Every slot back to PASS. */
 void flowpic_policy_reset(void);
 
+/* Sets @skb's mark (under the action's mask) or priority as @a says. */
+void flowpic_action_mark(struct sk_buff *skb, const struct flowpic_action *a);
+
 /* Applies @a to @skb; returns the netfilter verdict and counts it. */
 unsigned int flowpic_policy_apply(struct sk_buff *skb,
 				  const struct flowpic_action *a);

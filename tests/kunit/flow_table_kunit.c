@@ -1178,6 +1178,8 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 	__be32 a = htonl(0xc0000201), b = htonl(0xc6336407);
 	struct flowpic_label l = { .class_id = 5 };
 	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
+	struct flowpic_action mark = { .type = FLOWPIC_ACT_MARK, .value = 0x20,
+				       .mask = 0xf0 };
 	struct flowpic_action prio = { .type = FLOWPIC_ACT_PRIORITY,
 				       .value = 0x10002 };
 	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
@@ -1205,6 +1207,21 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 			(unsigned int)NF_ACCEPT);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, skb->priority, 0x10002U);
+
+	/* A mark under a mask: its bits set, the others kept. */
+	flowpic_policy_set(5, &mark);
+	skb->mark = 0x15a;
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
+			(unsigned int)NF_ACCEPT);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, skb->mark, 0x12aU);
+	mark.mask = 0;			/* none: the whole mark */
+	flowpic_policy_set(5, &mark);
+	rcu_read_lock();
+	flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, skb->mark, 0x20U);
 
 	flowpic_policy_set(5, &drop);
 	/* The reply belongs to the same flow and is dropped too. */
@@ -1355,6 +1372,14 @@ static void flowpic_label_attrs_test(struct kunit *test)
 	skb_trim(skb, 0);
 	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_ACTION, sizeof(too_long),
 				      too_long), 0);
+	KUNIT_EXPECT_LT(test, parse_with(skb, flowpic_label_policy, tb), 0);
+	/* An action of before masks: its first 8 bytes. */
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_ACTION,
+				      FLOWPIC_ACTION_V1_SIZE, &act), 0);
+	KUNIT_EXPECT_EQ(test, parse_with(skb, flowpic_label_policy, tb), 0);
+	skb_trim(skb, 0);
+	KUNIT_ASSERT_EQ(test, nla_put(skb, FLOWPIC_A_ACTION, 4, &act), 0);
 	KUNIT_EXPECT_LT(test, parse_with(skb, flowpic_label_policy, tb), 0);
 	skb_trim(skb, 0);
 	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, FLOWPIC_A_MAX_FLOWS, 5), 0);

@@ -11,6 +11,10 @@
  *   kmod_traffic NETNS --load N send one UDP packet on N flows, list them
  *                               with GET_FLOWS, exit (for unloading with
  *                               live flows)
+ *   kmod_traffic NETNS --mark N send N UDP datagrams, SO_MARK MARK_SOCKET,
+ *                               on a flow labelled mark MARK_VALUE under
+ *                               MARK_MASK; prints how many left (the
+ *                               script reads the mark back with tc)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -307,6 +311,19 @@ static int udp_socket(int family, const char *src, uint16_t sport,
 	return udp_socket_to(family, src, sport, dst, UDP_PORT);
 }
 
+/* One datagram HOST4:@sport -> PEER4:@dport: 0, or -errno. */
+static int udp_poke(uint16_t sport, uint16_t dport)
+{
+	int fd = udp_socket_to(4, HOST4, sport, PEER4, dport), err = 0;
+
+	if (fd < 0)
+		return -EIO;
+	if (send(fd, "x", 1, 0) != 1)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 struct udp_run {
 	int sent, echoed, refused;
 	uint64_t bytes_out, bytes_in;	/* IP total lengths */
@@ -574,6 +591,7 @@ static void check_enforcement(struct kmod_client *c)
 #define FLOOD		640
 #define SMALL_TABLE	32
 #define VERDICT_CLASS	4
+#define SINK_PORT	9	/* nobody listens: no reply can race */
 #define BULK_BYTES	(2U << 20)
 
 /* A function run in NETNS, in a child, and its result. */
@@ -624,15 +642,19 @@ static uint64_t in_peer(uint64_t (*fn)(void *), void *arg)
 	return peer_start(&j, fn, arg) ? UINT64_MAX : peer_wait(&j);
 }
 
-/* TCP segments this namespace sent (Tcp OutSegs of /proc/net/snmp). */
+/*
+ * TCP segments this namespace put on the wire: Tcp OutSegs (new data and
+ * control) plus RetransSegs, from /proc/net/snmp.
+ */
 static uint64_t tcp_outsegs(void)
 {
 	char head[1024], vals[1024], *h, *v, *hs, *vs;
-	uint64_t out = UINT64_MAX;
+	uint64_t out = 0;
+	int found = 0;
 	FILE *f = fopen("/proc/net/snmp", "r");
 
 	if (!f)
-		return out;
+		return UINT64_MAX;
 	while (fgets(head, sizeof(head), f) && fgets(vals, sizeof(vals), f)) {
 		if (strncmp(head, "Tcp:", 4))
 			continue;
@@ -640,12 +662,14 @@ static uint64_t tcp_outsegs(void)
 		v = strtok_r(vals, " \n", &vs);
 		for (; h && v; h = strtok_r(NULL, " \n", &hs),
 			       v = strtok_r(NULL, " \n", &vs))
-			if (!strcmp(h, "OutSegs"))
-				out = strtoull(v, NULL, 10);
+			if (!strcmp(h, "OutSegs") || !strcmp(h, "RetransSegs")) {
+				out += strtoull(v, NULL, 10);
+				found++;
+			}
 		break;
 	}
 	fclose(f);
-	return out;
+	return found == 2 ? out : UINT64_MAX;
 }
 
 /*
@@ -849,7 +873,7 @@ static void check_gso(struct kmod_client *c)
 	flow_packets(c, &key, pk);
 	tap_ok(sent >= BULK_BYTES && *tcp_received == sent &&
 	       pk[0] == seg1 - seg0,
-	       "gso: %zu bytes out, %llu packets counted, the sender's TCP sent %llu segments",
+	       "gso: %zu bytes out, %llu packets counted, the sender's TCP sent %llu segments (retransmissions included)",
 	       sent, (unsigned long long)pk[0],
 	       (unsigned long long)(seg1 - seg0));
 
@@ -879,7 +903,7 @@ static void check_gso(struct kmod_client *c)
 	key_of(&key, 4, PEER4, BULK_PORT + 1, HOST4, BULK_PORT, IPPROTO_TCP);
 	flow_packets(c, &key, pk);
 	tap_ok(got >= BULK_BYTES && pk[1] == peer_segs,
-	       "gso: %llu bytes in, %llu packets counted, the sender's TCP sent %llu segments",
+	       "gso: %llu bytes in, %llu packets counted, the sender's TCP sent %llu segments (retransmissions included)",
 	       (unsigned long long)got, (unsigned long long)pk[1],
 	       (unsigned long long)peer_segs);
 	kmod_client_get_stats(c, b1);
@@ -999,7 +1023,7 @@ static void check_flood_labels(struct kmod_client *c,
 	struct flowpic_verdict_stats v0, v1;
 	struct kmod_config cfg = *test_cfg;
 	struct flowpic_key key;
-	int i, fd, labelled = 0, refused = 0, removed = 0;
+	int i, err, labelled = 0, refused = 0, removed = 0;
 
 	cfg.max_flows = SMALL_TABLE;
 	tap_ok(!kmod_client_set_config(c, &cfg, KMOD_CONFIG_MAX_FLOWS) &&
@@ -1008,34 +1032,24 @@ static void check_flood_labels(struct kmod_client *c,
 	       SMALL_TABLE, VERDICT_CLASS, kmod_client_error(c));
 	kmod_client_verdict_stats(c, &v0);
 	for (i = 0; i < LABELLED; i++) {
-		fd = udp_socket(4, HOST4, LABELLED_BASE + i, PEER4);
-		if (fd < 0)
-			continue;
-		send(fd, "x", 1, 0);
-		close(fd);
-		key_of(&key, 4, HOST4, LABELLED_BASE + i, PEER4, UDP_PORT,
+		udp_poke(LABELLED_BASE + i, SINK_PORT);
+		key_of(&key, 4, HOST4, LABELLED_BASE + i, PEER4, SINK_PORT,
 		       IPPROTO_UDP);
-		labelled += !kmod_client_set_label(c, &key, &l, NULL);
+		err = kmod_client_set_label(c, &key, &l, NULL);
+		if (err)
+			tap_diag("flood: label %d: %s", i, kmod_client_error(c));
+		labelled += !err;
 	}
 	tap_ok(labelled == LABELLED, "flood: %d of %d flows labelled", labelled,
 	       LABELLED);
 	kmod_client_get_stats(c, b0);
 	for (i = 0; i < FLOOD; i++) {
-		fd = udp_socket(4, HOST4, FLOOD_BASE + i, PEER4);
-		if (fd < 0)
-			continue;
-		send(fd, "x", 1, 0);
-		close(fd);
+		udp_poke(FLOOD_BASE + i, SINK_PORT);
 		if (i % 64 == 63)
 			drain(c, 20);
 	}
-	for (i = 0; i < LABELLED; i++) {
-		fd = udp_socket(4, HOST4, LABELLED_BASE + i, PEER4);
-		if (fd < 0)
-			continue;
-		refused += send(fd, "x", 1, 0) < 0 && errno == EPERM;
-		close(fd);
-	}
+	for (i = 0; i < LABELLED; i++)
+		refused += udp_poke(LABELLED_BASE + i, SINK_PORT) == -EPERM;
 	kmod_client_get_stats(c, b1);
 	kmod_client_verdict_stats(c, &v1);
 	tap_ok(refused == LABELLED,
@@ -1050,7 +1064,7 @@ static void check_flood_labels(struct kmod_client *c,
 	       (unsigned long long)(v1.evicted - v0.evicted),
 	       (unsigned long long)v1.present);
 	for (i = 0; i < LABELLED; i++) {
-		key_of(&key, 4, HOST4, LABELLED_BASE + i, PEER4, UDP_PORT,
+		key_of(&key, 4, HOST4, LABELLED_BASE + i, PEER4, SINK_PORT,
 		       IPPROTO_UDP);
 		removed += !kmod_client_clear_label(c, &key);
 	}
@@ -1243,9 +1257,11 @@ static void check_unprivileged(void)
 
 /* --- main ------------------------------------------------------------------ */
 
+#define LOAD_BASE	20000
+
 struct load_seen {
 	unsigned char port[65536];
-	int unique, total;
+	int unique, total, n;
 };
 
 static int count_load(const struct kmod_flow *f, void *arg)
@@ -1256,7 +1272,8 @@ static int count_load(const struct kmod_flow *f, void *arg)
 						     ntohs(k->lo_port);
 
 	ls->total++;
-	if (!ls->port[p]++)
+	/* Only the load's own flows (other tests' may still be there). */
+	if (p >= LOAD_BASE && p < LOAD_BASE + ls->n && !ls->port[p]++)
 		ls->unique++;
 	return 0;
 }
@@ -1270,16 +1287,11 @@ static int load(int n)
 {
 	static struct load_seen ls;
 	struct kmod_client *c;
-	int i, fd, made = 0, err;
+	int i, made = 0, err;
 
-	for (i = 0; i < n; i++) {
-		fd = udp_socket(4, HOST4, 20000 + i, PEER4);
-		if (fd < 0)
-			continue;
-		if (send(fd, "x", 1, 0) == 1)
-			made++;
-		close(fd);
-	}
+	ls.n = n;
+	for (i = 0; i < n; i++)
+		made += !udp_poke(LOAD_BASE + i, UDP_PORT);
 	err = kmod_client_open(&c);
 	if (!err) {
 		err = kmod_client_dump_flows(c, count_load, &ls);
@@ -1287,6 +1299,51 @@ static int load(int n)
 	}
 	printf("%d %d\n", made, err ? -1 : ls.unique);
 	return made == n && ls.unique == n ? 0 : 1;
+}
+
+#define MARK_PORT	46000
+#define MARK_CLASS	5
+#define MARK_SOCKET	0x15a	/* 0x100: another user's bit */
+#define MARK_VALUE	0x20
+#define MARK_MASK	0xf0	/* so the packets leave with 0x12a */
+
+/*
+ * Sends @n datagrams on a flow whose label marks it MARK_VALUE under
+ * MARK_MASK, from a socket whose own mark is MARK_SOCKET. Prints the
+ * number sent after the label.
+ */
+static int mark(int n)
+{
+	struct flowpic_action a = { .type = FLOWPIC_ACT_MARK,
+				    .value = MARK_VALUE, .mask = MARK_MASK };
+	struct flowpic_action pass = { .type = FLOWPIC_ACT_PASS };
+	struct flowpic_label l = { .class_id = MARK_CLASS };
+	struct flowpic_key key;
+	struct kmod_client *c;
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(UDP_PORT) };
+	int fd, i, sent = 0, m = MARK_SOCKET, err;
+
+	/* Not connected: the peer's port unreachable errors stay away. */
+	inet_pton(AF_INET, PEER4, &to.sin_addr);
+	fd = udp_socket_to(4, HOST4, MARK_PORT, NULL, 0);
+	err = kmod_client_open(&c);
+	if (fd < 0 || err || setsockopt(fd, SOL_SOCKET, SO_MARK, &m, sizeof(m)))
+		return 1;
+	sendto(fd, "x", 1, 0, (void *)&to, sizeof(to));	/* the flow */
+	key_of(&key, 4, HOST4, MARK_PORT, PEER4, UDP_PORT, IPPROTO_UDP);
+	err = kmod_client_set_policy(c, MARK_CLASS, &a) ||
+	      kmod_client_set_label(c, &key, &l, NULL);
+	for (i = 0; !err && i < n; i++)
+		sent += sendto(fd, "x", 1, 0, (void *)&to, sizeof(to)) == 1;
+	kmod_client_set_policy(c, MARK_CLASS, &pass);
+	kmod_client_clear_label(c, &key);
+	if (err)
+		fprintf(stderr, "kmod_traffic: %s\n", kmod_client_error(c));
+	kmod_client_close(c);
+	close(fd);
+	printf("%d\n", sent);
+	return sent == n ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -1300,12 +1357,14 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: kmod_traffic NETNS [--load N]\n");
+		fprintf(stderr, "usage: kmod_traffic NETNS [--load N | --mark N]\n");
 		return 2;
 	}
 	netns = argv[1];
 	if (argc == 4 && !strcmp(argv[2], "--load"))
 		return load(atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[2], "--mark"))
+		return mark(atoi(argv[3]));
 
 	tap_header();
 	err = kmod_client_open(&c);

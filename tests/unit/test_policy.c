@@ -161,9 +161,9 @@ static void test_errors(void)
 
 	refused("voip pass\nvideo shpe 2mbit\n",
 		"t.policy:2: unknown action 'shpe' for class 'video' "
-		"(expected pass, drop, mark N, priority MAJ:MIN or shape RATE)");
+		"(expected pass, drop, mark N[/MASK], priority MAJ:MIN or shape RATE)");
 	refused("\n\nvideo\n", "t.policy:3: a class needs an action "
-		"(expected pass, drop, mark N, priority MAJ:MIN or shape RATE)");
+		"(expected pass, drop, mark N[/MASK], priority MAJ:MIN or shape RATE)");
 	refused("video pass now\n", "t.policy:1: 'pass' takes no argument");
 	refused("video drop 1\n", "t.policy:1: 'drop' takes no argument");
 	refused("video mark\n", "t.policy:1: 'mark' takes one argument");
@@ -173,6 +173,12 @@ static void test_errors(void)
 		"t.policy:1: mark '0': must be 1 .. 0xffffffff");
 	refused("video mark 0x100000000\n",
 		"t.policy:1: mark '0x100000000': must be 1 .. 0xffffffff");
+	refused("video mark 0x30/0x0f\n", "t.policy:1: mark '0x30/0x0f': the "
+		"mask must be 1 .. 0xffffffff and hold every bit of the value");
+	refused("video mark 1/0\n", "t.policy:1: mark '1/0': the mask must "
+		"be 1 .. 0xffffffff and hold every bit of the value");
+	refused("video mark 1/ff\n", "t.policy:1: mark '1/ff': not a number "
+		"(decimal or 0x hex)");
 	refused("video mark ten\n", "t.policy:1: mark 'ten': not a number "
 		"(decimal or 0x hex)");
 	refused("video mark -1\n", "t.policy:1: mark '-1': not a number "
@@ -201,13 +207,48 @@ static void test_errors(void)
 	refused("video pass\n# x\nvideo drop\n",
 		"t.policy:3: class 'video' already has an action on line 1");
 	refused("a pass c d e\n", "t.policy:1: too many words (expected pass, "
-		"drop, mark N, priority MAJ:MIN or shape RATE)");
+		"drop, mark N[/MASK], priority MAJ:MIN or shape RATE)");
 	tap_ok(parse_n(&p, "video pass\nvoip p\0ss\n", 20) == -EINVAL &&
 	       !strcmp(err, "t.policy:2: NUL byte: not a text file"),
 	       "refused: %s", err);
 	memset(longline, 'x', sizeof(longline) - 1);
 	longline[sizeof(longline) - 1] = '\0';
 	refused(longline, "t.policy:1: line longer than 1024 characters");
+}
+
+/* A mark under a mask: only its bits change, the rest is kept. */
+static void test_mark_mask(void)
+{
+	struct flowpic_action a[FLOWPIC_POLICY_SLOTS];
+	struct policy p;
+	char buf[64];
+
+	tap_ok(!parse(&p, "chat mark 0x20/0xf0\nvoip mark 0/0xff00\n"),
+	       "marks with masks parse (%s)", err);
+	policy_actions(&p, classes, 6, a);
+	tap_ok(a[3].type == FLOWPIC_ACT_MARK && a[3].value == 0x20 &&
+	       a[3].mask == 0xf0 && !flowpic_action_invalid(&a[3]),
+	       "slot 3 (chat): mark 0x20 under 0xf0");
+	tap_ok(flowpic_mark_apply(0x10f, &a[3]) == 0x12f,
+	       "0x10f marked 0x20/0xf0 is 0x12f (%#x)",
+	       flowpic_mark_apply(0x10f, &a[3]));
+	tap_ok(flowpic_mark_apply(0xabcd, &a[0]) == 0x00cd,
+	       "0xabcd marked 0/0xff00 is 0xcd (%#x)",
+	       flowpic_mark_apply(0xabcd, &a[0]));
+	policy_action_str(&a[3], buf, sizeof(buf));
+	tap_ok(!strcmp(buf, "mark 0x20/0xf0"), "prints as '%s'", buf);
+	policy_free(&p);
+
+	tap_ok(!parse(&p, "chat mark 7\n"), "a mark without a mask parses");
+	policy_actions(&p, classes, 6, a);
+	tap_ok(a[3].mask == 0 && flowpic_mark_apply(0xffff0000, &a[3]) == 7,
+	       "no mask: the whole mark is set (%#x)",
+	       flowpic_mark_apply(0xffff0000, &a[3]));
+	policy_free(&p);
+	a[0].type = FLOWPIC_ACT_PRIORITY;
+	a[0].value = 0x10010;
+	a[0].mask = 0xff;
+	tap_ok(flowpic_action_invalid(&a[0]), "a mask on a priority is invalid");
 }
 
 static void test_units(void)
@@ -258,10 +299,11 @@ static void test_file(void)
 int main(void)
 {
 	tap_header();
-	tap_plan(62);
+	tap_plan(73);
 	test_good();
 	test_default();
 	test_errors();
+	test_mark_mask();
 	test_units();
 	test_file();
 	return tap_done();

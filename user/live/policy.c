@@ -19,7 +19,7 @@
 #define POLICY_RULES_MAX	(FLOWPIC_POLICY_SLOTS + 1)
 
 static const char policy_usage[] =
-	"expected pass, drop, mark N, priority MAJ:MIN or shape RATE";
+	"expected pass, drop, mark N[/MASK], priority MAJ:MIN or shape RATE";
 
 __attribute__((format(printf, 5, 6)))
 static int policy_err(char *err, size_t errlen, const char *name,
@@ -105,21 +105,47 @@ int policy_parse_classid(const char *s, uint32_t *classid)
 	return 0;
 }
 
-static int parse_mark(const char *s, uint32_t *mark)
+static int parse_u32(const char *s, char **end, uint32_t *out)
 {
 	unsigned long long v;
-	char *end;
 
 	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
+	v = strtoull(s, end, 0);
+	if (errno)
 		return -EINVAL;
-	if (!v || v > UINT32_MAX)
+	if (v > UINT32_MAX)
 		return -ERANGE;
-	*mark = (uint32_t)v;
+	*out = (uint32_t)v;
 	return 0;
+}
+
+/*
+ * "N" (the whole mark, N 1 .. 0xffffffff) or "N/MASK" (the bits of MASK,
+ * not 0, set to N's, N having no bit outside MASK). -EINVAL when not
+ * numbers, -ERANGE for N, -EDOM for MASK.
+ */
+static int parse_mark(const char *s, uint32_t *mark, uint32_t *mask)
+{
+	char *end;
+	int rc;
+
+	*mask = 0;
+	rc = parse_u32(s, &end, mark);
+	if (rc)
+		return rc;
+	if (*end == '/') {
+		rc = parse_u32(end + 1, &end, mask);
+		if (rc == -EINVAL || *end)
+			return -EINVAL;
+		if (rc || !*mask || (*mark & ~*mask))
+			return -EDOM;
+		return 0;
+	}
+	if (*end)
+		return -EINVAL;
+	return *mark ? 0 : -ERANGE;
 }
 
 static int valid_name(const char *s)
@@ -197,12 +223,15 @@ static int parse_line(struct policy_rule *r, char **w, int nw,
 
 	switch (r->verb) {
 	case POLICY_MARK:
-		rc = parse_mark(w[2], &r->value);
+		rc = parse_mark(w[2], &r->value, &r->mask);
 		if (rc)
 			return policy_err(err, errlen, name, line,
 					  "mark '%.40s': %s", w[2],
 					  rc == -ERANGE ?
 					  "must be 1 .. 0xffffffff" :
+					  rc == -EDOM ?
+					  "the mask must be 1 .. 0xffffffff "
+					  "and hold every bit of the value" :
 					  "not a number (decimal or 0x hex)");
 		break;
 	case POLICY_PRIORITY:
@@ -409,6 +438,7 @@ void policy_actions(const struct policy *p, const char *const *classes,
 	for (s = 0; s < FLOWPIC_POLICY_SLOTS; s++) {
 		out[s].type = FLOWPIC_ACT_PASS;
 		out[s].value = 0;
+		out[s].mask = 0;
 		r = slot_rule(p, classes, nclasses, s, &minor);
 		if (!r)
 			continue;
@@ -421,6 +451,7 @@ void policy_actions(const struct policy *p, const char *const *classes,
 		case POLICY_MARK:
 			out[s].type = FLOWPIC_ACT_MARK;
 			out[s].value = r->value;
+			out[s].mask = r->mask;
 			break;
 		case POLICY_PRIORITY:
 			out[s].type = FLOWPIC_ACT_PRIORITY;
@@ -470,6 +501,14 @@ static void rate_str(uint64_t bps, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "bit", bps);
 }
 
+static void mark_str(uint32_t value, uint32_t mask, char *buf, size_t len)
+{
+	if (mask)
+		snprintf(buf, len, "mark 0x%x/0x%x", value, mask);
+	else
+		snprintf(buf, len, "mark 0x%x", value);
+}
+
 void policy_action_str(const struct flowpic_action *a, char *buf, size_t len)
 {
 	switch (a->type) {
@@ -480,7 +519,7 @@ void policy_action_str(const struct flowpic_action *a, char *buf, size_t len)
 		snprintf(buf, len, "drop");
 		break;
 	case FLOWPIC_ACT_MARK:
-		snprintf(buf, len, "mark 0x%x", a->value);
+		mark_str(a->value, a->mask, buf, len);
 		break;
 	case FLOWPIC_ACT_PRIORITY:
 		snprintf(buf, len, "priority %x:%x", a->value >> 16,
@@ -504,7 +543,7 @@ void policy_rule_str(const struct policy_rule *r, char *buf, size_t len)
 		snprintf(buf, len, "drop");
 		break;
 	case POLICY_MARK:
-		snprintf(buf, len, "mark 0x%x", r->value);
+		mark_str(r->value, r->mask, buf, len);
 		break;
 	case POLICY_PRIORITY:
 		snprintf(buf, len, "priority %x:%x", r->value >> 16,

@@ -27,7 +27,7 @@
 enum policy_verb {
 	POLICY_PASS,
 	POLICY_DROP,
-	POLICY_MARK,		/* value = mark */
+	POLICY_MARK,		/* value = mark, under mask (0: all) */
 	POLICY_PRIORITY,	/* value = classid 0xMMMMmmmm */
 	POLICY_SHAPE,		/* rate_bps = bits per second */
 };
@@ -37,6 +37,7 @@ struct policy_rule {
 	unsigned int	line;		/* 1-based line in the file */
 	enum policy_verb verb;
 	uint32_t	value;
+	uint32_t	mask;		/* POLICY_MARK: the bits set; 0: all */
 	uint64_t	rate_bps;
 };
 
