@@ -11,8 +11,8 @@
 #   ndpi      nDPI captures, the five FlowPic classes, 32x32 mini
 #   variants  other training choices on the tasks above (no model shipped)
 #   cat-mini  the five classes from every real source and the lab, 32x32
-#             mini (categories-mini.fpm), its calibrated threshold, the
-#             unknown rates, per source
+#             mini, two channels by role (categories-mini.fpm), its
+#             calibrated threshold, the unknown rates, per source
 #   cat-loso  leave one source out: trained without it, tested on it
 #   cat-mix   real only, lab only, both; plain and through the VPN
 #   cat-variants  training choices for the five classes (no model shipped)
@@ -123,9 +123,7 @@ lab_runs() {
 # dataset ARGS: geometry), each with its packet series (augmentation).
 # Lab runs give DIR/lab-RUN.fpd (and -vpn in the name through the VPN).
 cat_data() {
-	d=$1
-	shift
-	(cat_data_in "$d" "$@")	# a subshell: the caller's variables stay
+	(cat_data_in "$@")	# a subshell: the caller's variables (d) stay
 }
 
 cat_data_in() {
@@ -181,6 +179,10 @@ cat_set() {
 # The training choices of categories-mini, chosen by held-out numbers
 # (cat-variants): raw counts, time-shift and RTT augmentation.
 CAT_MINI_ARGS="--classes $CAT --input-scale 1 --augment time-shift,rtt"
+# ... and two channels, one per role (initiator, responder): the
+# pictures of categories-mini and of the tasks that explain it.
+CAT_DATA=build/data/cat-2ch
+CAT_DATA_ARGS="--n 32 --window 15s --series --channels 2"
 
 # cat_eval NAME MODEL DATASETS...: held-out windows of MODEL as
 # build/accuracy/NAME.tsv, the report as NAME.txt, the scores per source.
@@ -192,8 +194,8 @@ cat_eval() {
 }
 
 task_cat_mini() {
-	d=build/data/cat
-	cat_data $d --n 32 --window 15s --series
+	d=$CAT_DATA
+	cat_data $d $CAT_DATA_ARGS
 	set -- $(cat_set $d all)
 	for s in $SEEDS; do
 		if [ "$s" = "$(echo $SEEDS | cut -d' ' -f1)" ]; then
@@ -263,38 +265,43 @@ task_cat_mini() {
 # Leave one source out: trained on the others (validation from them),
 # tested on every window of the source left out.
 task_cat_loso() {
-	d=build/data/cat
-	[ -s $d/wa.fpd ] || cat_data $d --n 32 --window 15s --series
-	for src in vca wa ssh vp ndpi lab; do
-		if [ $src = lab ]; then
-			test=$(cat_set $d lab)
-			[ -n "$test" ] || { echo "cat-loso: no lab runs, skipped"; continue; }
-		else
-			test=$d/$src.fpd
-		fi
-		echo "== cat-loso: without $src, tested on $src"
-		if ! $F train -o "$OUT/cat-loso-$src.fpm" --seed 1 --quiet \
-			$CAT_MINI_ARGS $(cat_set $d -$src) \
-			>"$OUT/cat-loso-$src.txt" 2>"$OUT/cat-loso-$src.log"; then
-			echo "cat-loso: without $src: $(tail -1 "$OUT/cat-loso-$src.log")"
-			continue
-		fi
-		# --ignore-unknown: the source may lack some of the classes
-		# (and nDPI's `other` windows are left out of the scores)
-		$F eval "$OUT/cat-loso-$src.fpm" $test --ignore-unknown \
-			--samples "$OUT/cat-loso-$src.tsv" \
-			>"$OUT/cat-loso-$src-test.txt"
-		sed -n '/^confusion/,$p' "$OUT/cat-loso-$src-test.txt"
-		awk -F'\t' '$2 != "other"' "$OUT/cat-loso-$src.tsv" |
-			$SCORE -v mode=score
+	d1=build/data/cat
+	[ -s $d1/wa.fpd ] || cat_data $d1 --n 32 --window 15s --series
+	[ -s $CAT_DATA/wa.fpd ] || cat_data $CAT_DATA $CAT_DATA_ARGS
+	# two channels by role (as shipped), then one channel
+	for d in $CAT_DATA $d1; do
+		ch=2ch
+		[ $d = $d1 ] && ch=1ch
+		for src in vca wa ssh vp ndpi lab; do
+			if [ $src = lab ]; then
+				test=$(cat_set $d lab)
+				[ -n "$test" ] || { echo "cat-loso: no lab runs, skipped"; continue; }
+			else
+				test=$d/$src.fpd
+			fi
+			m=$OUT/cat-loso-$ch-$src
+			echo "== cat-loso $ch: without $src, tested on $src"
+			if ! $F train -o "$m.fpm" --seed 1 --quiet \
+				$CAT_MINI_ARGS $(cat_set $d -$src) \
+				>"$m.txt" 2>"$m.log"; then
+				echo "cat-loso: without $src: $(tail -1 "$m.log")"
+				continue
+			fi
+			# --ignore-unknown: the source may lack some of the classes
+			# (and nDPI's `other` windows are left out of the scores)
+			$F eval "$m.fpm" $test --ignore-unknown --samples "$m.tsv" \
+				>"$m-test.txt"
+			sed -n '/^confusion/,$p' "$m-test.txt"
+			awk -F'\t' '$2 != "other"' "$m.tsv" | $SCORE -v mode=score
+		done
 	done
 }
 
 # Real only, lab only, both; plain and through the VPN. Each trained with
 # held-out files and scored on them, per source.
 task_cat_mix() {
-	d=build/data/cat
-	[ -s $d/wa.fpd ] || cat_data $d --n 32 --window 15s --series
+	d=$CAT_DATA
+	[ -s $d/wa.fpd ] || cat_data $d $CAT_DATA_ARGS
 	for set in real lab lab-plain lab-vpn all; do
 		ds=$(cat_set $d $set)
 		[ -n "$(echo $ds)" ] || { echo "cat-mix $set: no data, skipped"; continue; }
@@ -384,8 +391,8 @@ cat_sweep() {
 task_cat_variants() {
 	d=build/data/cat
 	[ -s $d/wa.fpd ] || cat_data $d --n 32 --window 15s --series
-	d2=build/data/cat-2ch
-	[ -s $d2/wa.fpd ] || cat_data $d2 --n 32 --window 15s --series --channels 2
+	d2=$CAT_DATA
+	[ -s $d2/wa.fpd ] || cat_data $d2 $CAT_DATA_ARGS
 	d30=build/data/cat-30s
 	[ -s $d30/wa.fpd ] || cat_data $d30 --n 32 --window 30s --series
 	a=$(cat_set $d all)
@@ -399,6 +406,7 @@ task_cat_variants() {
 	cat_sweep raw-drop "$a" --classes $CAT --input-scale 1 --augment drop
 	cat_sweep raw-all "$a" --classes $CAT --input-scale 1 --augment all
 	cat_sweep raw-tsrtt-2ch "$(cat_set $d2 all)" $CAT_MINI_ARGS
+	cat_sweep raw-2ch "$(cat_set $d2 all)" --classes $CAT --input-scale 1
 	cat_sweep raw-tsrtt-30s "$(cat_set $d30 all)" $CAT_MINI_ARGS
 	cat_sweep raw-tsrtt-other "$a" --classes $CAT,other --input-scale 1 \
 		--augment time-shift,rtt
