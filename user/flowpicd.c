@@ -27,6 +27,7 @@ static const char usage[] =
 "                [--threshold X] [--batch N] [--batch-wait DUR]\n"
 "                [--queue N] [--idle DUR] [--min-packets N]\n"
 "                [--max-flows N] [--pin-dir DIR] [--state-dir DIR]\n"
+"                [--ipfix URL] [--ipfix-refresh DUR] [--metrics ADDR:PORT]\n"
 "\n"
 "  -i, --interface IFACE  watch IFACE (ingress and egress); repeatable\n"
 "  -m, --model FILE       the classifier (flowpic train)\n"
@@ -47,6 +48,11 @@ static const char usage[] =
 "      --max-flows N      kernel flow table size (65536)\n"
 "      --pin-dir DIR      bpffs directory (/sys/fs/bpf/flowpic)\n"
 "      --state-dir DIR    where flowpicd.stats goes (/run/flowpic)\n"
+"      --ipfix URL        an IPFIX record per labelled window to the\n"
+"                         collector at udp://HOST:PORT or tcp://HOST:PORT\n"
+"      --ipfix-refresh DUR  UDP: templates and class map again every\n"
+"                         DUR (30s)\n"
+"      --metrics ADDR:PORT  Prometheus metrics at http://ADDR:PORT/metrics\n"
 "\n"
 "SIGHUP reloads model and policy; SIGTERM or SIGINT stops.\n";
 
@@ -98,10 +104,14 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 		{ "max-flows", required_argument, NULL, 'F' },
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "ipfix", required_argument, NULL, 'X' },
+		{ "ipfix-refresh", required_argument, NULL, 'R' },
+		{ "metrics", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	struct ipfix_url url;
+	char *end, err[512];
 	int o;
 
 	while ((o = getopt_long(argc, argv, "i:m:p:kb:o:t:h", opts,
@@ -183,6 +193,26 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 		case 'S':
 			c->state_dir = optarg;
 			break;
+		case 'X':
+			if (ipfix_url_parse(optarg, &url, err, sizeof(err))) {
+				fprintf(stderr, "flowpicd: %s\n", err);
+				return 2;
+			}
+			c->ipfix_url = optarg;
+			break;
+		case 'R':
+			if (parse_dur("ipfix-refresh", optarg,
+				      &c->ipfix_refresh_ns))
+				return 2;
+			if (c->ipfix_refresh_ns < 100000000ULL) {
+				fprintf(stderr, "flowpicd: --ipfix-refresh %s: "
+					"at least 100ms\n", optarg);
+				return 2;
+			}
+			break;
+		case 'E':
+			c->metrics_addr = optarg;
+			break;
 		case 'h':
 			printf("%s", usage);
 			exit(0);
@@ -236,7 +266,7 @@ static int run(struct daemon *d, int sfd)
 				  .it_value.tv_sec = 1 };
 	unsigned char si;
 	struct epoll_event ev[4];
-	int ep, tfd, bfd, n, i, quit = 0;
+	int ep, tfd, bfd, mfd = -1, n, i, quit = 0;
 	char err[512];
 	uint64_t ticks;
 
@@ -244,7 +274,8 @@ static int run(struct daemon *d, int sfd)
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	bfd = d->be.ops->fd(&d->be);
 	if (ep < 0 || tfd < 0 || timerfd_settime(tfd, 0, &sec, NULL) ||
-	    add_fd(ep, bfd) || add_fd(ep, sfd) || add_fd(ep, tfd)) {
+	    add_fd(ep, bfd) || add_fd(ep, sfd) || add_fd(ep, tfd) ||
+	    (d->prom && add_fd(ep, mfd = prom_fd(d->prom)))) {
 		fprintf(stderr, "flowpicd: event loop: %s\n", strerror(errno));
 		return 1;
 	}
@@ -260,9 +291,13 @@ static int run(struct daemon *d, int sfd)
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == bfd) {
 				daemon_poll(d);
+			} else if (ev[i].data.fd == mfd) {
+				prom_poll(d->prom);
 			} else if (ev[i].data.fd == tfd) {
 				if (read(tfd, &ticks, sizeof(ticks)) > 0)
 					daemon_tick(d);
+				if (d->prom)
+					prom_tick(d->prom);
 			} else if (read(sfd, &si, 1) == 1) {
 				if (si != SIGHUP) {
 					quit = 1;

@@ -40,6 +40,7 @@ void daemon_config_default(struct daemon_config *c)
 	c->idle_ns = 10000000000ULL;		/* 10 s */
 	c->min_packets = 3;
 	c->max_flows = 65536;
+	c->ipfix_refresh_ns = 30000000000ULL;	/* 30 s */
 }
 
 /* --- the queue ------------------------------------------------------------ */
@@ -261,7 +262,9 @@ static void classify(struct daemon *d, uint32_t first, uint32_t n)
 		unknown += l.class_id == FLOWPIC_CLASS_UNKNOWN;
 		lat_us = (t - it->recv_ns) / 1000;
 		d->lat_hist[lat_us ? 64 - __builtin_clzll(lat_us) : 0]++;
+		d->lat_sum_us += lat_us;
 		window_json(d, it, &l, rc);
+		daemon_export_window(d, it, &l, !rc);
 	}
 	pthread_mutex_unlock(&d->model_lock);
 	fflush(d->out);
@@ -531,11 +534,15 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	if (rc)
 		goto err_shaper;
 
+	rc = daemon_export_open(d, err, errlen);
+	if (rc)
+		goto err_shaper;
+
 	rc = pthread_create(&d->classifier, NULL, classifier_main, d);
 	if (rc) {
 		snprintf(err, errlen, "classifier thread: %s", strerror(rc));
 		rc = -rc;
-		goto err_shaper;
+		goto err_export;
 	}
 	d->classifier_running = 1;
 	rc = pthread_create(&d->sweeper, NULL, sweeper_main, d);
@@ -554,7 +561,8 @@ err_thread:
 	pthread_cond_broadcast(&d->q_cond);
 	pthread_join(d->classifier, NULL);
 	d->classifier_running = 0;
-
+err_export:
+	daemon_export_close(d);
 err_shaper:
 	if (d->shaper_open) {
 		for (i = 0; i < c->nifaces; i++)
@@ -635,6 +643,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->policy = p;
 	memcpy(d->actions, actions, sizeof(actions));
 	rc = d->be.ops->set_policy(&d->be, d->actions, err, errlen);
+	daemon_export_classes(d);
 	pthread_mutex_unlock(&d->model_lock);
 
 	model_put(old_m);
@@ -774,6 +783,7 @@ void daemon_stop(struct daemon *d)
 	if (d->classifier_running)
 		pthread_join(d->classifier, NULL);
 	d->classifier_running = 0;
+	daemon_export_close(d);
 
 	d->be.ops->close(&d->be, d->cfg.keep);
 	if (d->shaper_open) {

@@ -23,7 +23,9 @@
 #include "model/model_file.h"
 #include "flowpic.h"
 #include "flow/picture.h"
+#include "live/ipfix.h"
 #include "live/policy.h"
+#include "live/prom.h"
 #include "live/shaper.h"
 
 #define DAEMON_IFACES_MAX	16
@@ -54,6 +56,9 @@ struct daemon_config {
 	uint32_t	min_packets;
 	uint32_t	max_flows;
 	int		keep;		/* leave programs, labels, qdiscs */
+	const char	*ipfix_url;	/* NULL: no IPFIX export */
+	uint64_t	ipfix_refresh_ns;	/* UDP: templates again */
+	const char	*metrics_addr;	/* NULL: no /metrics */
 };
 
 /* The model as the daemon uses it, with its class names as a list. */
@@ -135,6 +140,14 @@ struct daemon_counters {
 };
 
 #define DAEMON_LAT_BUCKETS	64	/* log2 microseconds */
+#define DAEMON_CLASS_NAMES_MAX	256	/* per-class counts, across reloads */
+
+/* Windows per class name, for /metrics: names outlive a reload. */
+struct daemon_class_count {
+	char		name[MODEL_CLASS_NAME_MAX];
+	uint64_t	windows;
+	uint64_t	labels_written;
+};
 
 struct daemon {
 	struct daemon_config	cfg;
@@ -169,6 +182,15 @@ struct daemon {
 	FILE			*out;
 	struct daemon_counters	cnt;		/* under q_lock */
 	uint64_t		lat_hist[DAEMON_LAT_BUCKETS];
+	uint64_t		lat_sum_us;
+
+	/* Export to operators (daemon_export.c). */
+	struct ipfix		*ipfix;
+	struct prom		*prom;
+	pthread_mutex_t		class_lock;
+	struct daemon_class_count classes[DAEMON_CLASS_NAMES_MAX];
+	unsigned int		nclasses;	/* used entries of classes[] */
+	uint64_t		classes_overflow;	/* windows past the table */
 };
 
 /* Sets the defaults of every field flowpicd's options can change. */
@@ -206,6 +228,20 @@ int daemon_window_in(struct daemon *d, const struct flowpic_window *w,
 
 /* For backends: the kernel could not deliver some windows to us. */
 void daemon_socket_overrun(struct daemon *d);
+
+/*
+ * Export (daemon_export.c): opens the IPFIX exporter and the /metrics
+ * listener the configuration asks for; 0, or -errno with the cause.
+ */
+int daemon_export_open(struct daemon *d, char *err, size_t errlen);
+/* The running model's classes changed (start, reload). */
+void daemon_export_classes(struct daemon *d);
+/* A labelled window leaves: counted per class, and an IPFIX record. */
+void daemon_export_window(struct daemon *d, const struct daemon_item *it,
+			  const struct flowpic_label *l, int written);
+void daemon_export_close(struct daemon *d);
+/* The name of kernel counter @c (enum flowpic_counter). */
+const char *daemon_counter_name(unsigned int c);
 
 /*
  * Writes the counters to @path as "name value" lines, atomically, after
