@@ -8,20 +8,6 @@ fpd_setup
 make_model "$LAB_DIR/m.fpm" "a,b" 0 0
 printf 'a pass\nb drop\n' >"$LAB_DIR/p.policy"
 
-# refused EXPECTED-SUBSTRING DESCRIPTION -- command...
-refused() {
-	local want=$1 what=$2 out rc
-	shift 3
-	out=$("$@" 2>&1 >/dev/null)
-	rc=$?
-	if [ "$rc" = 1 ] && printf '%s' "$out" | grep -qF -- "$want"; then
-		ok 0 "$what: $out"
-	else
-		ok 1 "$what"
-		diag "exit $rc, wanted '$want', got: $out"
-	fi
-}
-
 run_fpd() {
 	nsenter --net="/run/netns/$LAB_SRV" "$FPD" --pin-dir "$PIN" \
 		--state-dir "$STATE" "$@"

@@ -11,10 +11,7 @@
 # refused at start with what is wrong.
 . "$(dirname "$0")/lib_daemon.sh"
 . "$(dirname "$0")/lib_export.sh"
-for p in nfcapd nfdump nfacctd python3; do
-	command -v "$p" >/dev/null || { echo "TAP version 13"; skip_all "$p is not installed"; }
-done
-export_setup
+export_setup nfcapd nfdump nfacctd python3
 METRICS_PORT=9471
 
 make_model "$LAB_DIR/m.fpm" "steady,other" 0 4
@@ -216,35 +213,18 @@ for f in 1 2; do
 done
 
 # --- bad collector addresses -------------------------------------------------
-run_fpd() {
-	nsenter --net="/run/netns/$LAB_SRV" "$FPD" -i "$LAB_SIF" \
-		--pin-dir "$PIN" --state-dir "$STATE" --model "$LAB_DIR/m.fpm" \
-		--policy "$LAB_DIR/p.policy" "$@"
-}
-refused() {	# STATUS EXPECTED DESCRIPTION -- ARGS
-	local st=$1 want=$2 what=$3 out rc
-	shift 4
-	out=$(run_fpd "$@" 2>&1 >/dev/null)
-	rc=$?
-	if [ "$rc" = "$st" ] && printf '%s' "$out" | grep -qF -- "$want"; then
-		ok 0 "$what: $out"
-	else
-		ok 1 "$what"
-		diag "exit $rc, wanted $st and '$want', got: $out"
-	fi
-}
-refused 2 "--ipfix ftp://$COL_IP:4739: expected udp://HOST:PORT or tcp://HOST:PORT" \
-	"URL of another scheme" -- --ipfix "ftp://$COL_IP:4739"
-refused 2 "port '70000': expected a number from 1 to 65535" "port out of range" -- \
-	--ipfix "udp://$COL_IP:70000"
-refused 2 "an IPv6 address goes in brackets" "IPv6 without brackets" -- \
-	--ipfix "udp://2001:db8::2:4739"
-refused 1 "IPFIX collector tcp://$COL_IP:4799: Connection refused" \
-	"TCP collector refusing" -- --ipfix "tcp://$COL_IP:4799"
-refused 1 "IPFIX collector udp://$COL_IP:4799: Connection refused" \
-	"UDP port nobody listens on" -- --ipfix "udp://$COL_IP:4799"
-refused 1 "IPFIX collector tcp://[2001:db8:ffff::1]:4739: Network is unreachable" \
-	"collector with no route to it" -- --ipfix "tcp://[2001:db8:ffff::1]:4739"
-refused 1 "cannot resolve 'collector.invalid'" "collector name unknown" -- \
-	--ipfix "tcp://collector.invalid:4739"
+refused -s 2 "--ipfix ftp://$COL_IP:4739: expected udp://HOST:PORT or tcp://HOST:PORT" \
+	"URL of another scheme" -- fpd_refused --ipfix "ftp://$COL_IP:4739"
+refused -s 2 "port '70000': expected a number from 1 to 65535" "port out of range" -- \
+	fpd_refused --ipfix "udp://$COL_IP:70000"
+refused -s 2 "an IPv6 address goes in brackets" "IPv6 without brackets" -- \
+	fpd_refused --ipfix "udp://2001:db8::2:4739"
+refused "IPFIX collector tcp://$COL_IP:4799: Connection refused" \
+	"TCP collector refusing" -- fpd_refused --ipfix "tcp://$COL_IP:4799"
+refused "IPFIX collector udp://$COL_IP:4799: Connection refused" \
+	"UDP port nobody listens on" -- fpd_refused --ipfix "udp://$COL_IP:4799"
+refused "IPFIX collector tcp://[2001:db8:ffff::1]:4739: Network is unreachable" \
+	"collector with no route to it" -- fpd_refused --ipfix "tcp://[2001:db8:ffff::1]:4739"
+refused "cannot resolve 'collector.invalid'" "collector name unknown" -- \
+	fpd_refused --ipfix "tcp://collector.invalid:4739"
 tap_end

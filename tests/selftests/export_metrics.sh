@@ -7,10 +7,7 @@
 # the host lacks is refused at start.
 . "$(dirname "$0")/lib_daemon.sh"
 . "$(dirname "$0")/lib_export.sh"
-for p in prometheus python3; do
-	command -v "$p" >/dev/null || { echo "TAP version 13"; skip_all "$p is not installed"; }
-done
-export_setup
+export_setup prometheus python3
 METRICS_PORT=9472
 
 make_model "$LAB_DIR/m.fpm" "steady,other" 0 4
@@ -110,32 +107,15 @@ ok $? "flowpicd still running"
 fpd_stop
 
 # --- refused at start ------------------------------------------------------------
-run_fpd() {
-	nsenter --net="/run/netns/$LAB_SRV" "$FPD" -i "$LAB_SIF" \
-		--pin-dir "$PIN" --state-dir "$STATE" --model "$LAB_DIR/m.fpm" \
-		--policy "$LAB_DIR/p.policy" "$@"
-}
-refused() {	# EXPECTED DESCRIPTION -- ARGS
-	local want=$1 what=$2 out rc
-	shift 3
-	out=$(run_fpd "$@" 2>&1 >/dev/null)
-	rc=$?
-	if [ "$rc" = 1 ] && printf '%s' "$out" | grep -qF -- "$want"; then
-		ok 0 "$what: $out"
-	else
-		ok 1 "$what"
-		diag "exit $rc, wanted '$want', got: $out"
-	fi
-}
 lab_srv socat TCP-LISTEN:9473,bind="$SRV_XIP",reuseaddr,fork /dev/null &
 busy=$!
 wait_for 10 lab_srv bash -c "ss -Htln 'sport = :9473' | grep -q ."
 refused "--metrics $SRV_XIP:9473: port 9473 is in use by another program" \
-	"port in use" -- --metrics "$SRV_XIP:9473"
+	"port in use" -- fpd_refused --metrics "$SRV_XIP:9473"
 kill "$busy"; wait "$busy" 2>/dev/null
 refused "--metrics 192.0.2.99:9470: no interface of this host has that address" \
-	"address this host does not have" -- --metrics 192.0.2.99:9470
-refused "--metrics 9470: expected ADDR:PORT" "no address" -- --metrics 9470
+	"address this host does not have" -- fpd_refused --metrics 192.0.2.99:9470
+refused "--metrics 9470: expected ADDR:PORT" "no address" -- fpd_refused --metrics 9470
 refused "--metrics $SRV_XIP:http: expected ADDR:PORT" "port not a number" -- \
-	--metrics "$SRV_XIP:http"
+	fpd_refused --metrics "$SRV_XIP:http"
 tap_end

@@ -129,3 +129,23 @@ wait_for() {
 		sleep 0.2
 	done
 }
+
+# refused [-s STATUS] EXPECTED-SUBSTRING DESCRIPTION -- command...: the
+# command exits STATUS (1 unless given) with EXPECTED on standard error.
+refused() {
+	local st=1 want what out rc
+	if [ "$1" = -s ]; then
+		st=$2
+		shift 2
+	fi
+	want=$1 what=$2
+	shift 3
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" = "$st" ] && printf '%s' "$out" | grep -qF -- "$want"; then
+		ok 0 "$what: $out"
+	else
+		ok 1 "$what"
+		diag "exit $rc, wanted $st and '$want', got: $out"
+	fi
+}

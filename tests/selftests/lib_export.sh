@@ -15,7 +15,13 @@ SRV_XIP=198.51.100.1
 
 col() { ip netns exec "$COL" "$@"; }
 
+# export_setup PROGRAM...: skips without the collectors' programs.
 export_setup() {
+	local p
+	for p in "$@"; do
+		command -v "$p" >/dev/null ||
+			{ echo "TAP version 13"; skip_all "$p is not installed"; }
+	done
 	fpd_setup
 	ip netns add "$COL" || fail_all "cannot create namespace $COL"
 	ip link add "${LAB}sx" netns "$LAB_SRV" type veth \
@@ -66,4 +72,12 @@ json_count() { wc -l <"$OUT"; }
 metric() {
 	col curl -s -m 5 "http://$SRV_XIP:$METRICS_PORT/metrics" |
 		awk -v m="$1" '$1 == m { print $2 }'
+}
+
+# flowpicd in the server's namespace as an operator would start it, for
+# the refusals: fpd_refused ARGS...
+fpd_refused() {
+	nsenter --net="/run/netns/$LAB_SRV" "$FPD" -i "$LAB_SIF" \
+		--pin-dir "$PIN" --state-dir "$STATE" --model "$LAB_DIR/m.fpm" \
+		--policy "$LAB_DIR/p.policy" "$@"
 }

@@ -41,29 +41,6 @@ struct live {
 	uint64_t	now_ns;
 };
 
-static const char *const counter_names[__FLOWPIC_CNT_MAX] = {
-	[FLOWPIC_CNT_PACKETS]		= "packets",
-	[FLOWPIC_CNT_BINNED]		= "binned",
-	[FLOWPIC_CNT_NOT_IP]		= "not_ip",
-	[FLOWPIC_CNT_NOT_TCP_UDP]	= "not_tcp_udp",
-	[FLOWPIC_CNT_MALFORMED]		= "malformed",
-	[FLOWPIC_CNT_FRAGMENT]		= "fragment",
-	[FLOWPIC_CNT_CLIPPED]		= "clipped",
-	[FLOWPIC_CNT_CLOCK_BACK]	= "clock_back",
-	[FLOWPIC_CNT_FLOWS_NEW]		= "flows_new",
-	[FLOWPIC_CNT_FLOWS_EVICTED]	= "flows_evicted",
-	[FLOWPIC_CNT_WINDOWS]		= "windows",
-	[FLOWPIC_CNT_WINDOWS_LOST]	= "windows_lost",
-	[FLOWPIC_CNT_CELLS_DROPPED]	= "cells_dropped",
-	[FLOWPIC_CNT_DROPPED]		= "dropped",
-	[FLOWPIC_CNT_MARKED]		= "marked",
-	[FLOWPIC_CNT_PRIORITISED]	= "prioritised",
-	[FLOWPIC_CNT_UNTRACKED]		= "untracked",
-	[FLOWPIC_CNT_SEGMENTS]		= "segments",
-	[FLOWPIC_CNT_VERDICT_BAD]	= "verdict_bad",
-	[FLOWPIC_CNT_BIG_PACKETS]	= "big_packets",
-};
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -532,7 +509,7 @@ int cmd_stats(int argc, char **argv)
 		json_object(&j);
 		json_key_str(&j, "backend", lv.kmod ? "kmod" : "bpf");
 		for (c = 0; c < __FLOWPIC_CNT_MAX; c++)
-			json_key_uint(&j, counter_names[c], cnt[c]);
+			json_key_uint(&j, daemon_counter_name(c), cnt[c]);
 		for (c = 0; c < nv; c++)
 			json_key_uint(&j, vname[c], vval[c]);
 		stats_daemon(&lv, &j);
@@ -541,7 +518,7 @@ int cmd_stats(int argc, char **argv)
 	}
 	printf("kernel (%s):\n", lv.kmod ? "flowpic.ko" : lv.pin_dir);
 	for (c = 0; c < __FLOWPIC_CNT_MAX; c++)
-		printf("  %-22s %" PRIu64 "\n", counter_names[c], cnt[c]);
+		printf("  %-22s %" PRIu64 "\n", daemon_counter_name(c), cnt[c]);
 	for (c = 0; c < nv; c++)
 		printf("  %-22s %" PRIu64 "\n", vname[c], vval[c]);
 	stats_daemon(&lv, NULL);

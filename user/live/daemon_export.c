@@ -29,6 +29,10 @@ static const char *const counter_names[__FLOWPIC_CNT_MAX] = {
 	[FLOWPIC_CNT_DROPPED]		= "dropped",
 	[FLOWPIC_CNT_MARKED]		= "marked",
 	[FLOWPIC_CNT_PRIORITISED]	= "prioritised",
+	[FLOWPIC_CNT_UNTRACKED]		= "untracked",
+	[FLOWPIC_CNT_SEGMENTS]		= "segments",
+	[FLOWPIC_CNT_VERDICT_BAD]	= "verdict_bad",
+	[FLOWPIC_CNT_BIG_PACKETS]	= "big_packets",
 };
 
 const char *daemon_counter_name(unsigned int c)
@@ -198,25 +202,24 @@ static void render_daemon(struct daemon *d, struct prom_buf *b)
 
 static void render_classes(struct daemon *d, struct prom_buf *b)
 {
+	static const char *const fam[2][2] = {
+		{ "flowpicd_class_windows_total", "windows labelled, per class" },
+		{ "flowpicd_class_labels_written_total",
+		  "labels written into the kernel, per class" },
+	};
 	char lbl[2 * MODEL_CLASS_NAME_MAX + 16], v[2 * MODEL_CLASS_NAME_MAX];
-	unsigned int i;
+	unsigned int f, i;
 
 	pthread_mutex_lock(&d->class_lock);
-	prom_family(b, "flowpicd_class_windows_total", "counter",
-		    "windows labelled, per class");
-	for (i = 0; i < d->nclasses; i++) {
-		prom_label_value(v, sizeof(v), d->classes[i].name);
-		snprintf(lbl, sizeof(lbl), "class=\"%s\"", v);
-		prom_sample(b, "flowpicd_class_windows_total", lbl,
-			    d->classes[i].windows);
-	}
-	prom_family(b, "flowpicd_class_labels_written_total", "counter",
-		    "labels written into the kernel, per class");
-	for (i = 0; i < d->nclasses; i++) {
-		prom_label_value(v, sizeof(v), d->classes[i].name);
-		snprintf(lbl, sizeof(lbl), "class=\"%s\"", v);
-		prom_sample(b, "flowpicd_class_labels_written_total", lbl,
-			    d->classes[i].labels_written);
+	for (f = 0; f < 2; f++) {
+		prom_family(b, fam[f][0], "counter", fam[f][1]);
+		for (i = 0; i < d->nclasses; i++) {
+			prom_label_value(v, sizeof(v), d->classes[i].name);
+			snprintf(lbl, sizeof(lbl), "class=\"%s\"", v);
+			prom_sample(b, fam[f][0], lbl, f ?
+				    d->classes[i].labels_written :
+				    d->classes[i].windows);
+		}
 	}
 	counter(b, "flowpicd_class_overflow_total", "windows of classes past "
 		"the per-class table", d->classes_overflow);

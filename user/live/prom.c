@@ -48,36 +48,10 @@ static uint64_t mono_s(void)
 void prom_printf(struct prom_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	size_t cap;
-	char *p;
-	int n;
 
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL,
-			      b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if (b->p && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		cap = b->cap ? b->cap * 2 : 16384;
-		while (cap <= b->len + (size_t)n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
+	va_start(ap, fmt);
+	vfprintf(b->f, fmt, ap);
+	va_end(ap);
 }
 
 void prom_family(struct prom_buf *b, const char *name, const char *type,
@@ -279,8 +253,10 @@ static void client_error(struct prom *p, struct prom_client *c,
 /* A complete request head is in c->req: answer it. */
 static void client_request(struct prom *p, struct prom_client *c)
 {
-	struct prom_buf b = { 0 };
-	char *sp, *path, *ver;
+	struct prom_buf b;
+	char *sp, *path, *ver, *text = NULL;
+	size_t len = 0;
+	int bad;
 
 	c->req[c->req_len] = 0;
 	sp = strchr(c->req, ' ');
@@ -296,15 +272,19 @@ static void client_request(struct prom *p, struct prom_client *c)
 		return client_error(p, c, "405 Method Not Allowed");
 	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9))
 		return client_error(p, c, "404 Not Found");
+	b.f = open_memstream(&text, &len);
+	if (!b.f)
+		return client_error(p, c, "503 Service Unavailable");
 	p->render(p->arg, &b);
-	if (b.oom) {
-		free(b.p);
+	bad = ferror(b.f);
+	if (fclose(b.f) || bad) {
+		free(text);
 		return client_error(p, c, "503 Service Unavailable");
 	}
 	p->st.requests++;
 	client_answer(p, c, "200 OK", "text/plain; version=0.0.4; "
-		      "charset=utf-8", b.p ? b.p : "", b.len);
-	free(b.p);
+		      "charset=utf-8", text, len);
+	free(text);
 }
 
 static void client_read(struct prom *p, struct prom_client *c)

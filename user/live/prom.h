@@ -13,16 +13,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define PROM_REQUEST_MAX	4096
 #define PROM_CLIENT_TIMEOUT_S	5
 #define PROM_CLIENTS		8
 
-/* A growing text buffer the render callback writes into. */
+/* The text the render callback writes (an open_memstream). */
 struct prom_buf {
-	char	*p;
-	size_t	len, cap;
-	int	oom;
+	FILE	*f;
 };
 
 void prom_printf(struct prom_buf *b, const char *fmt, ...)
