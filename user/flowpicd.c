@@ -204,11 +204,6 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 			if (parse_dur("ipfix-refresh", optarg,
 				      &c->ipfix_refresh_ns))
 				return 2;
-			if (c->ipfix_refresh_ns < 100000000ULL) {
-				fprintf(stderr, "flowpicd: --ipfix-refresh %s: "
-					"at least 100ms\n", optarg);
-				return 2;
-			}
 			break;
 		case 'E':
 			c->metrics_addr = optarg;

@@ -28,6 +28,7 @@
 #define IPFIX_SEND_MS		2000	/* a stalled TCP collector, at most */
 #define IPFIX_PROBE_MS		300	/* UDP: for a port unreachable */
 #define IPFIX_REDIAL_NS		1000000000ULL	/* between two attempts */
+#define IPFIX_REFRESH_MIN_NS	100000000ULL	/* --ipfix-refresh, at least */
 #define IPFIX_BATCH		64
 #define IPFIX_MTU_UDP		1420
 #define IPFIX_MTU_TCP		8192
@@ -818,6 +819,11 @@ int ipfix_open(struct ipfix **xp, const char *url, uint64_t refresh_ns,
 	if (!x->q) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
+		goto err_free;
+	}
+	if (refresh_ns < IPFIX_REFRESH_MIN_NS) {
+		snprintf(err, errlen, "--ipfix-refresh: at least 100ms");
+		rc = -EINVAL;
 		goto err_free;
 	}
 	x->refresh_ns = refresh_ns;
