@@ -213,7 +213,7 @@ check-unit: $(UNIT_BINS) $(BINS)
 check-bpf: $(BPFT_BINS) $(BPFT_OBJS)
 	@sh tests/layer.sh bpf $(BPFT_BINS)
 
-check-selftests: all
+check-selftests: all $(BUILD)/lab/impair
 	@sh tests/selftests/run.sh
 
 check-kunit:
@@ -222,7 +222,7 @@ check-kunit:
 check-qemu: all tests
 	@sh tests/qemu/run.sh
 
-check: all tests
+check: all tests $(BUILD)/lab/impair
 	@sh tests/check.sh
 
 fuzz:

@@ -14,6 +14,8 @@
 require_cmd() { command -v "$1" >/dev/null || skip_all "$1 is not installed"; }
 for p in tcpdump gst-launch-1.0 python3 ethtool; do require_cmd "$p"; done
 LAB_RTT_MS=20
+[ -x "$ROOT/build/lab/impair" ] ||
+	fail_all "$ROOT/build/lab/impair is not built (make build/lab/impair)"
 fpd_setup
 BIN=${FLOWPIC_SELFTESTS_BIN:-$ROOT/build/selftests}
 MODEL=$ROOT/models/categories-mini.fpm
