@@ -45,7 +45,7 @@ BPFTOOL		?= bpftool
 ARCH_INC	:= /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 
 PKGS		:= libnl-genl-3.0 libnl-route-3.0 libpng libpcap libbpf openblas \
-		   libfixbuf
+		   libfixbuf libcap-ng
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

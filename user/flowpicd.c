@@ -19,6 +19,7 @@
 #include <cblas.h>
 
 #include "live/daemon.h"
+#include "live/privileges.h"
 #include "flow/geometry.h"
 
 static const char usage[] =
@@ -326,7 +327,19 @@ int main(int argc, char **argv)
 	int rc, sfd;
 	unsigned int i;
 
+	/*
+	 * OpenBLAS starts a worker thread before main() unless the
+	 * environment says one thread: capabilities are per thread, so
+	 * flowpicd starts again, once, without it, and no thread exists
+	 * before privileges are dropped.
+	 */
+	if (!getenv("OPENBLAS_NUM_THREADS")) {
+		setenv("OPENBLAS_NUM_THREADS", "1", 1);
+		execv("/proc/self/exe", argv);
+	}
+
 	daemon_config_default(&cfg);
+	cfg.drop_privileges = privileges_drop;
 	rc = parse_args(&cfg, argc, argv);
 	if (rc)
 		return rc;

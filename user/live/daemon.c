@@ -537,6 +537,11 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	rc = daemon_export_open(d, err, errlen);
 	if (rc)
 		goto err_shaper;
+	rc = c->drop_privileges ? c->drop_privileges(err, errlen) : 0;
+	if (!rc)
+		rc = daemon_export_start(d, err, errlen);
+	if (rc)
+		goto err_export;
 
 	rc = pthread_create(&d->classifier, NULL, classifier_main, d);
 	if (rc) {

@@ -59,6 +59,9 @@ struct daemon_config {
 	const char	*ipfix_url;	/* NULL: no IPFIX export */
 	uint64_t	ipfix_refresh_ns;	/* UDP: templates again */
 	const char	*metrics_addr;	/* NULL: no /metrics */
+	/* Called once set-up is done, before any thread starts (threads
+	 * inherit the caller's capabilities): least privilege. */
+	int		(*drop_privileges)(char *err, size_t errlen);
 };
 
 /* The model as the daemon uses it, with its class names as a list. */
@@ -234,6 +237,8 @@ void daemon_socket_overrun(struct daemon *d);
  * listener the configuration asks for; 0, or -errno with the cause.
  */
 int daemon_export_open(struct daemon *d, char *err, size_t errlen);
+/* Starts the exporter's sender thread. */
+int daemon_export_start(struct daemon *d, char *err, size_t errlen);
 /* The running model's classes changed (start, reload). */
 void daemon_export_classes(struct daemon *d);
 /* A labelled window leaves: counted per class, and an IPFIX record. */

@@ -325,6 +325,11 @@ int daemon_export_open(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+int daemon_export_start(struct daemon *d, char *err, size_t errlen)
+{
+	return d->ipfix ? ipfix_start(d->ipfix, err, errlen) : 0;
+}
+
 void daemon_export_close(struct daemon *d)
 {
 	ipfix_close(d->ipfix);

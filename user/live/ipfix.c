@@ -849,13 +849,6 @@ int ipfix_open(struct ipfix **xp, const char *url, uint64_t refresh_ns,
 			goto err_session;
 		}
 	}
-	rc = pthread_create(&x->thread, NULL, sender_main, x);
-	if (rc) {
-		snprintf(err, errlen, "IPFIX sender thread: %s", strerror(rc));
-		rc = -rc;
-		goto err_session;
-	}
-	x->running = 1;
 	*xp = x;
 	return 0;
 
@@ -869,6 +862,19 @@ err_free:
 	free(x->q);
 	free(x);
 	return rc;
+}
+
+int ipfix_start(struct ipfix *x, char *err, size_t errlen)
+{
+	int rc;
+
+	rc = pthread_create(&x->thread, NULL, sender_main, x);
+	if (rc) {
+		snprintf(err, errlen, "IPFIX sender thread: %s", strerror(rc));
+		return -rc;
+	}
+	x->running = 1;
+	return 0;
 }
 
 void ipfix_set_classes(struct ipfix *x, const char *const *names,

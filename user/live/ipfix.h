@@ -78,11 +78,13 @@ int ipfix_url_parse(const char *s, struct ipfix_url *u, char *err,
 /*
  * Resolves and connects to @url (TCP: within a few seconds), so a
  * collector that is unreachable, refuses, or cannot be named is refused
- * here with the reason in @err; then starts the sender. @refresh_ns: how
- * often templates and the class map are sent again over UDP.
+ * here with the reason in @err. @refresh_ns: how often templates and the
+ * class map are sent again over UDP.
  */
 int ipfix_open(struct ipfix **xp, const char *url, uint64_t refresh_ns,
 	       char *err, size_t errlen);
+/* Starts the sender thread (after privileges are dropped). */
+int ipfix_start(struct ipfix *x, char *err, size_t errlen);
 
 /* The class names of the running model (unknown is added); sent again. */
 void ipfix_set_classes(struct ipfix *x, const char *const *names,
