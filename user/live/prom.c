@@ -250,8 +250,11 @@ static void client_error(struct prom *p, struct prom_client *c,
 		      (size_t)n);
 }
 
-/* A complete request head is in c->req: answer it. */
-static void client_request(struct prom *p, struct prom_client *c)
+/*
+ * A complete request head is in c->req: answers it. NULL, or the status
+ * line of the error to answer instead.
+ */
+static const char *client_request(struct prom *p, struct prom_client *c)
 {
 	struct prom_buf b;
 	char *sp, *path, *ver, *text = NULL;
@@ -261,34 +264,36 @@ static void client_request(struct prom *p, struct prom_client *c)
 	c->req[c->req_len] = 0;
 	sp = strchr(c->req, ' ');
 	if (!sp)
-		return client_error(p, c, "400 Bad Request");
+		return "400 Bad Request";
 	*sp = 0;
 	path = sp + 1;
 	ver = strchr(path, ' ');
 	if (!ver || strncmp(ver + 1, "HTTP/1.", 7))
-		return client_error(p, c, "400 Bad Request");
+		return "400 Bad Request";
 	*ver = 0;
 	if (strcmp(c->req, "GET"))
-		return client_error(p, c, "405 Method Not Allowed");
+		return "405 Method Not Allowed";
 	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9))
-		return client_error(p, c, "404 Not Found");
+		return "404 Not Found";
 	b.f = open_memstream(&text, &len);
 	if (!b.f)
-		return client_error(p, c, "503 Service Unavailable");
+		return "503 Service Unavailable";
 	p->render(p->arg, &b);
 	bad = ferror(b.f);
 	if (fclose(b.f) || bad) {
 		free(text);
-		return client_error(p, c, "503 Service Unavailable");
+		return "503 Service Unavailable";
 	}
 	p->st.requests++;
 	client_answer(p, c, "200 OK", "text/plain; version=0.0.4; "
 		      "charset=utf-8", text, len);
 	free(text);
+	return NULL;
 }
 
 static void client_read(struct prom *p, struct prom_client *c)
 {
+	const char *status;
 	ssize_t n;
 
 	n = recv(c->fd, c->req + c->req_len, sizeof(c->req) - 1 - c->req_len,
@@ -301,9 +306,11 @@ static void client_read(struct prom *p, struct prom_client *c)
 	}
 	c->req_len += (size_t)n;
 	c->req[c->req_len] = 0;
-	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
-		client_request(p, c);
-	else if (c->req_len == sizeof(c->req) - 1)
+	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
+		status = client_request(p, c);
+		if (status)
+			client_error(p, c, status);
+	} else if (c->req_len == sizeof(c->req) - 1)
 		client_error(p, c, "431 Request Header Fields Too Large");
 }
 
