@@ -80,11 +80,5 @@ j=$(wc -l <"$OUT")
 [ "$j" -ge "${n:-0}" ] && [ "$j" -ge 5 ]
 ok $? "one JSON line per labelled window ($j)"
 
-fpd_stop
-grep -q "flowpicd: stopped" "$LAB_DIR/flowpicd.log"
-ok $? "SIGTERM stops flowpicd cleanly"
-lab_srv tc filter show dev "$LAB_SIF" ingress | grep -q bpf
-ok $((! $?)) "and detaches the program without --keep"
-[ ! -e "$PIN/labels" ]
-ok $? "and unpins the maps"
+fpd_stop_detached "without --keep"
 tap_end

@@ -54,11 +54,5 @@ reloaded() { grep -q "reloaded" "$LAB_DIR/flowpicd.log"; }
 wait_for 10 reloaded
 ok $? "SIGHUP reload applied without the dropped capabilities"
 
-fpd_stop
-grep -q "flowpicd: stopped" "$LAB_DIR/flowpicd.log"
-ok $? "SIGTERM stops flowpicd cleanly"
-lab_srv tc filter show dev "$LAB_SIF" ingress | grep -q bpf
-ok $((! $?)) "and detaches the program with CAP_NET_ADMIN alone"
-[ ! -e "$PIN/labels" ]
-ok $? "and unpins the maps"
+fpd_stop_detached "with CAP_NET_ADMIN alone"
 tap_end

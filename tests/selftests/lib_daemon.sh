@@ -149,3 +149,15 @@ refused() {
 		diag "exit $rc, wanted $st and '$want', got: $out"
 	fi
 }
+
+# fpd_stop_detached WHY: SIGTERM, then checks flowpicd said it stopped,
+# detached its program (WHY says in what condition) and unpinned its maps.
+fpd_stop_detached() {
+	fpd_stop
+	grep -q "flowpicd: stopped" "$LAB_DIR/flowpicd.log"
+	ok $? "SIGTERM stops flowpicd cleanly"
+	lab_srv tc filter show dev "$LAB_SIF" ingress | grep -q bpf
+	ok $((! $?)) "and detaches the program $1"
+	[ ! -e "$PIN/labels" ]
+	ok $? "and unpins the maps"
+}
