@@ -19,6 +19,7 @@ gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 openssh-server openssh-client rsync vsftpd lftp aria2 mktorrent opentracker
 prosody python3-slixmpp ngircd chromium
 libfixbuf-dev libcap-ng-dev nfdump pmacct prometheus
+softflowd argus-server valgrind
 "
 
 missing=""

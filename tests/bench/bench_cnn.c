@@ -208,25 +208,76 @@ static struct cnn *make_net(const char *arch, const struct set *s)
 }
 
 /*
+ * Floating-point operations of one image through @net's convolutions and
+ * dense layers, a multiply-add counted as two: the arithmetic any
+ * implementation must do (ReLU, pooling and bias left out).
+ */
+static double net_flops(const struct cnn *net)
+{
+	double f = 0;
+	uint32_t l;
+
+	for (l = 0; l < net->nlayers; l++) {
+		const struct cnn_layer *L = &net->layer[l];
+
+		if (L->kind == CNN_CONV)
+			f += 2.0 * L->nw * L->out.h * L->out.w;
+		else if (L->kind == CNN_DENSE)
+			f += 2.0 * L->nw;
+	}
+	return f;
+}
+
+/*
+ * The set as dense images (N x C x H x W floats, count / 255 per cell: the
+ * values the sparse path computes from the cells), for the engine's dense
+ * input. NULL when out of memory.
+ */
+static float *densify(const struct set *s)
+{
+	size_t cells = flowpic_geom_cells(&s->geom), i, j;
+	float *x = calloc(s->n * cells, sizeof(float));
+
+	if (!x)
+		return NULL;
+	for (i = 0; i < s->n; i++)
+		for (j = 0; j < s->pics[i].ncells; j++)
+			x[i * cells + s->pics[i].cells[j].index] =
+				(float)s->pics[i].cells[j].count / 255;
+	return x;
+}
+
+/*
  * Best of @runs of images per second, each run at least @min_s: on a shared
  * machine the fastest run is the one least disturbed (PyTorch's peer
- * script measures the same way).
+ * script measures the same way). @dense: the pictures go in as dense
+ * images (densified once, outside the timing, as the peer's are), so
+ * every layer runs dense; otherwise they go in sparse.
  */
 static double infer_rate(struct cnn *net, const struct set *s, uint32_t batch,
-			 int runs, double min_s)
+			 int runs, double min_s, int dense)
 {
 	struct cnn_work *w = cnn_work_new(net, batch, 0);
 	const struct picture **pp = malloc(batch * sizeof(*pp));
 	float *probs = malloc((size_t)batch * net->classes * sizeof(float));
+	float *x = dense ? densify(s) : NULL;
+	size_t cells = flowpic_geom_cells(&s->geom);
 	double rate[16], t0, t;
 	size_t next = 0, images;
 	uint32_t j;
 	int r;
 
+	if (!w || !pp || !probs || (dense && !x) || batch > s->n) {
+		fprintf(stderr, "bench_cnn: out of memory (or batch %u over %zu images)\n",
+			batch, s->n);
+		exit(1);
+	}
 	/* warm-up: buffers grown, caches filled */
 	for (j = 0; j < batch; j++)
 		pp[j] = &s->pics[j % s->n];
-	cnn_infer(net, w, &(struct cnn_input){ .n = batch, .pics = pp,
+	cnn_infer(net, w, &(struct cnn_input){ .n = batch,
+					       .pics = dense ? NULL : pp,
+					       .dense = x,
 					       .scale = 1.0f / 255 }, probs);
 	for (r = 0; r < runs && r < 16; r++) {
 		images = 0;
@@ -235,8 +286,17 @@ static double infer_rate(struct cnn *net, const struct set *s, uint32_t batch,
 			struct cnn_input in = { .n = batch, .pics = pp,
 						.scale = 1.0f / 255 };
 
-			for (j = 0; j < batch; j++)
-				pp[j] = &s->pics[next++ % s->n];
+			if (dense) {
+				/* consecutive images, as the peer takes them */
+				if (next + batch > s->n)
+					next = 0;
+				in.pics = NULL;
+				in.dense = x + next * cells;
+				next += batch;
+			} else {
+				for (j = 0; j < batch; j++)
+					pp[j] = &s->pics[next++ % s->n];
+			}
 			t0 = now();
 			if (cnn_infer(net, w, &in, probs)) {
 				fprintf(stderr, "bench_cnn: inference failed\n");
@@ -248,9 +308,14 @@ static double infer_rate(struct cnn *net, const struct set *s, uint32_t batch,
 		rate[r] = images / t;
 	}
 	qsort(rate, (size_t)r, sizeof(double), cmp_double);
+	if (dense && !cnn_work_stats(w)->dense) {
+		fprintf(stderr, "bench_cnn: dense input did not take the dense path\n");
+		exit(1);
+	}
 	cnn_work_free(w);
 	free(pp);
 	free(probs);
+	free(x);
 	return rate[r - 1];
 }
 
@@ -369,15 +434,28 @@ int main(int argc, char **argv)
 		       mini.n, full.n, (double)cells / full.n, threads,
 		       threads > 1 ? "s" : "");
 	}
+	printf("mini_flops %.0f per image\n", net_flops(make_net("mini", &mini)));
+	printf("full_flops %.0f per image\n", net_flops(make_net("full", &full)));
 	if (wanted(only, "mini_b1"))
 		printf("mini_b1 %.1f images/s\n",
-		       infer_rate(make_net("mini", &mini), &mini, 1, runs, min_s));
+		       infer_rate(make_net("mini", &mini), &mini, 1, runs, min_s,
+				  0));
 	if (wanted(only, "mini_b64"))
 		printf("mini_b64 %.1f images/s\n",
-		       infer_rate(make_net("mini", &mini), &mini, 64, runs, min_s));
+		       infer_rate(make_net("mini", &mini), &mini, 64, runs, min_s,
+				  0));
+	if (wanted(only, "mini_b1_dense"))
+		printf("mini_b1_dense %.1f images/s\n",
+		       infer_rate(make_net("mini", &mini), &mini, 1, runs, min_s,
+				  1));
+	if (wanted(only, "mini_b64_dense"))
+		printf("mini_b64_dense %.1f images/s\n",
+		       infer_rate(make_net("mini", &mini), &mini, 64, runs, min_s,
+				  1));
 	if (wanted(only, "full_b1"))
 		printf("full_b1 %.1f images/s\n",
-		       infer_rate(make_net("full", &full), &full, 1, runs, min_s));
+		       infer_rate(make_net("full", &full), &full, 1, runs, min_s,
+				  0));
 	if (wanted(only, "train_mini"))
 		printf("train_mini %.4f s/epoch\n",
 		       epoch_seconds(make_net("mini", &mini), &mini, 64, runs));

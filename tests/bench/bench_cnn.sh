@@ -3,22 +3,27 @@
 # same networks on the same real FlowPics with the same thread count, in
 # one run: images/s of mini at batch 1 and 64 and of full at batch 1
 # (model time only), seconds per training epoch of mini (batch 64) and
-# full (batch 32) over 1,214 images. Printed as ratios with their goals:
-# mini 3x / 1.5x, full 10x, training 2x.
+# full (batch 32) over 1,214 images. flowpic's inference runs both ways
+# in: sparse pictures (flowpicd's path) and dense images (every layer
+# dense); PyTorch's both eager and as TorchScript (traced, frozen, oneDNN
+# on where available). Printed as ratios to the stronger PyTorch, with
+# their goals: mini 3x / 1.5x, full 10x, training 2x; and mini's share of
+# the core's peak FLOP/s at batch 64.
 #
 # PyTorch (Debian's python3-torch) is only this benchmark's peer: it is
 # installed here if missing and never needed by flowpic or its tests.
 #
 # Environment: FLOWPIC_DATA (../shared/datasets), BENCH_THREADS ("1"; a
 # list runs each), BENCH_RUNS (3: best of), BENCH_MIN_TIME (1 s per run),
-# BENCH_ONLY (a comma list of mini_b1,mini_b64,full_b1,train_mini,
-# train_full).
+# BENCH_ONLY (a comma list of mini_b1,mini_b64,mini_b1_dense,
+# mini_b64_dense,mini_b1_jit,mini_b64_jit,full_b1,full_b1_jit,train_mini,
+# train_full; _dense: flowpic's dense path, _jit: TorchScript).
 cd "$(dirname "$0")/../.." || exit 1
 DATA=${FLOWPIC_DATA:-../shared/datasets}/video-platforms
 THREADS=${BENCH_THREADS:-1}
 RUNS=${BENCH_RUNS:-3}
 MIN_TIME=${BENCH_MIN_TIME:-1}
-ONLY=${BENCH_ONLY:-mini_b1,mini_b64,full_b1,train_mini,train_full}
+ONLY=${BENCH_ONLY:-mini_b1,mini_b64,mini_b1_dense,mini_b64_dense,mini_b1_jit,mini_b64_jit,full_b1,full_b1_jit,train_mini,train_full}
 PY=/usr/bin/python3
 
 if [ ! -d "$DATA" ]; then
@@ -65,45 +70,92 @@ for t in $THREADS; do
 		$PY tests/bench/bench_cnn_torch.py "$TMP/pics" --threads "$t" \
 			--runs "$RUNS" --min-time "$MIN_TIME" --only "$ONLY" \
 			>"$TMP/py.txt" || { cat "$TMP/py.txt"; exit 1; }
-		head -1 "$TMP/py.txt" | sed 's/^/# peer: /'
+		echo "# peer: $(head -1 "$TMP/py.txt") (Debian python3-torch $(dpkg-query -W -f '${Version}' python3-torch 2>/dev/null))"
 	else
 		: >"$TMP/py.txt"
 	fi
-	printf '%-24s %14s %14s %9s %7s\n' "" flowpic pytorch ratio goal
-	for m in mini_b1:"mini, batch 1":3:rate mini_b64:"mini, batch 64":1.5:rate \
-		 full_b1:"full, batch 1":10:rate \
-		 train_mini:"mini training epoch":2:time \
-		 train_full:"full training epoch":2:time; do
+	# Inference: flowpic's sparse path (what flowpicd runs) and its dense
+	# one; PyTorch eager and TorchScript. The ratio is flowpic sparse over
+	# the stronger PyTorch of the two.
+	printf '%-16s %11s %11s %11s %11s %9s %6s\n' "img/s" "flowpic" \
+		"fp dense" "torch" "torchscript" "ratio" goal
+	for m in mini_b1:"mini, batch 1":3 mini_b64:"mini, batch 64":1.5 \
+		 full_b1:"full, batch 1":10; do
 		key=${m%%:*}
 		rest=${m#*:}
 		label=${rest%%:*}
-		rest=${rest#*:}
-		goal=${rest%%:*}
-		kind=${rest#*:}
+		goal=${rest#*:}
 		c=$(value "$key" "$TMP/c.txt")
 		[ -n "$c" ] || continue
-		p=$(value "$key" "$TMP/py.txt")
-		awk -v l="$label" -v c="$c" -v p="$p" -v g="$goal" -v k="$kind" 'BEGIN {
-			u = (k == "rate") ? " img/s" : " s";
-			if (k == "rate")
-				fc = sprintf("%.0f%s", c, u);
-			else
-				fc = sprintf("%.3f%s", c, u);
+		awk -v l="$label" -v c="$c" -v g="$goal" \
+		    -v d="$(value "${key}_dense" "$TMP/c.txt")" \
+		    -v e="$(value "$key" "$TMP/py.txt")" \
+		    -v j="$(value "${key}_jit" "$TMP/py.txt")" '
+		function f(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+		BEGIN {
+			p = (e != "" && (j == "" || e + 0 > j + 0)) ? e : j;
 			if (p == "") {
-				printf "%-24s %14s %14s %9s %6sx\n", l, fc, "-", "-", g;
+				printf "%-16s %11s %11s %11s %11s %9s %5sx\n", l,
+				       f(c), f(d), "-", "-", "-", g;
 				exit;
 			}
-			if (k == "rate") {
-				fp = sprintf("%.0f%s", p, u);
-				r = c / p;
-			} else {
-				fp = sprintf("%.3f%s", p, u);
-				r = p / c;
-			}
-			printf "%-24s %14s %14s %8.2fx %6sx%s\n", l, fc, fp, r, g,
+			r = c / p;
+			printf "%-16s %11s %11s %11s %11s %8.2fx %5sx%s\n", l,
+			       f(c), f(d), f(e), f(j), r, g,
 			       (r >= g) ? "" : "  (below the goal)";
+			if (d != "")
+				printf "%-16s dense / stronger torch %.2fx, sparse / dense %.2fx\n",
+				       "", d / p, c / d;
 		}'
 	done
+	for m in train_mini:"mini training epoch" train_full:"full training epoch"; do
+		key=${m%%:*}
+		label=${m#*:}
+		c=$(value "$key" "$TMP/c.txt")
+		[ -n "$c" ] || continue
+		awk -v l="$label" -v c="$c" -v p="$(value "$key" "$TMP/py.txt")" 'BEGIN {
+			if (p == "")
+				printf "%-24s flowpic %.3f s, torch -\n", l, c;
+			else
+				printf "%-24s flowpic %.3f s, torch %.3f s: %.2fx (goal 2x)%s\n",
+				       l, c, p, p / c, (p / c >= 2) ? "" : "  (below the goal)";
+		}'
+	done
+	# The core's peak: FMA units x float lanes x 2 flops x clock. The
+	# clock is /proc/cpuinfo's (the nominal one under a hypervisor; turbo
+	# unknown); two FMA units per core is assumed (Intel since Haswell,
+	# AMD since Zen 2). AVX2: 8 lanes; AVX-512 (if the CPU has it): 16,
+	# as if its units were full width.
+	fl=$(value mini_flops "$TMP/c.txt")
+	mhz=$(awk -F: '/^cpu MHz/ { print $2 + 0; exit }' /proc/cpuinfo)
+	if [ -n "$fl" ] && [ -n "$mhz" ] && [ "$t" = 1 ]; then
+		avx512=0
+		grep -qw avx512f /proc/cpuinfo && avx512=1
+		awk -v f="$fl" -v mhz="$mhz" -v a5="$avx512" \
+		    -v c="$(value mini_b64 "$TMP/c.txt")" \
+		    -v d="$(value mini_b64_dense "$TMP/c.txt")" \
+		    -v e="$(value mini_b64 "$TMP/py.txt")" \
+		    -v j="$(value mini_b64_jit "$TMP/py.txt")" 'BEGIN {
+			p2 = 2 * 8 * 2 * mhz / 1000;
+			p5 = 2 * 16 * 2 * mhz / 1000;
+			printf "mini: %.3f MFLOP per image (conv and dense multiply-adds x 2); one core at %.0f MHz: peak %.1f GFLOP/s AVX2 FMA (2 units x 8 lanes x 2)", f / 1e6, mhz, p2;
+			if (a5)
+				printf ", %.1f AVX-512", p5;
+			printf "\nshare of peak at batch 64 (AVX2%s; the sparse path counted at the dense FLOPs it stands for, as it skips work on zeros):\n", a5 ? " / AVX-512" : "";
+			n = split("flowpic sparse|flowpic dense|torch eager|torchscript", name, "|");
+			v[1] = c; v[2] = d; v[3] = e; v[4] = j;
+			for (i = 1; i <= n; i++) {
+				if (v[i] == "")
+					continue;
+				g = v[i] * f / 1e9;
+				printf "  %-16s %7.2f GFLOP/s  %5.1f%%", name[i], g,
+				       100 * g / p2;
+				if (a5)
+					printf " / %4.1f%%", 100 * g / p5;
+				printf "\n";
+			}
+		}'
+	fi
 	[ "$t" = 1 ] || continue
 	# The reference's own PyTorch figures (1 thread, another run, another
 	# day): for scale, not the same-run comparison the goals are about.

@@ -71,11 +71,25 @@ def network(arch, channels, n, classes):
         nn.Dropout(0.5), nn.Linear(64, classes), nn.Softmax(dim=1))
 
 
-def infer_rate(net, x, batch, runs, min_s):
-    """Best of runs of images/s, each run at least min_s of model time."""
+def scripted(net, x, batch):
+    """net as TorchScript: traced at this batch size in eval mode, then
+    frozen (weights folded in as constants; with oneDNN, mkldnn, enabled
+    where PyTorch has it, freezing may switch convolutions to it)."""
     net.eval()
+    torch.backends.mkldnn.enabled = torch.backends.mkldnn.is_available()
+    with torch.no_grad():
+        return torch.jit.freeze(torch.jit.trace(net, x[:batch]))
+
+
+def infer_rate(net, x, batch, runs, min_s, jit=False):
+    """Best of runs of images/s, each run at least min_s of model time;
+    jit: the TorchScript of net (scripted()) instead of eager."""
+    net.eval()
+    if jit:
+        net = scripted(net, x, batch)
     best = 0.0
     with torch.no_grad():
+        net(x[:batch])
         net(x[:batch])
         for _ in range(runs):
             images, t, i = 0, 0.0, 0
@@ -177,9 +191,12 @@ def main():
               64 if a.learn[0] == "mini" else 32)
         return
 
-    print("torch %s, %d thread%s" % (torch.__version__, a.threads,
-                                     "s" if a.threads > 1 else ""))
-    if want("mini_b1") or want("mini_b64") or want("train_mini"):
+    print("torch %s, %d thread%s, mkldnn %s" %
+          (torch.__version__, a.threads, "s" if a.threads > 1 else "",
+           "available" if torch.backends.mkldnn.is_available() else
+           "unavailable"))
+    if any(want(k) for k in ("mini_b1", "mini_b64", "train_mini",
+                             "mini_b1_jit", "mini_b64_jit")):
         n, ch, mini = read(a.prefix + ".mini.bin")
         x = dense(mini, n, ch)
         net = network("mini", ch, n, 3)
@@ -189,17 +206,25 @@ def main():
         if want("mini_b64"):
             print("mini_b64 %.1f images/s" %
                   infer_rate(net, x, 64, a.runs, a.min_time), flush=True)
+        for b in (1, 64):
+            if want("mini_b%d_jit" % b):
+                print("mini_b%d_jit %.1f images/s" %
+                      (b, infer_rate(net, x, b, a.runs, a.min_time, True)),
+                      flush=True)
         if want("train_mini"):
             print("train_mini %.4f s/epoch" %
                   epoch_seconds(network("mini", ch, n, 3), mini, n, ch, 64,
                                 a.runs), flush=True)
-    if want("full_b1") or want("train_full"):
+    if want("full_b1") or want("full_b1_jit") or want("train_full"):
         n, ch, full = read(a.prefix + ".full.bin")
-        if want("full_b1"):
+        if want("full_b1") or want("full_b1_jit"):
             x = dense(full[:64], n, ch)
-            print("full_b1 %.1f images/s" %
-                  infer_rate(network("full", ch, n, 3), x, 1, a.runs,
-                             a.min_time), flush=True)
+            net = network("full", ch, n, 3)
+            for k, jit in (("full_b1", False), ("full_b1_jit", True)):
+                if want(k):
+                    print("%s %.1f images/s" %
+                          (k, infer_rate(net, x, 1, a.runs, a.min_time,
+                                         jit)), flush=True)
             del x
         if want("train_full"):
             # one epoch: PyTorch takes minutes over 1500x1500 pictures

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The read floor of a capture file: libpcap's pcap_next_ex() over every
+ * packet, touching each record's header and first byte, nothing else. No
+ * tool that reads captures through libpcap can go faster on the same file,
+ * so bench_pipeline.sh reports flowpic's time as a multiple of this one.
+ *
+ *	pcap_floor [--capture] FILE
+ *
+ * --capture reads through flowpic's own capture reader (user/capture/:
+ * libpcap on a mapping of the file) instead of pcap_open_offline()'s
+ * stdio, the same loop otherwise: the floor of flowpic's way of reading.
+ *
+ * Prints "packets N bytes B sum S" (S keeps the loop from being optimised
+ * away and tells two reads of one file apart from two files).
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "capture/capture.h"
+
+/* The loop through flowpic's reader. */
+static int capture_floor(const char *path)
+{
+	uint64_t packets = 0, bytes = 0, sum = 0;
+	struct capture_frame f;
+	struct capture *c;
+	char err[256];
+	int rc;
+
+	c = capture_open(path, err, sizeof(err));
+	if (!c) {
+		fprintf(stderr, "pcap_floor: %s\n", err);
+		return 1;
+	}
+	while ((rc = capture_next(c, &f)) == 1) {
+		packets++;
+		bytes += f.caplen;
+		sum += f.ts_ns / 1000000000ULL + f.ts_ns % 1000000000ULL +
+		       f.wirelen + (f.caplen ? f.data[0] : 0);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "pcap_floor: %s: after %" PRIu64 " packets: %s\n",
+			path, packets, capture_error(c));
+		capture_close(c);
+		return 1;
+	}
+	capture_close(c);
+	printf("packets %" PRIu64 " bytes %" PRIu64 " sum %" PRIu64 "\n",
+	       packets, bytes, sum);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	uint64_t packets = 0, bytes = 0, sum = 0;
+	pcap_t *p;
+	int rc;
+
+	if (argc == 3 && !strcmp(argv[1], "--capture"))
+		return capture_floor(argv[2]);
+	if (argc != 2) {
+		fprintf(stderr, "usage: pcap_floor [--capture] FILE\n");
+		return 2;
+	}
+	p = pcap_open_offline_with_tstamp_precision(argv[1],
+						    PCAP_TSTAMP_PRECISION_NANO,
+						    err);
+	if (!p) {
+		fprintf(stderr, "pcap_floor: %s: %s\n", argv[1], err);
+		return 1;
+	}
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		packets++;
+		bytes += h->caplen;
+		sum += (uint64_t)h->ts.tv_sec + (uint64_t)h->ts.tv_usec +
+		       h->len + (h->caplen ? data[0] : 0);
+	}
+	if (rc != PCAP_ERROR_BREAK) {
+		fprintf(stderr, "pcap_floor: %s: after %" PRIu64 " packets: %s\n",
+			argv[1], packets, pcap_geterr(p));
+		pcap_close(p);
+		return 1;
+	}
+	pcap_close(p);
+	printf("packets %" PRIu64 " bytes %" PRIu64 " sum %" PRIu64 "\n",
+	       packets, bytes, sum);
+	return 0;
+}
