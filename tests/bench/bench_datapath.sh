@@ -3,7 +3,8 @@
 # The eBPF data path against its peers, in the same run, as ratios:
 #  - per-packet cost through BPF_PROG_TEST_RUN, established and new flow,
 #    next to tests/bpf/baseline.bpf.c (same parser and map type, a packet
-#    count per flow only): bench_datapath.c;
+#    count per flow only) and the empty program (the floor):
+#    bench_datapath.c;
 #  - kernel memory per tracked flow at 32x32 (the flow table's memlock);
 #  - TCP throughput of a bounded sender across a veth pair in namespaces,
 #    with the tc program on the sender's veth and without.
@@ -19,6 +20,7 @@ echo "# command: sh tests/bench/bench_datapath.sh"
 
 # --- throughput across a veth pair ------------------------------------
 ksrc=$(sh tests/linux-source.sh) || exit 1
+mkdir -p build/selftests
 make --no-print-directory -C tests/selftests KSRC="$ksrc" \
 	OUTPUT="$PWD/build/selftests" all >/dev/null || exit 1
 BIN=$PWD/build/selftests
