@@ -436,26 +436,33 @@ int main(int argc, char **argv)
 	}
 	printf("mini_flops %.0f per image\n", net_flops(make_net("mini", &mini)));
 	printf("full_flops %.0f per image\n", net_flops(make_net("full", &full)));
-	if (wanted(only, "mini_b1"))
-		printf("mini_b1 %.1f images/s\n",
-		       infer_rate(make_net("mini", &mini), &mini, 1, runs, min_s,
-				  0));
-	if (wanted(only, "mini_b64"))
-		printf("mini_b64 %.1f images/s\n",
-		       infer_rate(make_net("mini", &mini), &mini, 64, runs, min_s,
-				  0));
-	if (wanted(only, "mini_b1_dense"))
-		printf("mini_b1_dense %.1f images/s\n",
-		       infer_rate(make_net("mini", &mini), &mini, 1, runs, min_s,
-				  1));
-	if (wanted(only, "mini_b64_dense"))
-		printf("mini_b64_dense %.1f images/s\n",
-		       infer_rate(make_net("mini", &mini), &mini, 64, runs, min_s,
-				  1));
-	if (wanted(only, "full_b1"))
-		printf("full_b1 %.1f images/s\n",
-		       infer_rate(make_net("full", &full), &full, 1, runs, min_s,
-				  0));
+	{
+		/* the inference figures: name, net, batch, dense input */
+		static const struct {
+			const char *name, *arch;
+			uint32_t batch;
+			int dense;
+		} fig[] = {
+			{ "mini_b1", "mini", 1, 0 },
+			{ "mini_b64", "mini", 64, 0 },
+			{ "mini_b1_dense", "mini", 1, 1 },
+			{ "mini_b64_dense", "mini", 64, 1 },
+			{ "full_b1", "full", 1, 0 },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(fig) / sizeof(fig[0]); i++) {
+			struct set *s = fig[i].arch[0] == 'm' ? &mini : &full;
+
+			if (!wanted(only, fig[i].name))
+				continue;
+			printf("%s %.1f images/s\n", fig[i].name,
+			       infer_rate(make_net(fig[i].arch, s), s,
+					  fig[i].batch, runs, min_s,
+					  fig[i].dense));
+			fflush(stdout);
+		}
+	}
 	if (wanted(only, "train_mini"))
 		printf("train_mini %.4f s/epoch\n",
 		       epoch_seconds(make_net("mini", &mini), &mini, 64, runs));

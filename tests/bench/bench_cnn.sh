@@ -14,7 +14,9 @@
 # installed here if missing and never needed by flowpic or its tests.
 #
 # Environment: FLOWPIC_DATA (../shared/datasets), BENCH_THREADS ("1"; a
-# list runs each), BENCH_RUNS (3: best of), BENCH_MIN_TIME (1 s per run),
+# list runs each), BENCH_RUNS (3: best of, within a program's run),
+# BENCH_REPEAT (3: flowpic and PyTorch alternate this many times; the
+# median of each figure is reported), BENCH_MIN_TIME (1 s per run),
 # BENCH_ONLY (a comma list of mini_b1,mini_b64,mini_b1_dense,
 # mini_b64_dense,mini_b1_jit,mini_b64_jit,full_b1,full_b1_jit,train_mini,
 # train_full; _dense: flowpic's dense path, _jit: TorchScript).
@@ -22,6 +24,7 @@ cd "$(dirname "$0")/../.." || exit 1
 DATA=${FLOWPIC_DATA:-../shared/datasets}/video-platforms
 THREADS=${BENCH_THREADS:-1}
 RUNS=${BENCH_RUNS:-3}
+REPEAT=${BENCH_REPEAT:-3}
 MIN_TIME=${BENCH_MIN_TIME:-1}
 ONLY=${BENCH_ONLY:-mini_b1,mini_b64,mini_b1_dense,mini_b64_dense,mini_b1_jit,mini_b64_jit,full_b1,full_b1_jit,train_mini,train_full}
 PY=/usr/bin/python3
@@ -55,25 +58,51 @@ if ! $PY -c 'import torch' 2>/dev/null; then
 	[ "$torch" = 1 ] || echo "bench_cnn: PyTorch unavailable: flowpic's figures alone, no ratios"
 fi
 
+# median_file FILE: each "name value ..." line's name with the median of
+# its values in FILE
+median_file() {
+	sort -k1,1 -k2,2g "$1" | awk '
+	function out() { if (n) print k, v[int((n + 1) / 2)] }
+	NF >= 2 && $2 ~ /^[0-9.]+$/ {
+		if ($1 != k) { out(); k = $1; n = 0 }
+		v[++n] = $2
+	}
+	END { out() }'
+}
+
 # value NAME FILE: the number on NAME's line
 value() {
 	awk -v k="$1" '$1 == k { print $2 }' "$2"
 }
 
 for t in $THREADS; do
-	echo "# $t thread(s), best of $RUNS runs, real FlowPics of $DATA"
-	"$TMP/bench_cnn" --data "$DATA" --threads "$t" --runs "$RUNS" \
-		--min-time "$MIN_TIME" --only "$ONLY" --export "$TMP/pics" \
-		>"$TMP/c.txt" || { cat "$TMP/c.txt"; exit 1; }
-	head -1 "$TMP/c.txt" | sed 's/^/# flowpic: /'
-	if [ "$torch" = 1 ]; then
+	echo "# $t thread(s), best of $RUNS runs, median of $REPEAT alternations, real FlowPics of $DATA"
+	: >"$TMP/c.all"
+	: >"$TMP/py.all"
+	# flowpic and PyTorch alternate, so that a burst of load on the
+	# shared machine falls on both sides over the repetitions; training
+	# epochs (minutes in PyTorch for full) in the first only.
+	for rep in $(seq "$REPEAT"); do
+		only=$ONLY
+		[ "$rep" = 1 ] || only=$(echo "$ONLY" | tr ',' '\n' |
+					 grep -v '^train_' | paste -sd, -)
+		[ -n "$only" ] || break
+		"$TMP/bench_cnn" --data "$DATA" --threads "$t" --runs "$RUNS" \
+			--min-time "$MIN_TIME" --only "$only" \
+			$([ "$rep" = 1 ] && echo --export "$TMP/pics") \
+			>"$TMP/c.txt" || { cat "$TMP/c.txt"; exit 1; }
+		cat "$TMP/c.txt" >>"$TMP/c.all"
+		[ "$rep" = 1 ] && head -1 "$TMP/c.txt" | sed 's/^/# flowpic: /'
+		[ "$torch" = 1 ] || continue
 		$PY tests/bench/bench_cnn_torch.py "$TMP/pics" --threads "$t" \
-			--runs "$RUNS" --min-time "$MIN_TIME" --only "$ONLY" \
+			--runs "$RUNS" --min-time "$MIN_TIME" --only "$only" \
 			>"$TMP/py.txt" || { cat "$TMP/py.txt"; exit 1; }
-		echo "# peer: $(head -1 "$TMP/py.txt") (Debian python3-torch $(dpkg-query -W -f '${Version}' python3-torch 2>/dev/null))"
-	else
-		: >"$TMP/py.txt"
-	fi
+		cat "$TMP/py.txt" >>"$TMP/py.all"
+		[ "$rep" = 1 ] &&
+			echo "# peer: $(head -1 "$TMP/py.txt") (Debian python3-torch $(dpkg-query -W -f '${Version}' python3-torch 2>/dev/null))"
+	done
+	median_file "$TMP/c.all" >"$TMP/c.txt"
+	median_file "$TMP/py.all" >"$TMP/py.txt"
 	# Inference: flowpic's sparse path (what flowpicd runs) and its dense
 	# one; PyTorch eager and TorchScript. The ratio is flowpic sparse over
 	# the stronger PyTorch of the two.

@@ -186,7 +186,7 @@ ratio() {
 			met=" - goal $4x: NOT met"
 		fi
 	fi
-	printf '  %-44s %6.2fx on CPU time (wall %.2fx)%s\n' "$1" "$r" "$w" "$met"
+	printf '  %-48s %6.2fx on CPU time (wall %.2fx)%s\n' "$1" "$r" "$w" "$met"
 }
 echo "ratios (CPU time, same run):"
 # the read floor: the faster of the two bare loops

@@ -23,11 +23,37 @@
 
 #include "capture/capture.h"
 
+struct tally {
+	uint64_t packets, bytes, sum;
+};
+
+/* One record: its header's fields and its first byte. */
+static inline void count(struct tally *t, uint64_t sec, uint64_t nsec,
+			 uint32_t caplen, uint32_t len, const uint8_t *data)
+{
+	t->packets++;
+	t->bytes += caplen;
+	t->sum += sec + nsec + len + (caplen ? data[0] : 0);
+}
+
+/* The result line, or the reader's error after the good records. */
+static int report(const char *path, const struct tally *t, const char *error)
+{
+	if (error) {
+		fprintf(stderr, "pcap_floor: %s: after %" PRIu64 " packets: %s\n",
+			path, t->packets, error);
+		return 1;
+	}
+	printf("packets %" PRIu64 " bytes %" PRIu64 " sum %" PRIu64 "\n",
+	       t->packets, t->bytes, t->sum);
+	return 0;
+}
+
 /* The loop through flowpic's reader. */
 static int capture_floor(const char *path)
 {
-	uint64_t packets = 0, bytes = 0, sum = 0;
 	struct capture_frame f;
+	struct tally t = {};
 	struct capture *c;
 	char err[256];
 	int rc;
@@ -37,22 +63,12 @@ static int capture_floor(const char *path)
 		fprintf(stderr, "pcap_floor: %s\n", err);
 		return 1;
 	}
-	while ((rc = capture_next(c, &f)) == 1) {
-		packets++;
-		bytes += f.caplen;
-		sum += f.ts_ns / 1000000000ULL + f.ts_ns % 1000000000ULL +
-		       f.wirelen + (f.caplen ? f.data[0] : 0);
-	}
-	if (rc < 0) {
-		fprintf(stderr, "pcap_floor: %s: after %" PRIu64 " packets: %s\n",
-			path, packets, capture_error(c));
-		capture_close(c);
-		return 1;
-	}
+	while ((rc = capture_next(c, &f)) == 1)
+		count(&t, f.ts_ns / 1000000000ULL, f.ts_ns % 1000000000ULL,
+		      f.caplen, f.wirelen, f.data);
+	rc = report(path, &t, rc < 0 ? capture_error(c) : NULL);
 	capture_close(c);
-	printf("packets %" PRIu64 " bytes %" PRIu64 " sum %" PRIu64 "\n",
-	       packets, bytes, sum);
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -60,7 +76,7 @@ int main(int argc, char **argv)
 	char err[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	uint64_t packets = 0, bytes = 0, sum = 0;
+	struct tally t = {};
 	pcap_t *p;
 	int rc;
 
@@ -77,20 +93,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pcap_floor: %s: %s\n", argv[1], err);
 		return 1;
 	}
-	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		packets++;
-		bytes += h->caplen;
-		sum += (uint64_t)h->ts.tv_sec + (uint64_t)h->ts.tv_usec +
-		       h->len + (h->caplen ? data[0] : 0);
-	}
-	if (rc != PCAP_ERROR_BREAK) {
-		fprintf(stderr, "pcap_floor: %s: after %" PRIu64 " packets: %s\n",
-			argv[1], packets, pcap_geterr(p));
-		pcap_close(p);
-		return 1;
-	}
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1)
+		count(&t, (uint64_t)h->ts.tv_sec, (uint64_t)h->ts.tv_usec,
+		      h->caplen, h->len, data);
+	rc = report(argv[1], &t,
+		    rc != PCAP_ERROR_BREAK ? pcap_geterr(p) : NULL);
 	pcap_close(p);
-	printf("packets %" PRIu64 " bytes %" PRIu64 " sum %" PRIu64 "\n",
-	       packets, bytes, sum);
-	return 0;
+	return rc;
 }
