@@ -165,6 +165,8 @@ for t in $THREADS; do
 		    -v d="$(value mini_b64_dense "$TMP/c.txt")" \
 		    -v e="$(value mini_b64 "$TMP/py.txt")" \
 		    -v j="$(value mini_b64_jit "$TMP/py.txt")" 'BEGIN {
+			if (c d e j == "")
+				exit;
 			p2 = 2 * 8 * 2 * mhz / 1000;
 			p5 = 2 * 16 * 2 * mhz / 1000;
 			printf "mini: %.3f MFLOP per image (conv and dense multiply-adds x 2); one core at %.0f MHz: peak %.1f GFLOP/s AVX2 FMA (2 units x 8 lanes x 2)", f / 1e6, mhz, p2;
