@@ -5,10 +5,11 @@
 # (model time only), seconds per training epoch of mini (batch 64) and
 # full (batch 32) over 1,214 images. flowpic's inference runs both ways
 # in: sparse pictures (flowpicd's path) and dense images (every layer
-# dense); PyTorch's both eager and as TorchScript (traced, frozen, oneDNN
-# on where available). Printed as ratios to the stronger PyTorch, with
-# their goals: mini 3x / 1.5x, full 10x, training 2x; and mini's share of
-# the core's peak FLOP/s at batch 64.
+# dense); PyTorch's both eager and as TorchScript (traced, frozen and,
+# with oneDNN, torch.jit.optimize_for_inference: convolutions on oneDNN).
+# Printed as ratios to the stronger PyTorch, with their goals: mini 3x /
+# 1.5x, full 10x, training 2x; and mini's share of the core's peak FLOP/s
+# at batch 64.
 #
 # PyTorch (Debian's python3-torch) is only this benchmark's peer: it is
 # installed here if missing and never needed by flowpic or its tests.
