@@ -41,3 +41,10 @@ if [ -n "$missing" ]; then
 else
 	echo "deps: all packages present"
 fi
+
+# argus-server is only a benchmark peer reading capture files; the daemon
+# it packages (argus.service: capture on the first interface, records
+# written forever to /var/log/argus) stays off.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	systemctl disable --now argus.service >/dev/null 2>&1 || true
+fi
