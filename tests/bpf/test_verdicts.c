@@ -124,7 +124,7 @@ static void check_flood(void)
 	       FLOOD, (unsigned long long)st->flows_evicted, held);
 	free(st);
 	{
-		struct datapath_verdict_stats vs;
+		struct flowpic_verdict_stats vs;
 		struct flowpic_key k;
 
 		bpf_test_label(dp, &lab[0], DROP_CLASS);	/* replaced */

@@ -245,7 +245,7 @@ static int cmd_stats(const char *dir)
 		"fragment", "clipped", "clock_back", "flows_new",
 		"flows_evicted", "windows", "windows_lost", "cells_dropped",
 		"dropped", "marked", "prioritised",
-		/* the tc program's own (bpf/datapath_maps.h) */
+		/* untracked .. big_packets: enum flowpic_counter too */
 		"untracked", "segments", "verdict_bad", "big_packets",
 	};
 	int ncpu = libbpf_num_possible_cpus(), fd = pinned(dir, FLOWPIC_PIN_STATS);

@@ -44,7 +44,7 @@ struct datapath {
 	void *rb_ctx;
 	int rb_err;
 	uint64_t swept_windows;		/* sent by datapath_sweep() */
-	struct datapath_verdict_stats vs;	/* verdicts written here */
+	struct flowpic_verdict_stats vs;	/* verdicts written here */
 	uint8_t *value;			/* one flow value, for reads */
 };
 
@@ -918,7 +918,7 @@ int datapath_stats(struct datapath *dp, uint64_t out[__FLOWPIC_CNT_MAX])
 }
 
 int datapath_verdict_stats(struct datapath *dp,
-			   struct datapath_verdict_stats *out)
+			   struct flowpic_verdict_stats *out)
 {
 	int fd = bpf_map__fd(dp->skel->maps.labels);
 	struct flowpic_key k, prev;

@@ -118,18 +118,11 @@ int datapath_set_policy(struct datapath *dp, uint16_t class_id,
  * Verdicts (docs/verdicts.md) this process added, replaced and removed;
  * present: labels in the map now; evicted: added here but neither
  * removed nor present, i.e. taken by the map's LRU (a lower bound when
- * pins held labels from before, or other writers remove some).
+ * pins held labels from before, or other writers remove some). The
+ * module reports the same struct (include/flowpic_label.h).
  */
-struct datapath_verdict_stats {
-	uint64_t added;
-	uint64_t replaced;
-	uint64_t removed;
-	uint64_t present;
-	uint64_t evicted;
-};
-
 int datapath_verdict_stats(struct datapath *dp,
-			   struct datapath_verdict_stats *out);
+			   struct flowpic_verdict_stats *out);
 
 /* Counters summed over CPUs, in enum flowpic_counter order. */
 int datapath_stats(struct datapath *dp, uint64_t out[__FLOWPIC_CNT_MAX]);
