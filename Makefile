@@ -213,7 +213,10 @@ check-unit: $(UNIT_BINS) $(BINS)
 check-bpf: $(BPFT_BINS) $(BPFT_OBJS)
 	@sh tests/layer.sh bpf $(BPFT_BINS)
 
-check-selftests: all $(BUILD)/lab/impair
+# The lab's programs: impair (delay stage), gso_split (captures with offloads).
+LAB_BINS	:= $(BUILD)/lab/impair $(BUILD)/lab/gso_split
+
+check-selftests: all $(LAB_BINS)
 	@sh tests/selftests/run.sh
 
 check-kunit:
@@ -222,7 +225,7 @@ check-kunit:
 check-qemu: all tests
 	@sh tests/qemu/run.sh
 
-check: all tests $(BUILD)/lab/impair
+check: all tests $(LAB_BINS)
 	@sh tests/check.sh
 
 fuzz:
@@ -245,7 +248,13 @@ $(BUILD)/lab/impair: tests/lab/impair.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
-lab: $(BUILD)/lab/impair $(BUILD)/flowpic
+# gso_split: a capture taken with offloads on, cut into wire segments.
+$(BUILD)/lab/gso_split: tests/lab/gso_split.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lpcap
+
+lab: $(LAB_BINS) $(BUILD)/flowpic
 	@bash tests/lab/lab.sh $(LAB_ARGS)
 
 .PHONY: lab

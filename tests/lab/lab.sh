@@ -8,7 +8,7 @@
 # labels CSV by construction and a manifest. docs/lab.md explains it.
 #
 #   lab.sh [--seed N] [--minutes M] [--classes a,b|all] [--vpn] [--out DIR]
-#          [--preset quick] [--prefix NAME]
+#          [--offloads] [--preset quick] [--prefix NAME]
 #
 #   C (client) c0 192.0.2.0/24 -- rc R (router) rs -- s0 198.51.100.0/25 S (server)
 #                                   tbf both ways, impair TUN in between
@@ -21,25 +21,29 @@ set -u
 LAB=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$LAB/../.." && pwd)
 IMPAIR=${FLOWPIC_LAB_IMPAIR:-$TOP/build/lab/impair}
+GSO_SPLIT=${FLOWPIC_LAB_GSO_SPLIT:-$TOP/build/lab/gso_split}
 FLOWPIC=${FLOWPIC_BIN:-$TOP/build/flowpic}
 CACHE=${FLOWPIC_LAB_CACHE:-/var/cache/flowpic-lab}
 ALL_CLASSES=voip,video,file-transfer,chat,browsing
 
 # Debian's python3 (its slixmpp), not one earlier in PATH.
 PY=${FLOWPIC_LAB_PYTHON:-$(test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)}
-SEED=1 MINUTES=10 CLASSES=all VPN=0 OUT= PRESET= PREFIX=fplab-$$
+SEED=1 MINUTES=10 CLASSES=all VPN=0 OFFLOADS=0 OUT= PRESET= PREFIX=fplab-$$
 
 die() { echo "lab: $*" >&2; exit 2; }
 
 usage() {
 	cat >&2 <<EOF
 usage: lab.sh [--seed N] [--minutes M] [--classes LIST|all] [--vpn]
-              [--out DIR] [--preset quick] [--prefix NAME]
+              [--out DIR] [--offloads] [--preset quick] [--prefix NAME]
   --seed N       0..2147483647: every choice of the run (1)
   --minutes M    1..120 minutes of traffic per class, side by side (10)
   --classes      comma-separated of: $ALL_CLASSES (all)
   --vpn          every session through its own OpenVPN tunnel
-  --out DIR      captures, labels.csv, manifest.json (/var/tmp/flowpic-lab/seedN[-vpn])
+  --out DIR      captures, labels.csv, manifest.json (/var/tmp/flowpic-lab/seedN[-vpn][-offload])
+  --offloads     client and server keep TSO/GSO/GRO on, as hosts do: they
+                 send and acknowledge aggregates; the capture is cut back
+                 into wire segments (gso_split)
   --preset quick 1.5 minutes, mild conditions, short sessions (tests)
   --prefix NAME  namespace prefix (fplab-PID); NAME-c, NAME-r, NAME-s
 EOF
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--minutes) [ $# -ge 2 ] || usage; MINUTES=$2; shift 2 ;;
 	--classes) [ $# -ge 2 ] || usage; CLASSES=$2; shift 2 ;;
 	--vpn) VPN=1; shift ;;
+	--offloads) OFFLOADS=1; shift ;;
 	--out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
 	--preset) [ $# -ge 2 ] || usage; PRESET=$2; shift 2 ;;
 	--prefix) [ $# -ge 2 ] || usage; PREFIX=$2; shift 2 ;;
@@ -95,7 +100,8 @@ for ns in $NS_C $NS_R $NS_S; do
 		die "namespace name '$ns' is already taken; choose another --prefix"
 	fi
 done
-[ -n "$OUT" ] || OUT=/var/tmp/flowpic-lab/seed$SEED$([ $VPN = 1 ] && echo -vpn)
+SUFFIX=$([ $VPN = 1 ] && echo -vpn)$([ $OFFLOADS = 1 ] && echo -offload)
+[ -n "$OUT" ] || OUT=/var/tmp/flowpic-lab/seed$SEED$SUFFIX
 
 # --- programs --------------------------------------------------------------
 
@@ -113,6 +119,7 @@ for c in ip:iproute2 tc:iproute2 tcpdump:tcpdump ping:iputils-ping \
 	need "${c%%:*}" "${c#*:}"
 done
 [ -x "$IMPAIR" ] || MISSING="$MISSING $IMPAIR(make lab builds it)"
+[ $OFFLOADS = 0 ] || [ -x "$GSO_SPLIT" ] || MISSING="$MISSING $GSO_SPLIT(make lab builds it)"
 has() { case ",$CLASSES," in *",$1,"*) return 0 ;; esac; return 1; }
 if has voip; then
 	need baresip baresip-core; need espeak-ng espeak-ng
@@ -187,7 +194,7 @@ bg_s() { ip netns exec "$NS_S" "$@" & PIDS="$PIDS $!"; }
 
 mkdir -p "$OUT" "$CACHE" || fail "cannot create $OUT or $CACHE"
 OUT=$(cd "$OUT" && pwd)
-NAME=lab-seed$SEED$([ $VPN = 1 ] && echo -vpn)
+NAME=lab-seed$SEED$SUFFIX
 PLAN=$OUT/$NAME.plan.json
 $PY "$LAB/plan.py" --seed "$SEED" --minutes "$MINUTES" \
 	--classes "$CLASSES" --vpn $VPN $QUICK >"$PLAN" || fail "plan.py"
@@ -222,8 +229,17 @@ ip link add c0 netns "$NS_C" type veth peer name rc netns "$NS_R" || fail "veth 
 ip link add s0 netns "$NS_S" type veth peer name rs netns "$NS_R" || fail "veth s0/rs"
 for ns_dev in "$NS_C c0" "$NS_R rc" "$NS_R rs" "$NS_S s0"; do
 	set -- $ns_dev
-	# Packets as the wire carries them: no GSO/GRO super-packets.
-	ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1
+	# Packets as the wire carries them: no GSO/GRO super-packets. With
+	# --offloads the end hosts send TSO aggregates (the router's TUN cuts
+	# them into segments on the way) and receive through GRO (on a veth
+	# that gives it NAPI), so they acknowledge aggregates as a host with
+	# a NIC does: fewer, later ACKs than one per two segments.
+	if [ $OFFLOADS = 1 ] && [ "$2" = c0 -o "$2" = s0 ]; then
+		ip netns exec "$1" ethtool -K "$2" tso on gso on gro on >/dev/null 2>&1 ||
+			fail "ethtool -K $2 tso on gso on gro on"
+	else
+		ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1
+	fi
 	ip netns exec "$1" ip link set "$2" up
 	ip netns exec "$1" ip link set lo up
 done
@@ -353,7 +369,9 @@ servers_start || fail "starting the servers"
 # --- capture and sessions --------------------------------------------------
 
 PCAP=$OUT/$NAME.pcap
-in_c tcpdump -i c0 -nn -s 200 -U -w "$PCAP" '(tcp or udp) and not host 192.0.2.5' \
+CAPTURE=$PCAP
+[ $OFFLOADS = 1 ] && CAPTURE=$WORK/offload.pcap	# aggregates, cut below
+in_c tcpdump -i c0 -nn -s 200 -U -w "$CAPTURE" '(tcp or udp) and not host 192.0.2.5' \
 	2>"$WORK/tcpdump.err" &
 TCPDUMP_PID=$!
 PIDS="$PIDS $TCPDUMP_PID"
@@ -402,6 +420,13 @@ wait "$TCPDUMP_PID" 2>/dev/null
 kill -TERM "$IMPAIR_PID"
 wait "$IMPAIR_PID" 2>/dev/null
 T1=$(date +%s.%N)
+SPLIT=
+if [ $OFFLOADS = 1 ]; then
+	SPLIT=$("$GSO_SPLIT" 1500 "$CAPTURE" "$PCAP") || fail "gso_split $CAPTURE"
+	rm -f "$CAPTURE"
+	set -- $SPLIT
+	log "offloads: $1 aggregates in the capture, cut into $2 wire segments"
+fi
 
 # --- labels and manifest ---------------------------------------------------
 
@@ -437,6 +462,8 @@ p["conditions_measured"] = json.load(open(cond))
 p["impair_counters"] = open(imp).read().strip().splitlines()
 p["start"], p["end"] = float(t0), float(t1)
 p["prefix"] = "$PREFIX"
+p["offloads"] = $([ $OFFLOADS = 1 ] && echo True || echo False)
+p["aggregates_cut"] = "$SPLIT"
 p["namespaces"] = ["$NS_C", "$NS_R", "$NS_S"]
 p["flows"] = json.load(open(flows))
 p["programs"] = "$(for c in baresip ffmpeg nginx gst-launch-1.0 sshd rsync curl vsftpd lftp aria2c opentracker ngircd prosody chromium openvpn; do command -v $c >/dev/null && printf '%s ' $c; done)"

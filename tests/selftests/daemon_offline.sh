@@ -14,8 +14,10 @@
 require_cmd() { command -v "$1" >/dev/null || skip_all "$1 is not installed"; }
 for p in tcpdump gst-launch-1.0 python3 ethtool; do require_cmd "$p"; done
 LAB_RTT_MS=20
-[ -x "$ROOT/build/lab/impair" ] ||
-	fail_all "$ROOT/build/lab/impair is not built (make build/lab/impair)"
+for p in impair gso_split; do
+	[ -x "$ROOT/build/lab/$p" ] ||
+		fail_all "$ROOT/build/lab/$p is not built (make build/lab/$p)"
+done
 fpd_setup
 BIN=${FLOWPIC_SELFTESTS_BIN:-$ROOT/build/selftests}
 MODEL=$ROOT/models/categories-mini.fpm
@@ -69,7 +71,7 @@ wait $CAP 2>/dev/null
 fpd_stop
 grep -h "dropped by kernel" "$LAB_DIR/tcpdump.err" | sed 's/^/# tcpdump: /'
 
-set -- $("$BIN/gso_split" 1500 "$LAB_DIR/cap.pcap" "$LAB_DIR/wire.pcap")
+set -- $("$ROOT/build/lab/gso_split" 1500 "$LAB_DIR/cap.pcap" "$LAB_DIR/wire.pcap")
 [ -n "${2:-}" ]
 ok $? "gso_split: ${1:-?} GSO/GRO packets in the capture, cut into ${2:-?} segments"
 # shellcheck disable=SC2086

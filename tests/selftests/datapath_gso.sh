@@ -40,7 +40,7 @@ clipped=$(awk '$1 == "clipped" { print $2 }' "$TMP/stats")
 segments=$(awk '$1 == "segments" { print $2 }' "$TMP/stats")
 dp_stop
 
-set -- $("$BIN/gso_split" 1500 "$TMP/cap.pcap" "$TMP/wire.pcap") ||
+set -- $("$TOP/build/lab/gso_split" 1500 "$TMP/cap.pcap" "$TMP/wire.pcap") ||
 	fail "gso_split failed"
 echo "# capture: $1 packets over 1500 bytes, cut into $2 segments"
 [ "${1:-0}" -gt 0 ] || skip "no GSO/GRO packets crossed the veth (offloads off?)"

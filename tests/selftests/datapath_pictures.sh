@@ -41,7 +41,7 @@ capture_stop
 dp_stop
 
 # The kernel bins a TSO/GRO packet as its segments; so must the oracle.
-set -- $("$BIN/gso_split" 1500 "$TMP/cap.pcap" "$TMP/wire.pcap") ||
+set -- $("$TOP/build/lab/gso_split" 1500 "$TMP/cap.pcap" "$TMP/wire.pcap") ||
 	fail "gso_split failed"
 echo "# capture: $1 packets over 1500 bytes, cut into $2 segments"
 "$FLOWPIC" pictures $GEOM --min-packets 1 --tcp-end both "$TMP/wire.pcap" \
