@@ -193,6 +193,26 @@ cat_eval() {
 		>"$OUT/$name.txt"
 }
 
+# calibrate TASK MODEL NDPI-DATASET: the confidence threshold below which
+# at most 10% of the held-out windows of the five classes fall (seed 1,
+# build/accuracy/TASK-s1.tsv), written into MODEL and TASK.threshold;
+# then the unknown rates at it: per class on the held-out windows and on
+# nDPI's other categories (never trained on: every window of them).
+calibrate() {
+	task=$1 model=$2 ndpi=$3
+	t=$(cut -f6 "$OUT/$task-s1.tsv" | sort -g |
+		awk '{ c[NR] = $1 } END { k = int(0.1 * NR); print k ? c[k] : 0 }')
+	echo "$t" >"$OUT/$task.threshold"
+	$F model set "$model" threshold="$t"
+	echo "== $task: calibrated threshold $t (10% of held-out windows below it)"
+	$F eval "$model" "$ndpi" --ignore-unknown \
+		--samples "$OUT/$task-all-ndpi.tsv" >/dev/null
+	awk -F'\t' '$2 == "other"' "$OUT/$task-all-ndpi.tsv" \
+		>"$OUT/$task-other.tsv"
+	$SCORE -v mode=unknown -v t="$t" "$OUT/$task-s1.tsv" \
+		"$OUT/$task-other.tsv" | sort
+}
+
 task_cat_mini() {
 	d=$CAT_DATA
 	cat_data $d $CAT_DATA_ARGS
@@ -243,21 +263,9 @@ task_cat_mini() {
 	done | awk '{ a += $2; f += $4; n++ } END {
 		printf "mean accuracy %.2f%%, macro-F1 %.4f over %d seeds\n",
 		a / n, f / n, n }'
-	# The threshold: at most 10% of the held-out windows of the five
-	# classes fall below it (seed 1). Then the unknown rates: per class
-	# and per source on the held-out windows, on nDPI's other
-	# categories (never trained on: every window of them).
-	t=$(cut -f6 "$OUT/cat-mini-s1.tsv" | sort -g |
-		awk '{ c[NR] = $1 } END { k = int(0.1 * NR); print k ? c[k] : 0 }')
-	echo "$t" >"$OUT/cat-mini.threshold"
-	$F model set models/categories-mini.fpm threshold="$t"
-	echo "== cat-mini: calibrated threshold $t (10% of held-out windows below it)"
-	$F eval models/categories-mini.fpm "$d/ndpi.fpd" --ignore-unknown \
-		--samples "$OUT/cat-mini-all-ndpi.tsv" >/dev/null
-	awk -F'\t' '$2 == "other"' "$OUT/cat-mini-all-ndpi.tsv" \
-		>"$OUT/cat-mini-other.tsv"
-	$SCORE -v mode=unknown -v t="$t" "$OUT/cat-mini-s1.tsv" \
-		"$OUT/cat-mini-other.tsv" | sort
+	# The threshold and the unknown rates, then per source at it.
+	calibrate cat-mini models/categories-mini.fpm "$d/ndpi.fpd"
+	t=$(cat "$OUT/cat-mini.threshold")
 	$SCORE -v mode=sources -v t="$t" "$OUT/cat-mini-s1.tsv" | sort
 	$SCORE -v mode=score -v t="$t" "$OUT/cat-mini-s1.tsv"
 }
@@ -345,16 +353,7 @@ task_cat_full() {
 	grep -v "^$LABSPLIT/" "$OUT/cat-full-s1.tsv" | $SCORE -v mode=score
 	echo "== cat-full: held-out lab files only"
 	grep "^$LABSPLIT/" "$OUT/cat-full-s1.tsv" | $SCORE -v mode=score
-	t=$(cut -f6 "$OUT/cat-full-s1.tsv" | sort -g |
-		awk '{ c[NR] = $1 } END { k = int(0.1 * NR); print k ? c[k] : 0 }')
-	$F model set models/categories-full.fpm threshold="$t"
-	echo "== cat-full: calibrated threshold $t (10% of held-out windows below it)"
-	$F eval models/categories-full.fpm "$d/ndpi.fpd" --ignore-unknown \
-		--samples "$OUT/cat-full-all-ndpi.tsv" >/dev/null
-	awk -F'\t' '$2 == "other"' "$OUT/cat-full-all-ndpi.tsv" \
-		>"$OUT/cat-full-other.tsv"
-	$SCORE -v mode=unknown -v t="$t" "$OUT/cat-full-s1.tsv" \
-		"$OUT/cat-full-other.tsv" | sort
+	calibrate cat-full models/categories-full.fpm "$d/ndpi.fpd"
 }
 
 # cat_sweep NAME DATASETS TRAIN-ARGS...: for each seed, trained with a

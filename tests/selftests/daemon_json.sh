@@ -64,8 +64,14 @@ $VALIDATE flowpicd "$OUT" >"$LAB_DIR/v.log" 2>&1
 ok $? "flowpicd's lines: valid against the schema ($(tail -1 "$LAB_DIR/v.log"))"
 jcheck "$OUT" 'all(r["label"] == weird and abs(r["confidence"] - 0.9647) < 2e-4 and r["interface"] for r in recs)' \
 	"flowpicd's lines: the exact class name and the confidence"
-"$FLOWPIC" stats --json --pin-dir "$PIN" --state-dir "$STATE" \
-	>"$LAB_DIR/stats.json" 2>/dev/null
+# flowpicd writes its counters once a second: the label can be out
+# before the counters that count it.
+stats_counted() {
+	"$FLOWPIC" stats --json --pin-dir "$PIN" --state-dir "$STATE" \
+		>"$LAB_DIR/stats.json" 2>/dev/null &&
+		grep -Eq '"flowpicd_windows_classified": *[1-9]' "$LAB_DIR/stats.json"
+}
+wait_for 5 stats_counted
 $VALIDATE stats "$LAB_DIR/stats.json" >"$LAB_DIR/v.log" 2>&1
 ok $? "flowpic stats --json: valid against the schema ($(tail -1 "$LAB_DIR/v.log"))"
 jcheck "$LAB_DIR/stats.json" 'recs[0]["backend"] == "bpf" and recs[0]["packets"] > 0 and recs[0]["flowpicd_windows_classified"] >= 1' \
