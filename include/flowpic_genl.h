@@ -3,8 +3,13 @@
  * The "flowpic" generic netlink family: how flowpicd and the flowpic
  * command talk to flowpic.ko.
  *
- * Family FLOWPIC_GENL_NAME, version FLOWPIC_GENL_VERSION. Every command
- * that changes state or shows flows needs CAP_NET_ADMIN (GENL_ADMIN_PERM);
+ * Family FLOWPIC_GENL_NAME, version FLOWPIC_GENL_VERSION, in every
+ * network namespace: a command acts on the flowpic of its socket's
+ * namespace (its own flows, verdicts, policy, config and counters), and
+ * windows are multicast to that namespace's listeners only. Every command
+ * that changes state or shows flows, and listening to windows, needs
+ * CAP_NET_ADMIN over the user namespace owning that network namespace
+ * (GENL_UNS_ADMIN_PERM);
  * every attribute is validated strictly by the module (unknown attributes
  * are refused). The module has no family alias: asking for the family
  * never loads it, an administrator does (modprobe flowpic).

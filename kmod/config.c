@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * flowpic.ko's configuration: the FlowPic geometry and the table bounds.
- * One RCU-published copy, so the packet path reads it without a lock and a
- * change takes effect for windows opened after it.
+ * flowpic.ko's configuration: the FlowPic geometry and the table bounds,
+ * one per network namespace. Each is checked against the module's bounds
+ * (the max_flows parameter, the memory budget), which no namespace's
+ * config can raise.
  */
 #include <linux/errno.h>
 #include <linux/mutex.h>
@@ -13,18 +14,17 @@
 #include "config.h"
 #include "flow_table.h"
 
-struct flowpic_config __rcu *flowpic_config;
-static DEFINE_MUTEX(flowpic_config_mutex);
 static u32 flowpic_flows_limit;
+static u32 flowpic_start_cells;
 
-void flowpic_config_lock(void)
+void flowpic_config_lock(struct flowpic_config_slot *cs)
 {
-	mutex_lock(&flowpic_config_mutex);
+	mutex_lock(&cs->lock);
 }
 
-void flowpic_config_unlock(void)
+void flowpic_config_unlock(struct flowpic_config_slot *cs)
 {
-	mutex_unlock(&flowpic_config_mutex);
+	mutex_unlock(&cs->lock);
 }
 
 u32 flowpic_config_flows_limit(void)
@@ -66,42 +66,52 @@ static u32 flowpic_config_fit_cells(u32 flows)
 	return lo;
 }
 
-int flowpic_config_init(u32 flows_limit)
+int flowpic_config_setup(u32 flows_limit)
 {
-	struct flowpic_config *c;
 	u32 cells = flowpic_config_fit_cells(flows_limit);
 
 	if (!cells)
 		return -E2BIG;
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	flowpic_flows_limit = flows_limit;
+	flowpic_start_cells = cells;
+	return 0;
+}
+
+int flowpic_config_init(struct flowpic_config_slot *cs)
+{
+	struct flowpic_config *c;
+
+	mutex_init(&cs->lock);
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
 	c->geom.n = FLOWPIC_MINI_N;
 	c->geom.window_ns = FLOWPIC_MINI_WINDOW_NS;
 	c->geom.max_size = FLOWPIC_MAX_PKT_SIZE;
 	c->geom.channels = 1;
-	c->max_flows = flows_limit;
-	c->max_cells = cells;
+	c->max_flows = flowpic_flows_limit;
+	c->max_cells = flowpic_start_cells;
 	c->idle_ns = FLOWPIC_DEFAULT_IDLE_NS;
 	c->min_packets = FLOWPIC_DEFAULT_MIN_PACKETS;
-	flowpic_flows_limit = flows_limit;
-	rcu_assign_pointer(flowpic_config, c);
+	rcu_assign_pointer(cs->cur, c);
 	return 0;
 }
 
-void flowpic_config_exit(void)
+void flowpic_config_exit(struct flowpic_config_slot *cs)
 {
 	struct flowpic_config *c;
 
-	c = rcu_replace_pointer(flowpic_config, NULL, true);
-	synchronize_rcu();
-	kfree(c);
+	c = rcu_replace_pointer(cs->cur, NULL, true);
+	if (c)
+		kfree_rcu(c, rcu);
+	mutex_destroy(&cs->lock);
 }
 
-void flowpic_config_read(struct flowpic_config *out)
+void flowpic_config_read(struct flowpic_config_slot *cs,
+			 struct flowpic_config *out)
 {
 	rcu_read_lock();
-	*out = *flowpic_config_rcu();
+	*out = *flowpic_config_rcu(cs);
 	rcu_read_unlock();
 }
 
@@ -152,7 +162,8 @@ const char *flowpic_config_invalid(const struct flowpic_config *c,
 	return NULL;
 }
 
-int flowpic_config_update(const struct flowpic_config *c, const char **msg,
+int flowpic_config_update(struct flowpic_config_slot *cs,
+			  const struct flowpic_config *c, const char **msg,
 			  int *attr)
 {
 	struct flowpic_config *new, *old;
@@ -160,12 +171,11 @@ int flowpic_config_update(const struct flowpic_config *c, const char **msg,
 	*msg = flowpic_config_invalid(c, flowpic_flows_limit, attr);
 	if (*msg)
 		return -EINVAL;
-	new = kmemdup(c, sizeof(*c), GFP_KERNEL);
+	new = kmemdup(c, sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return -ENOMEM;
-	lockdep_assert_held(&flowpic_config_mutex);
-	old = rcu_replace_pointer(flowpic_config, new,
-				  lockdep_is_held(&flowpic_config_mutex));
+	lockdep_assert_held(&cs->lock);
+	old = rcu_replace_pointer(cs->cur, new, lockdep_is_held(&cs->lock));
 	kfree_rcu(old, rcu);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef _FLOWPIC_KMOD_CONFIG_H
 #define _FLOWPIC_KMOD_CONFIG_H
 
+#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 
@@ -24,24 +25,40 @@ struct flowpic_config {
 	struct rcu_head rcu;
 };
 
-extern struct flowpic_config __rcu *flowpic_config;
+/*
+ * A network namespace's config: one RCU-published copy, so the packet
+ * path reads it without a lock and a change takes effect for windows
+ * opened after it.
+ */
+struct flowpic_config_slot {
+	struct flowpic_config __rcu *cur;
+	struct mutex lock;		/* read-modify-write cycles */
+};
 
 /*
- * The config a module of @flows_limit flows starts with: max_cells is the
- * default or less, so that the worst case fits the memory budget (set
- * first) whatever the geometry. -E2BIG when not even 16 cells fit.
+ * Module-wide, once, with the memory budget set: the bound every
+ * namespace's max_flows stays under (the max_flows parameter) and the
+ * max_cells a namespace starts with, the default or less, so that its
+ * worst case fits the budget whatever the geometry. -E2BIG when not even
+ * 16 cells fit.
  */
-int flowpic_config_init(u32 flows_limit);
-void flowpic_config_exit(void);
+int flowpic_config_setup(u32 flows_limit);
+
+/* A namespace's config, the defaults; -ENOMEM. */
+int flowpic_config_init(struct flowpic_config_slot *cs);
+/* Frees it; no reader may be left. */
+void flowpic_config_exit(struct flowpic_config_slot *cs);
 
 /* The packet path reads the config under rcu_read_lock(). */
-static inline const struct flowpic_config *flowpic_config_rcu(void)
+static inline const struct flowpic_config *
+flowpic_config_rcu(struct flowpic_config_slot *cs)
 {
-	return rcu_dereference(flowpic_config);
+	return rcu_dereference(cs->cur);
 }
 
 /* A consistent copy of the current config. */
-void flowpic_config_read(struct flowpic_config *out);
+void flowpic_config_read(struct flowpic_config_slot *cs,
+			 struct flowpic_config *out);
 
 /*
  * NULL when @c is usable; otherwise why not, with the FLOWPIC_A_* attribute
@@ -51,10 +68,11 @@ const char *flowpic_config_invalid(const struct flowpic_config *c,
 				   u32 flows_limit, int *attr);
 
 /*
- * Replaces the config by @c after checking it; -EINVAL with @msg and
- * @attr set as flowpic_config_invalid() does.
+ * Replaces @cs's config by @c after checking it; -EINVAL with @msg and
+ * @attr set as flowpic_config_invalid() does. Config lock held.
  */
-int flowpic_config_update(const struct flowpic_config *c, const char **msg,
+int flowpic_config_update(struct flowpic_config_slot *cs,
+			  const struct flowpic_config *c, const char **msg,
 			  int *attr);
 
 /*
@@ -63,9 +81,9 @@ int flowpic_config_update(const struct flowpic_config *c, const char **msg,
  */
 u64 flowpic_config_worst(const struct flowpic_config *c);
 
-/* Serialises read-modify-write cycles of the config (SET_CONFIG). */
-void flowpic_config_lock(void);
-void flowpic_config_unlock(void);
+/* Serialises read-modify-write cycles of @cs (SET_CONFIG). */
+void flowpic_config_lock(struct flowpic_config_slot *cs);
+void flowpic_config_unlock(struct flowpic_config_slot *cs);
 
 /* The bound the module was loaded with (max_flows parameter). */
 u32 flowpic_config_flows_limit(void);

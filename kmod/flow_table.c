@@ -58,8 +58,9 @@ size_t flowpic_flow_bytes(void)
 }
 
 int flowpic_table_init(struct flowpic_table *t,
+		       struct flowpic_stats __percpu *stats,
 		       void (*notify)(struct flowpic_table *t),
-		       bool (*listening)(void))
+		       bool (*listening)(struct flowpic_table *t))
 {
 	int err;
 
@@ -70,6 +71,7 @@ int flowpic_table_init(struct flowpic_table *t,
 	t->done_cells = 0;
 	t->notify = notify;
 	t->listening = listening;
+	t->stats = stats;
 	t->frags = flowpic_frags_alloc();
 	if (!t->frags)
 		return -ENOMEM;
@@ -137,7 +139,7 @@ static struct flowpic_done *flowpic_flow_close(struct flowpic_table *t,
 	struct flowpic_done *d = NULL;
 
 	if (pkts && pkts >= cfg->min_packets &&
-	    (!t->listening || t->listening()))
+	    (!t->listening || t->listening(t)))
 		d = kmalloc(sizeof(*d), GFP_ATOMIC);
 	if (d) {
 		d->win = f->win;
@@ -146,7 +148,7 @@ static struct flowpic_done *flowpic_flow_close(struct flowpic_table *t,
 		d->cells = f->cells;
 		memset(&f->cells, 0, sizeof(f->cells));
 	} else if (pkts && pkts >= cfg->min_packets) {
-		flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);
+		flowpic_count(t->stats, FLOWPIC_CNT_WINDOWS_LOST);
 	}
 	/* The next window starts from an empty hash (and budget). */
 	flowpic_cells_free(&f->cells);
@@ -166,7 +168,7 @@ static bool flowpic_table_queue_locked(struct flowpic_table *t,
 
 	if (t->ndone >= FLOWPIC_DONE_MAX ||
 	    t->done_cells + d->cells.n > FLOWPIC_DONE_CELLS_MAX) {
-		flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);
+		flowpic_count(t->stats, FLOWPIC_CNT_WINDOWS_LOST);
 		flowpic_done_free(d);
 		return false;
 	}
@@ -284,7 +286,7 @@ static bool flowpic_table_evict(struct flowpic_table *t,
 
 	flowpic_table_queue(t, d);
 	flowpic_table_unlink(t, victim);
-	flowpic_count(FLOWPIC_CNT_FLOWS_EVICTED);
+	flowpic_count(t->stats, FLOWPIC_CNT_FLOWS_EVICTED);
 	return true;
 }
 
@@ -347,7 +349,7 @@ static struct flowpic_flow *flowpic_flow_create(struct flowpic_table *t,
 		flowpic_budget_uncharge(flowpic_flow_bytes());
 		return IS_ERR(old) ? NULL : old;
 	}
-	flowpic_count(FLOWPIC_CNT_FLOWS_NEW);
+	flowpic_count(t->stats, FLOWPIC_CNT_FLOWS_NEW);
 	return f;
 }
 
@@ -364,7 +366,7 @@ static u32 flowpic_flow_window(const struct flowpic_flow *f, u64 now)
  * two-channel geometry channel 0 holds the initiator's packets, channel 1
  * the responder's. Returns the flags of flowpic_bin().
  */
-static u32 flowpic_flow_bin(struct flowpic_flow *f,
+static u32 flowpic_flow_bin(struct flowpic_table *t, struct flowpic_flow *f,
 			    const struct flowpic_config *cfg,
 			    const struct flowpic_pkt *p, u32 size, u32 n,
 			    u64 now)
@@ -379,13 +381,13 @@ static u32 flowpic_flow_bin(struct flowpic_flow *f,
 	ch = f->geom.channels == 2 ? flowpic_role(p->dir, f->initiator) : 0;
 	if (flowpic_cells_add(&f->cells, flowpic_cell_index(&f->geom, ch, &cell),
 			      n, cfg->max_cells, GFP_ATOMIC))
-		flowpic_count_add(FLOWPIC_CNT_CELLS_DROPPED, n);
+		flowpic_count_add(t->stats, FLOWPIC_CNT_CELLS_DROPPED, n);
 	else
-		flowpic_count_add(FLOWPIC_CNT_BINNED, n);
+		flowpic_count_add(t->stats, FLOWPIC_CNT_BINNED, n);
 	if (flags & FLOWPIC_BIN_CLIPPED)
-		flowpic_count_add(FLOWPIC_CNT_CLIPPED, n);
+		flowpic_count_add(t->stats, FLOWPIC_CNT_CLIPPED, n);
 	if (flags & FLOWPIC_BIN_EARLY)
-		flowpic_count_add(FLOWPIC_CNT_CLOCK_BACK, n);
+		flowpic_count_add(t->stats, FLOWPIC_CNT_CLOCK_BACK, n);
 	return flags;
 }
 
@@ -413,7 +415,7 @@ void flowpic_table_packet(struct flowpic_table *t,
 		f = flowpic_flow_create(t, cfg, p, now);
 		if (!f) {
 			/* Full of flows worth more, or no memory left. */
-			flowpic_count(FLOWPIC_CNT_UNTRACKED);
+			flowpic_count(t->stats, FLOWPIC_CNT_UNTRACKED);
 			return;
 		}
 	}
@@ -422,7 +424,7 @@ void flowpic_table_packet(struct flowpic_table *t,
 	if (f->dead) {
 		/* Closing under us (FIN, idle, eviction): let it go. */
 		spin_unlock_bh(&f->lock);
-		flowpic_count(FLOWPIC_CNT_UNTRACKED);
+		flowpic_count(t->stats, FLOWPIC_CNT_UNTRACKED);
 		return;
 	}
 	idx = flowpic_flow_window(f, now);
@@ -442,10 +444,10 @@ void flowpic_table_packet(struct flowpic_table *t,
 	/* As the wire carries it: a GSO packet as its segments. */
 	full = flowpic_gso_split(p->size, p->hdr, p->gso, &last);
 	if (full) {
-		flowpic_flow_bin(f, cfg, p, p->hdr + p->gso, full, now);
-		flowpic_count_add(FLOWPIC_CNT_SEGMENTS, full + 1);
+		flowpic_flow_bin(t, f, cfg, p, p->hdr + p->gso, full, now);
+		flowpic_count_add(t->stats, FLOWPIC_CNT_SEGMENTS, full + 1);
 	}
-	flowpic_flow_bin(f, cfg, p, last, 1, now);
+	flowpic_flow_bin(t, f, cfg, p, last, 1, now);
 	f->win.packets[p->dir] += full + 1;
 	f->win.bytes[p->dir] += p->size + (u64)full * p->hdr;
 	if (f->seen < U32_MAX)

@@ -11,6 +11,7 @@
 #include "flowpic.h"
 #include "config.h"
 #include "fragment.h"
+#include "stats.h"
 #include "window.h"
 
 enum flowpic_frag_kind {
@@ -83,19 +84,22 @@ struct flowpic_table {
 	/* Called (lock not held) when done was empty and is not. */
 	void (*notify)(struct flowpic_table *t);
 	/* False when nobody would receive a window; NULL: always true. */
-	bool (*listening)(void);
+	bool (*listening)(struct flowpic_table *t);
 	struct flowpic_frags *frags;	/* first fragments' flows */
+	struct flowpic_stats __percpu *stats;	/* where it counts */
 };
 
-/* The flows' slab cache, module-wide, before any table. */
+/* The flows' slab cache, module-wide (every namespace), before any table. */
 int flowpic_flow_cache_init(void);
 void flowpic_flow_cache_exit(void);
 /* What one flow takes, as the memory budget counts it. */
 size_t flowpic_flow_bytes(void);
 
+/* A table counting in @stats. */
 int flowpic_table_init(struct flowpic_table *t,
+		       struct flowpic_stats __percpu *stats,
 		       void (*notify)(struct flowpic_table *t),
-		       bool (*listening)(void));
+		       bool (*listening)(struct flowpic_table *t));
 /* Frees every flow and undelivered window. No packet may be in flight. */
 void flowpic_table_destroy(struct flowpic_table *t);
 

@@ -40,7 +40,7 @@ struct flowpic_frags *flowpic_frags_alloc(void)
 	struct flowpic_frags *fr;
 	int i;
 
-	fr = kvzalloc(sizeof(*fr), GFP_KERNEL);
+	fr = kvzalloc(sizeof(*fr), GFP_KERNEL_ACCOUNT);
 	if (!fr)
 		return NULL;
 	fr->seed = get_random_u32();

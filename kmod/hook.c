@@ -6,8 +6,9 @@
  * a packet the host sends itself comes back through the loopback device
  * and is not counted again. The flow's verdict, read from the verdict
  * table on every packet whether or not the flow has a histogram, decides
- * what happens to it. Hooked in the initial namespace only, where the
- * generic netlink family lives too.
+ * what happens to it. Each network namespace is hooked on its own, into
+ * its own state (netns.c): a packet is seen by the namespaces it crosses,
+ * each counting and enforcing it by its own tables.
  */
 #include <linux/delay.h>
 #include <linux/ip.h>
@@ -209,7 +210,7 @@ void flowpic_state_packet(struct flowpic_state *s,
 			  struct flowpic_action *act)
 {
 	if (pkt->big)
-		flowpic_count(FLOWPIC_CNT_BIG_PACKETS);
+		flowpic_count(s->stats, FLOWPIC_CNT_BIG_PACKETS);
 	/* The verdict first, and whatever becomes of the histogram. */
 	pkt->labelled = flowpic_verdict_action(&s->verdicts, &pkt->key, act);
 	flowpic_table_packet(&s->flows, cfg, pkt, now);
@@ -222,29 +223,68 @@ unsigned int flowpic_hook_skb(struct flowpic_state *s, struct sk_buff *skb,
 	struct flowpic_pkt pkt;
 	u64 now = ktime_get_ns();
 
-	flowpic_count(FLOWPIC_CNT_PACKETS);
+	flowpic_count(s->stats, FLOWPIC_CNT_PACKETS);
 	switch (flowpic_parse(skb, pf, &pkt)) {
 	case FLOWPIC_PARSE_FLOW:
 		if (pkt.frag == FLOWPIC_FRAG_FIRST)
 			flowpic_frags_note(s->flows.frags, &pkt, now);
 		break;
 	case FLOWPIC_PARSE_NOT_IP:
-		flowpic_count(FLOWPIC_CNT_NOT_IP);
+		flowpic_count(s->stats, FLOWPIC_CNT_NOT_IP);
 		return NF_ACCEPT;
 	case FLOWPIC_PARSE_NOT_TCP_UDP:
-		flowpic_count(FLOWPIC_CNT_NOT_TCP_UDP);
+		flowpic_count(s->stats, FLOWPIC_CNT_NOT_TCP_UDP);
 		return NF_ACCEPT;
 	case FLOWPIC_PARSE_FRAGMENT:
 		if (flowpic_frags_attribute(s->flows.frags, &pkt, now))
 			break;
-		flowpic_count(FLOWPIC_CNT_FRAGMENT);
+		flowpic_count(s->stats, FLOWPIC_CNT_FRAGMENT);
 		return NF_ACCEPT;
 	default:
-		flowpic_count(FLOWPIC_CNT_MALFORMED);
+		flowpic_count(s->stats, FLOWPIC_CNT_MALFORMED);
 		return NF_ACCEPT;
 	}
-	flowpic_state_packet(s, flowpic_config_rcu(), &pkt, now, &act);
-	return flowpic_policy_apply(skb, &act);
+	flowpic_state_packet(s, flowpic_config_rcu(&s->config), &pkt, now, &act);
+	return flowpic_policy_apply(s->stats, skb, &act);
+}
+
+int flowpic_state_init(struct flowpic_state *s, u32 max_verdicts,
+		       void (*notify)(struct flowpic_table *t),
+		       bool (*listening)(struct flowpic_table *t))
+{
+	int err;
+
+	flowpic_policy_init(&s->policy);
+	s->stats = flowpic_stats_alloc();
+	if (!s->stats)
+		return -ENOMEM;
+	err = flowpic_config_init(&s->config);
+	if (err)
+		goto err_config;
+	err = flowpic_table_init(&s->flows, s->stats, notify, listening);
+	if (err)
+		goto err_table;
+	err = flowpic_verdicts_init(&s->verdicts, max_verdicts, &s->policy);
+	if (err)
+		goto err_verdicts;
+	return 0;
+
+err_verdicts:
+	flowpic_table_destroy(&s->flows);
+err_table:
+	flowpic_config_exit(&s->config);
+err_config:
+	flowpic_stats_free(s->stats);
+	return err;
+}
+
+void flowpic_state_destroy(struct flowpic_state *s)
+{
+	flowpic_verdicts_destroy(&s->verdicts);
+	flowpic_table_destroy(&s->flows);
+	flowpic_config_exit(&s->config);
+	flowpic_stats_free(s->stats);
+	s->stats = NULL;
 }
 
 /* Tells @key's flow, if it has a histogram, whether it is labelled. */
@@ -348,8 +388,11 @@ static unsigned int flowpic_nf_post(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/* After mangle, so a mark or priority we set is what filter sees. */
-static struct nf_hook_ops flowpic_nf_ops[] = {
+/*
+ * After mangle, so a mark or priority we set is what filter sees. Each
+ * namespace hooks a copy whose priv is its state.
+ */
+static const struct nf_hook_ops flowpic_nf_ops[FLOWPIC_HOOK_OPS] = {
 	{
 		.hook		= flowpic_nf_hook,
 		.pf		= NFPROTO_IPV4,
@@ -388,31 +431,29 @@ static struct nf_hook_ops flowpic_nf_ops[] = {
 	},
 };
 
-int flowpic_hook_init(struct flowpic_state *s)
+int flowpic_hook_init(struct net *net, struct nf_hook_ops *ops,
+		      struct flowpic_state *s)
 {
 	int i, err;
 
-	for (i = 0; i < ARRAY_SIZE(flowpic_nf_ops); i++)
-		flowpic_nf_ops[i].priv = s;
-	err = nf_register_net_hooks(&init_net, flowpic_nf_ops,
-				    ARRAY_SIZE(flowpic_nf_ops));
+	memcpy(ops, flowpic_nf_ops, sizeof(flowpic_nf_ops));
+	for (i = 0; i < FLOWPIC_HOOK_OPS; i++)
+		ops[i].priv = s;
+	err = nf_register_net_hooks(net, ops, FLOWPIC_HOOK_OPS);
 	if (!err && unlikely(test_hook_init_fail_ms)) {
 		/* As a failure part way: hooks that ran, then gone. */
 		msleep(min(test_hook_init_fail_ms, 1000U));
-		nf_unregister_net_hooks(&init_net, flowpic_nf_ops,
-					ARRAY_SIZE(flowpic_nf_ops));
+		nf_unregister_net_hooks(net, ops, FLOWPIC_HOOK_OPS);
 		err = -EINVAL;
 	}
 	return err;
 }
 
-void flowpic_hook_exit(void)
+void flowpic_hook_exit(struct net *net, struct nf_hook_ops *ops)
 {
-	nf_unregister_net_hooks(&init_net, flowpic_nf_ops,
-				ARRAY_SIZE(flowpic_nf_ops));
 	/*
 	 * Unregistering does not wait for hooks running on other CPUs;
-	 * they run under RCU, so a grace period does.
+	 * they run under RCU: the caller waits for a grace period.
 	 */
-	synchronize_net();
+	nf_unregister_net_hooks(net, ops, FLOWPIC_HOOK_OPS);
 }

@@ -2,18 +2,44 @@
 #ifndef _FLOWPIC_KMOD_HOOK_H
 #define _FLOWPIC_KMOD_HOOK_H
 
+#include <linux/netfilter.h>
 #include <linux/types.h>
 
+#include "config.h"
 #include "flow_table.h"
+#include "policy.h"
+#include "stats.h"
 #include "verdict.h"
 
+struct net;
 struct sk_buff;
 
-/* What the hooks work on: the flows' histograms and, apart, verdicts. */
+/*
+ * What the hooks of one network namespace work on: the flows' histograms
+ * and, apart, verdicts, the class policy, the config and the counters.
+ */
 struct flowpic_state {
 	struct flowpic_table flows;
 	struct flowpic_verdicts verdicts;
+	struct flowpic_policy policy;
+	struct flowpic_config_slot config;
+	struct flowpic_stats __percpu *stats;
 };
+
+/*
+ * Sets up @s with the default config, an empty policy and at most
+ * @max_verdicts verdicts; @notify and @listening as for the flow table
+ * (flowpic_table_init()). Memory is charged to the caller's cgroup.
+ */
+int flowpic_state_init(struct flowpic_state *s, u32 max_verdicts,
+		       void (*notify)(struct flowpic_table *t),
+		       bool (*listening)(struct flowpic_table *t));
+/*
+ * Frees everything @s holds. No packet, request or work may be in
+ * flight; flows and verdicts it had unlinked may still wait for RCU
+ * (they need only the slab caches, which outlive every state).
+ */
+void flowpic_state_destroy(struct flowpic_state *s);
 
 /* What flowpic_parse() made of a packet. */
 enum flowpic_parse_result {
@@ -68,9 +94,16 @@ int flowpic_state_set_label(struct flowpic_state *s,
 int flowpic_state_clear_label(struct flowpic_state *s,
 			      const struct flowpic_key *key);
 
-/* Hooks the initial namespace's IPv4 and IPv6 traffic into @s. */
-int flowpic_hook_init(struct flowpic_state *s);
-/* Unhooks; returns once no hook runs on any CPU. */
-void flowpic_hook_exit(void);
+/* The netfilter hooks of one namespace. */
+#define FLOWPIC_HOOK_OPS	6
+
+/*
+ * Hooks @net's IPv4 and IPv6 traffic into @s through @ops (filled in
+ * here). On failure hooks may have run: wait for RCU before freeing @s.
+ */
+int flowpic_hook_init(struct net *net, struct nf_hook_ops *ops,
+		      struct flowpic_state *s);
+/* Unhooks @net; hooks still running on other CPUs finish under RCU. */
+void flowpic_hook_exit(struct net *net, struct nf_hook_ops *ops);
 
 #endif /* _FLOWPIC_KMOD_HOOK_H */

@@ -5,7 +5,8 @@
  * them with. A packet goes hook.c -> verdict.c (its verdict) ->
  * flow_table.c -> window.c (its histogram) -> policy.c (the verdict
  * applied); closed windows leave through netlink.c; labels come back the
- * same way into verdict.c.
+ * same way into verdict.c. Each network namespace has all of that to
+ * itself (netns.c); the memory budget (budget.c) is one, host-wide.
  */
 #include <linux/init.h>
 #include <linux/jiffies.h>
@@ -21,24 +22,24 @@
 #include "budget.h"
 #include "config.h"
 #include "flow_table.h"
-#include "hook.h"
-#include "verdict.h"
 #include "netlink.h"
-#include "stats.h"
+#include "netns.h"
+#include "verdict.h"
 
 static unsigned int max_flows = 65536;
 module_param(max_flows, uint, 0444);
-MODULE_PARM_DESC(max_flows, "Flow table bound, 1..1048576 (default 65536)");
+MODULE_PARM_DESC(max_flows,
+		 "Flow table bound of each network namespace, 1..1048576 (default 65536)");
 
 static unsigned int max_verdicts;
 module_param(max_verdicts, uint, 0444);
 MODULE_PARM_DESC(max_verdicts,
-		 "Verdict table bound, least recently used out (default: max_flows, at least 4096)");
+		 "Verdict table bound of each network namespace, least recently used out (default: max_flows, at least 4096)");
 
 static unsigned long mem_budget;
 module_param(mem_budget, ulong, 0444);
 MODULE_PARM_DESC(mem_budget,
-		 "Bytes flows and their FlowPics may hold (default: an eighth of RAM)");
+		 "Bytes flows and their FlowPics may hold, all namespaces together (default: an eighth of RAM)");
 
 /* What the budget holds now and held at most: read-only parameters. */
 static int flowpic_param_get_used(char *buf, const struct kernel_param *kp)
@@ -64,51 +65,6 @@ MODULE_PARM_DESC(mem_used, "Bytes of the budget in use (read only)");
 module_param_cb(mem_peak, &flowpic_mem_peak_ops, NULL, 0444);
 MODULE_PARM_DESC(mem_peak, "Most bytes of the budget ever in use (read only)");
 
-static struct flowpic_state flowpic_state;
-
-static void flowpic_deliver_fn(struct work_struct *work)
-{
-	flowpic_genl_deliver(&flowpic_state.flows);
-}
-
-static DECLARE_WORK(flowpic_deliver_work, flowpic_deliver_fn);
-
-/* Set before the deliver work is cancelled for good: nothing requeues it. */
-static bool flowpic_stopping;
-
-static void flowpic_notify(struct flowpic_table *t)
-{
-	if (!READ_ONCE(flowpic_stopping))
-		schedule_work(&flowpic_deliver_work);
-}
-
-/* No window is announced any more: the family can go. */
-static void flowpic_deliver_stop(void)
-{
-	WRITE_ONCE(flowpic_stopping, true);
-	cancel_work_sync(&flowpic_deliver_work);
-}
-
-/* Idle flows are looked for twice per idle period, 10 ms .. 1 s apart. */
-static unsigned long flowpic_sweep_delay(const struct flowpic_config *c)
-{
-	u64 ms = div_u64(c->idle_ns / 2, NSEC_PER_MSEC);
-
-	return msecs_to_jiffies(clamp_t(u64, ms, 10, MSEC_PER_SEC));
-}
-
-static void flowpic_sweep_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(flowpic_sweep_work, flowpic_sweep_fn);
-
-static void flowpic_sweep_fn(struct work_struct *work)
-{
-	struct flowpic_config c;
-
-	flowpic_config_read(&c);
-	flowpic_table_sweep(&flowpic_state.flows, &c, ktime_get_ns());
-	schedule_delayed_work(&flowpic_sweep_work, flowpic_sweep_delay(&c));
-}
-
 static int __init flowpic_init(void)
 {
 	int err;
@@ -130,79 +86,57 @@ static int __init flowpic_init(void)
 		mem_budget = flowpic_budget_default();
 	flowpic_budget_init(mem_budget);
 
-	err = flowpic_stats_init();
-	if (err)
-		goto err_stats;
 	err = flowpic_flow_cache_init();
 	if (err)
 		goto err_cache;
 	err = flowpic_verdict_cache_init();
 	if (err)
 		goto err_verdict_cache;
-	err = flowpic_config_init(max_flows);
+	err = flowpic_config_setup(max_flows);
 	if (err == -E2BIG)
 		pr_err("flowpic: max_flows=%u flows do not fit mem_budget=%lu bytes\n",
 		       max_flows, mem_budget);
 	if (err)
 		goto err_config;
-	err = flowpic_table_init(&flowpic_state.flows, flowpic_notify,
-				 flowpic_genl_listening);
+	/* Every namespace's state first: requests find theirs. */
+	err = flowpic_netns_init(max_verdicts);
 	if (err)
-		goto err_table;
-	err = flowpic_verdicts_init(&flowpic_state.verdicts, max_verdicts);
-	if (err)
-		goto err_verdicts;
-	err = flowpic_genl_init(&flowpic_state);
+		goto err_netns;
+	err = flowpic_genl_init();
 	if (err)
 		goto err_genl;
-	err = flowpic_hook_init(&flowpic_state);
-	if (err)
-		goto err_hook;
-	schedule_delayed_work(&flowpic_sweep_work, HZ);
+	flowpic_netns_deliver_start();
 	return 0;
 
-err_hook:
-	/* Hooks registered before the failure may have run: as on exit. */
-	synchronize_net();
-	flowpic_deliver_stop();
-	flowpic_genl_exit();
 err_genl:
+	flowpic_netns_exit();
+err_netns:
+	/* Flows and verdicts that left their tables wait for RCU first. */
 	rcu_barrier();
-	flowpic_verdicts_destroy(&flowpic_state.verdicts);
-err_verdicts:
-	flowpic_table_destroy(&flowpic_state.flows);
-err_table:
-	flowpic_config_exit();
 err_config:
 	flowpic_verdict_cache_exit();
 err_verdict_cache:
 	flowpic_flow_cache_exit();
 err_cache:
-	flowpic_stats_exit();
-err_stats:
 	return err;
 }
 
 static void __exit flowpic_exit(void)
 {
 	/*
-	 * Everything that touches the table stops before it goes, each
-	 * after what can start it: packets (flowpic_hook_exit() waits for
-	 * the ones in flight), the sweep, the deliver work (packets and
-	 * sweeps queue it), then requests (unregistering waits for them).
+	 * Everything that touches a table stops before it goes, each after
+	 * what can start it: deliveries (windows are no longer announced),
+	 * requests (unregistering the family waits for them), then in each
+	 * namespace packets (a grace period after unhooking waits for the
+	 * ones in flight), the sweep and the deliver work (netns.c).
 	 */
-	flowpic_hook_exit();
-	cancel_delayed_work_sync(&flowpic_sweep_work);
-	flowpic_deliver_stop();
+	flowpic_netns_deliver_stop();
 	flowpic_genl_exit();
+	flowpic_netns_exit();
 	/* Flows and verdicts that left their tables wait for RCU first. */
 	rcu_barrier();
-	flowpic_verdicts_destroy(&flowpic_state.verdicts);
-	flowpic_table_destroy(&flowpic_state.flows);
-	flowpic_config_exit();
 	flowpic_verdict_cache_exit();
 	flowpic_flow_cache_exit();
-	flowpic_stats_exit();
 }
 
 module_init(flowpic_init);

@@ -4,6 +4,14 @@
  * include/flowpic_genl.h. Every request attribute is validated strictly by
  * the policies below: an attribute a command does not take is refused, so
  * is any message with a non-zero reserved header field.
+ *
+ * The family is in every network namespace. A request acts on the
+ * namespace of the socket it came from, and what changes state or shows
+ * traffic needs CAP_NET_ADMIN over the user namespace that owns that
+ * network namespace (GENL_UNS_ADMIN_PERM): root of a container may
+ * configure flowpic in its own namespace, never in another, and never
+ * past the module's bounds (max_flows, mem_budget), which no request
+ * changes. Closed windows go to the listeners of their own namespace.
  */
 #include <linux/kernel.h>
 #include <linux/minmax.h>
@@ -11,12 +19,14 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "flowpic.h"
 #include "config.h"
 #include "flow_table.h"
 #include "hook.h"
 #include "netlink.h"
+#include "netns.h"
 #include "policy.h"
 #include "stats.h"
 
@@ -101,8 +111,11 @@ const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1] = {
 	[FLOWPIC_A_VERDICTS]	= { .type = NLA_REJECT },
 };
 
-/* The flows and verdicts GET_FLOWS and SET_LABEL work on. */
-static struct flowpic_state *flowpic_genl_state;
+/* The state of the namespace whose socket sent the request. */
+static struct flowpic_state *flowpic_req_state(struct genl_info *info)
+{
+	return &flowpic_net(genl_info_net(info))->state;
+}
 
 /* Points the user at @attr with @msg, a string that outlives the request. */
 static void flowpic_set_err(struct netlink_ext_ack *extack,
@@ -153,7 +166,7 @@ static int flowpic_get_config(struct sk_buff *skb, struct genl_info *info)
 	msg = flowpic_reply_new(info, FLOWPIC_CMD_GET_CONFIG, &hdr);
 	if (!msg)
 		return -ENOMEM;
-	flowpic_config_read(&c);
+	flowpic_config_read(&flowpic_req_state(info)->config, &c);
 	if (flowpic_put_config(msg, &c)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -164,6 +177,7 @@ static int flowpic_get_config(struct sk_buff *skb, struct genl_info *info)
 
 static int flowpic_set_config(struct sk_buff *skb, struct genl_info *info)
 {
+	struct flowpic_config_slot *cs = &flowpic_req_state(info)->config;
 	struct nlattr **a = info->attrs;
 	struct flowpic_config c;
 	const char *why;
@@ -176,8 +190,8 @@ static int flowpic_set_config(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
-	flowpic_config_lock();
-	flowpic_config_read(&c);
+	flowpic_config_lock(cs);
+	flowpic_config_read(cs, &c);
 	if (a[FLOWPIC_A_GEOM])
 		memcpy(&c.geom, nla_data(a[FLOWPIC_A_GEOM]), sizeof(c.geom));
 	if (a[FLOWPIC_A_MAX_FLOWS])
@@ -188,8 +202,8 @@ static int flowpic_set_config(struct sk_buff *skb, struct genl_info *info)
 		c.idle_ns = nla_get_u64(a[FLOWPIC_A_IDLE_NS]);
 	if (a[FLOWPIC_A_MIN_PACKETS])
 		c.min_packets = nla_get_u32(a[FLOWPIC_A_MIN_PACKETS]);
-	err = flowpic_config_update(&c, &why, &bad);
-	flowpic_config_unlock();
+	err = flowpic_config_update(cs, &c, &why, &bad);
+	flowpic_config_unlock(cs);
 
 	if (err == -EINVAL)
 		flowpic_set_err(info->extack, a[bad], why);
@@ -198,6 +212,7 @@ static int flowpic_set_config(struct sk_buff *skb, struct genl_info *info)
 
 static int flowpic_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
+	struct flowpic_state *s = flowpic_req_state(info);
 	struct flowpic_verdict_stats vs;
 	u64 cnt[__FLOWPIC_CNT_MAX];
 	struct sk_buff *msg;
@@ -206,8 +221,8 @@ static int flowpic_get_stats(struct sk_buff *skb, struct genl_info *info)
 	msg = flowpic_reply_new(info, FLOWPIC_CMD_GET_STATS, &hdr);
 	if (!msg)
 		return -ENOMEM;
-	flowpic_stats_read(cnt);
-	flowpic_verdicts_stats(&flowpic_genl_state->verdicts, &vs);
+	flowpic_stats_read(s->stats, cnt);
+	flowpic_verdicts_stats(&s->verdicts, &vs);
 	if (nla_put(msg, FLOWPIC_A_STATS, sizeof(cnt), cnt) ||
 	    nla_put(msg, FLOWPIC_A_VERDICTS, sizeof(vs), &vs)) {
 		nlmsg_free(msg);
@@ -305,7 +320,7 @@ static int flowpic_set_label(struct sk_buff *skb, struct genl_info *info)
 		flowpic_set_err(info->extack, a[FLOWPIC_A_LABEL], why);
 		return -EINVAL;
 	}
-	err = flowpic_state_set_label(flowpic_genl_state, key, label, act);
+	err = flowpic_state_set_label(flowpic_req_state(info), key, label, act);
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG_ATTR(info->extack, a[FLOWPIC_A_KEY],
 				    "flow neither in the table nor labelled");
@@ -326,7 +341,7 @@ static int flowpic_del_label(struct sk_buff *skb, struct genl_info *info)
 				"DEL_LABEL takes the key alone");
 		return -EINVAL;
 	}
-	err = flowpic_state_clear_label(flowpic_genl_state, key);
+	err = flowpic_state_clear_label(flowpic_req_state(info), key);
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FLOWPIC_A_KEY],
 				    "flow not labelled");
@@ -347,7 +362,8 @@ static int flowpic_set_policy(struct sk_buff *skb, struct genl_info *info)
 		flowpic_set_err(info->extack, a[FLOWPIC_A_ACTION], why);
 		return -EINVAL;
 	}
-	flowpic_policy_set(nla_get_u16(a[FLOWPIC_A_CLASS]), &act);
+	flowpic_policy_set(&flowpic_req_state(info)->policy,
+			   nla_get_u16(a[FLOWPIC_A_CLASS]), &act);
 	return 0;
 }
 
@@ -360,15 +376,21 @@ struct flowpic_flow_view {
 	bool has_action;
 };
 
+/*
+ * The dump walks the flows of the requesting socket's namespace, which
+ * the socket keeps alive until the dump is done.
+ */
 static int flowpic_flows_start(struct netlink_callback *cb)
 {
+	struct flowpic_state *s = &flowpic_net(sock_net(cb->skb->sk))->state;
 	struct rhashtable_iter *it;
 
 	it = kmalloc(sizeof(*it), GFP_KERNEL);
 	if (!it)
 		return -ENOMEM;
-	rhashtable_walk_enter(&flowpic_genl_state->flows.ht, it);
+	rhashtable_walk_enter(&s->flows.ht, it);
 	cb->args[0] = (long)it;
+	cb->args[1] = (long)s;
 	return 0;
 }
 
@@ -414,6 +436,7 @@ static int flowpic_put_flow(struct sk_buff *skb, struct netlink_callback *cb,
 static int flowpic_flows_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct rhashtable_iter *it = (struct rhashtable_iter *)cb->args[0];
+	struct flowpic_state *s = (struct flowpic_state *)cb->args[1];
 	struct flowpic_flow_view v;
 	struct flowpic_flow *f;
 	bool dead;
@@ -433,8 +456,8 @@ static int flowpic_flows_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (dead)
 			continue;
 		/* The action that applies: the flow's own, else its class's. */
-		v.labelled = flowpic_verdict_peek(&flowpic_genl_state->verdicts,
-						  &f->key, &v.label, &v.action);
+		v.labelled = flowpic_verdict_peek(&s->verdicts, &f->key,
+						  &v.label, &v.action);
 		v.has_action = v.labelled;
 		if (flowpic_put_flow(skb, cb, &v))
 			break;
@@ -446,7 +469,7 @@ static int flowpic_flows_dump(struct sk_buff *skb, struct netlink_callback *cb)
 static_assert(FLOWPIC_CELLS_PER_ATTR ==
 	      (U16_MAX - NLA_HDRLEN) / sizeof(struct flowpic_sparse_cell));
 
-static int flowpic_send_window(const struct flowpic_done *d)
+static int flowpic_send_window(struct net *net, const struct flowpic_done *d)
 {
 	size_t cell = sizeof(struct flowpic_sparse_cell);
 	u32 full = d->cells.n / FLOWPIC_CELLS_PER_ATTR;
@@ -475,19 +498,20 @@ static int flowpic_send_window(const struct flowpic_done *d)
 			goto err_size;
 	}
 	genlmsg_end(msg, hdr);
-	return genlmsg_multicast(&flowpic_genl_family, msg, 0, 0, GFP_KERNEL);
+	return genlmsg_multicast_netns(&flowpic_genl_family, net, msg, 0, 0,
+				       GFP_KERNEL);
 
 err_size:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
 }
 
-bool flowpic_genl_listening(void)
+bool flowpic_genl_listening(struct net *net)
 {
-	return genl_has_listeners(&flowpic_genl_family, &init_net, 0);
+	return genl_has_listeners(&flowpic_genl_family, net, 0);
 }
 
-void flowpic_genl_deliver(struct flowpic_table *t)
+void flowpic_genl_deliver(struct net *net, struct flowpic_table *t)
 {
 	struct flowpic_done *d, *tmp;
 	LIST_HEAD(done);
@@ -496,10 +520,11 @@ void flowpic_genl_deliver(struct flowpic_table *t)
 	list_for_each_entry_safe(d, tmp, &done, list) {
 		list_del(&d->list);
 		flowpic_cells_finish(&d->cells);
-		if (flowpic_genl_listening() && !flowpic_send_window(d))
-			flowpic_count(FLOWPIC_CNT_WINDOWS);
+		if ((!t->listening || t->listening(t)) &&
+		    !flowpic_send_window(net, d))
+			flowpic_count(t->stats, FLOWPIC_CNT_WINDOWS);
 		else
-			flowpic_count(FLOWPIC_CNT_WINDOWS_LOST);
+			flowpic_count(t->stats, FLOWPIC_CNT_WINDOWS_LOST);
 		flowpic_done_free(d);
 		cond_resched();
 	}
@@ -519,7 +544,7 @@ static const struct genl_ops flowpic_genl_ops[] = {
 		.doit = flowpic_set_config,
 		.policy = flowpic_config_policy,
 		.maxattr = FLOWPIC_A_MAX,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		/* Every flow's endpoints and label: the host's traffic. */
@@ -527,28 +552,28 @@ static const struct genl_ops flowpic_genl_ops[] = {
 		.start = flowpic_flows_start,
 		.dumpit = flowpic_flows_dump,
 		.done = flowpic_flows_done,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = FLOWPIC_CMD_SET_LABEL,
 		.doit = flowpic_set_label,
 		.policy = flowpic_label_policy,
 		.maxattr = FLOWPIC_A_MAX,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = FLOWPIC_CMD_DEL_LABEL,
 		.doit = flowpic_del_label,
 		.policy = flowpic_label_policy,
 		.maxattr = FLOWPIC_A_MAX,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = FLOWPIC_CMD_SET_POLICY,
 		.doit = flowpic_set_policy,
 		.policy = flowpic_policy_policy,
 		.maxattr = FLOWPIC_A_MAX,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = FLOWPIC_CMD_GET_STATS,
@@ -557,9 +582,10 @@ static const struct genl_ops flowpic_genl_ops[] = {
 };
 
 /*
- * Windows show the host's traffic: listening needs CAP_NET_ADMIN. Kernels
- * with the multicast capability flags (6.1.6x and later, 6.7) check them
- * at bind time; older ones have no such check.
+ * Windows show a namespace's traffic: listening needs CAP_NET_ADMIN over
+ * the namespace's owner. Kernels with the multicast capability flags
+ * (6.1.6x and later, 6.7) check them at bind time; older ones have no
+ * such check.
  */
 #ifdef GENL_MCAST_CAP_NET_ADMIN
 #define FLOWPIC_MCGRP_FLAGS	GENL_MCAST_CAP_NET_ADMIN
@@ -575,12 +601,8 @@ struct genl_family flowpic_genl_family __ro_after_init = {
 	.name		= FLOWPIC_GENL_NAME,
 	.version	= FLOWPIC_GENL_VERSION,
 	.resv_start_op	= 0,
-	/*
-	 * The flow table and config are the host's, so the family lives in
-	 * the initial namespace only: a namespace's own CAP_NET_ADMIN must
-	 * not change them.
-	 */
-	.netnsok	= false,
+	/* Every namespace has its own flowpic (netns.c). */
+	.netnsok	= true,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
 	.ops		= flowpic_genl_ops,
@@ -589,9 +611,8 @@ struct genl_family flowpic_genl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(flowpic_genl_mcgrps),
 };
 
-int flowpic_genl_init(struct flowpic_state *s)
+int flowpic_genl_init(void)
 {
-	flowpic_genl_state = s;
 	return genl_register_family(&flowpic_genl_family);
 }
 

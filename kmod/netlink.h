@@ -9,7 +9,7 @@
 extern struct genl_family flowpic_genl_family;
 
 struct flowpic_table;
-struct flowpic_state;
+struct net;
 
 /* The request policies, shared with the KUnit suites. */
 extern const struct nla_policy flowpic_config_policy[FLOWPIC_A_MAX + 1];
@@ -20,12 +20,18 @@ extern const struct nla_policy flowpic_policy_policy[FLOWPIC_A_MAX + 1];
 const char *flowpic_key_invalid(const struct flowpic_key *k);
 const char *flowpic_label_invalid(const struct flowpic_label *l);
 
-/* Registers the family; its requests work on @s. */
-int flowpic_genl_init(struct flowpic_state *s);
+/*
+ * Registers the family, in every namespace; a request works on the state
+ * of its socket's namespace (netns.h), which must exist first.
+ */
+int flowpic_genl_init(void);
 void flowpic_genl_exit(void);
-/* Whether anyone listens to the "windows" group. */
-bool flowpic_genl_listening(void);
-/* Announces @t's closed windows on the "windows" group. Sleeps. */
-void flowpic_genl_deliver(struct flowpic_table *t);
+/* Whether anyone in @net listens to the "windows" group. */
+bool flowpic_genl_listening(struct net *net);
+/*
+ * Announces @t's closed windows on @net's "windows" group, to listeners
+ * in @net only, while @t->listening says someone listens. Sleeps.
+ */
+void flowpic_genl_deliver(struct net *net, struct flowpic_table *t);
 
 #endif /* _FLOWPIC_KMOD_NETLINK_H */

@@ -40,11 +40,13 @@ void flowpic_verdict_cache_exit(void)
 	flowpic_verdict_cache = NULL;
 }
 
-int flowpic_verdicts_init(struct flowpic_verdicts *v, u32 bound)
+int flowpic_verdicts_init(struct flowpic_verdicts *v, u32 bound,
+			  struct flowpic_policy *policy)
 {
 	spin_lock_init(&v->lock);
 	INIT_LIST_HEAD(&v->lru);
 	v->bound = bound ? bound : 1;
+	v->policy = policy;
 	memset(&v->st, 0, sizeof(v->st));
 	return rhashtable_init(&v->ht, &flowpic_verdict_params);
 }
@@ -86,7 +88,7 @@ int flowpic_verdict_set(struct flowpic_verdicts *v,
 	struct flowpic_verdict *nv, *old;
 	int err = 0;
 
-	nv = kmem_cache_zalloc(flowpic_verdict_cache, GFP_KERNEL);
+	nv = kmem_cache_zalloc(flowpic_verdict_cache, GFP_KERNEL_ACCOUNT);
 	if (!nv)
 		return -ENOMEM;
 	nv->key = *key;
@@ -147,9 +149,11 @@ int flowpic_verdict_clear(struct flowpic_verdicts *v,
 }
 
 /* The action @e asks for: its own, else its class's. */
-static struct flowpic_action flowpic_verdict_of(const struct flowpic_verdict *e)
+static struct flowpic_action flowpic_verdict_of(struct flowpic_verdicts *v,
+						const struct flowpic_verdict *e)
 {
-	return e->has_action ? e->action : flowpic_policy_get(e->label.class_id);
+	return e->has_action ? e->action :
+			       flowpic_policy_get(v->policy, e->label.class_id);
 }
 
 bool flowpic_verdict_action(struct flowpic_verdicts *v,
@@ -165,7 +169,7 @@ bool flowpic_verdict_action(struct flowpic_verdicts *v,
 		act->value = 0;
 		return false;
 	}
-	*act = flowpic_verdict_of(e);
+	*act = flowpic_verdict_of(v, e);
 	if (READ_ONCE(e->used) != now) {
 		spin_lock_bh(&v->lock);
 		if (!e->gone)
@@ -187,7 +191,7 @@ bool flowpic_verdict_peek(struct flowpic_verdicts *v,
 	if (!e)
 		return false;
 	*label = e->label;
-	*act = flowpic_verdict_of(e);
+	*act = flowpic_verdict_of(v, e);
 	return true;
 }
 

@@ -8,6 +8,7 @@
 #include <linux/types.h>
 
 #include "flowpic.h"
+#include "policy.h"
 
 /* The verdict table holds at least this many, as the tc program's. */
 #define FLOWPIC_VERDICTS_MIN	4096
@@ -39,13 +40,16 @@ struct flowpic_verdicts {
 	struct list_head lru;		/* least recently used first */
 	u32 bound;
 	struct flowpic_verdict_stats st;
+	struct flowpic_policy *policy;	/* a label's class's action */
 };
 
-/* The verdicts' slab cache, module-wide, before any table. */
+/* The verdicts' slab cache, module-wide (every namespace), before any table. */
 int flowpic_verdict_cache_init(void);
 void flowpic_verdict_cache_exit(void);
 
-int flowpic_verdicts_init(struct flowpic_verdicts *v, u32 bound);
+/* A table of at most @bound verdicts whose classes' actions are @policy's. */
+int flowpic_verdicts_init(struct flowpic_verdicts *v, u32 bound,
+			  struct flowpic_policy *policy);
 /* Frees every verdict. No packet or request may be in flight. */
 void flowpic_verdicts_destroy(struct flowpic_verdicts *v);
 

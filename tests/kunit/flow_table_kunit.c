@@ -3,8 +3,9 @@
  * KUnit suites for flowpic.ko's packet path: the sparse FlowPic and its
  * bound, the flow table (window rollover, FIN/RST, idle expiry, eviction,
  * labels and policy), the parser and hook fed with constructed skbs, and
- * the validation of SET_LABEL and SET_POLICY attributes. Each test builds
- * its own table, so the module's own table is never touched.
+ * two network namespaces' states side by side, and the validation of
+ * SET_LABEL and SET_POLICY attributes. Each test builds its own state,
+ * so the module's own (the initial namespace's) is never touched.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
@@ -18,6 +19,7 @@
 #include <linux/udp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/net_namespace.h>
 #include <net/netlink.h>
 #include <asm/unaligned.h>
 
@@ -27,6 +29,7 @@
 #include "flow_table.h"
 #include "hook.h"
 #include "netlink.h"
+#include "netns.h"
 #include "policy.h"
 #include "stats.h"
 #include "window.h"
@@ -174,12 +177,8 @@ static int table_init(struct kunit *test)
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
-	if (flowpic_table_init(&c->s.flows, NULL, NULL))
+	if (flowpic_state_init(&c->s, VERDICTS, NULL, NULL))
 		return -ENOMEM;
-	if (flowpic_verdicts_init(&c->s.verdicts, VERDICTS)) {
-		flowpic_table_destroy(&c->s.flows);
-		return -ENOMEM;
-	}
 	INIT_LIST_HEAD(&c->seen);
 	skb_queue_head_init(&c->skbs);
 	c->cfg.geom = (struct flowpic_geom){
@@ -190,7 +189,7 @@ static int table_init(struct kunit *test)
 	c->cfg.max_cells = 4096;
 	c->cfg.idle_ns = 60 * SEC;
 	c->cfg.min_packets = 1;
-	flowpic_stats_read(c->cnt0);
+	flowpic_stats_read(c->s.stats, c->cnt0);
 	test->priv = c;
 	return 0;
 }
@@ -207,8 +206,7 @@ static void table_exit(struct kunit *test)
 		flowpic_done_free(d);
 	skb_queue_purge(&c->skbs);
 	rcu_barrier();
-	flowpic_verdicts_destroy(&c->s.verdicts);
-	flowpic_table_destroy(&c->s.flows);
+	flowpic_state_destroy(&c->s);
 }
 
 /* How much counter @i moved since the test began. */
@@ -216,7 +214,7 @@ static u64 cnt_delta(struct table_ctx *c, enum flowpic_counter i)
 {
 	u64 now[__FLOWPIC_CNT_MAX];
 
-	flowpic_stats_read(now);
+	flowpic_stats_read(c->s.stats, now);
 	return now[i] - c->cnt0[i];
 }
 
@@ -514,7 +512,7 @@ static void flowpic_label_policy_test(struct kunit *test)
 	act = feed(c, &p, T0);
 	KUNIT_EXPECT_EQ(test, act.type, (u32)FLOWPIC_ACT_PASS);
 
-	flowpic_policy_set(3, &drop);
+	flowpic_policy_set(&c->s.policy, 3, &drop);
 	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
 			0);
 	act = feed(c, &p, T0 + 1);
@@ -542,7 +540,7 @@ static void flowpic_label_policy_test(struct kunit *test)
 						      &got, &act));
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BINNED), binned);
-	flowpic_policy_set(3, &pass);
+	flowpic_policy_set(&c->s.policy, 3, &pass);
 }
 
 /*
@@ -619,7 +617,7 @@ static void flowpic_eviction_flood_test(struct kunit *test)
 			2560ULL - 256);
 }
 
-static bool nobody_listens(void)
+static bool nobody_listens(struct flowpic_table *t)
 {
 	return false;
 }
@@ -687,7 +685,7 @@ static void flowpic_verdict_outlives_test(struct kunit *test)
 	struct flowpic_window w;
 	u32 i, n;
 
-	flowpic_policy_set(6, &drop);
+	flowpic_policy_set(&c->s.policy, 6, &drop);
 	mkpkt(&p, 45000, 60, false);
 	mkpkt(&r, 45000, 60, true);
 	feed(c, &p, T0);
@@ -726,7 +724,7 @@ static void flowpic_verdict_outlives_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vs.added, 1ULL);
 	KUNIT_EXPECT_EQ(test, vs.present, 1ULL);
 	KUNIT_EXPECT_EQ(test, vs.removed + vs.evicted, 0ULL);
-	flowpic_policy_set(6, &pass);
+	flowpic_policy_set(&c->s.policy, 6, &pass);
 }
 
 /*
@@ -804,7 +802,7 @@ static void flowpic_verdict_no_slot_test(struct kunit *test)
 	struct flowpic_pkt p;
 	u32 i, dropped = 0, untracked = 0;
 
-	flowpic_policy_set(7, &drop);
+	flowpic_policy_set(&c->s.policy, 7, &drop);
 	c->cfg.max_flows = 4;
 	for (i = 0; i < 12; i++) {
 		mkpkt(&p, 4000 + i, 60, false);
@@ -834,7 +832,7 @@ static void flowpic_verdict_no_slot_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dropped, 12U);
 	KUNIT_EXPECT_GE(test, untracked, 8U);
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_UNTRACKED), (u64)untracked);
-	flowpic_policy_set(7, &pass);
+	flowpic_policy_set(&c->s.policy, 7, &pass);
 }
 
 /* --- pictures true to the wire ------------------------------------------- */
@@ -1201,7 +1199,7 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 			FLOWPIC_PARSE_FLOW);
 	KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
 			0);
-	flowpic_policy_set(5, &prio);
+	flowpic_policy_set(&c->s.policy, 5, &prio);
 	rcu_read_lock();
 	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
 			(unsigned int)NF_ACCEPT);
@@ -1209,7 +1207,7 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, skb->priority, 0x10002U);
 
 	/* A mark under a mask: its bits set, the others kept. */
-	flowpic_policy_set(5, &mark);
+	flowpic_policy_set(&c->s.policy, 5, &mark);
 	skb->mark = 0x15a;
 	rcu_read_lock();
 	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
@@ -1217,13 +1215,13 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, skb->mark, 0x12aU);
 	mark.mask = 0;			/* none: the whole mark */
-	flowpic_policy_set(5, &mark);
+	flowpic_policy_set(&c->s.policy, 5, &mark);
 	rcu_read_lock();
 	flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, skb->mark, 0x20U);
 
-	flowpic_policy_set(5, &drop);
+	flowpic_policy_set(&c->s.policy, 5, &drop);
 	/* The reply belongs to the same flow and is dropped too. */
 	v4_tcp_fill(&h, b, a, 443, 40000);
 	skb = mkskb(test, &h, sizeof(h));
@@ -1233,7 +1231,7 @@ static void flowpic_hook_enforce_test(struct kunit *test)
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_DROPPED), 1ULL);
 	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 1U);
-	flowpic_policy_set(5, &pass);
+	flowpic_policy_set(&c->s.policy, 5, &pass);
 
 	/* Malformed: counted, accepted, no flow. */
 	h.ip.ihl = 3;
@@ -1332,6 +1330,184 @@ static struct kunit_suite flowpic_hook_suite = {
 	.init = table_init,
 	.exit = table_exit,
 	.test_cases = flowpic_hook_cases,
+};
+
+/* --- two network namespaces' states ------------------------------------- */
+
+/*
+ * What each network namespace gets (netns.c): a second state beside the
+ * test's, which must share nothing with it but the slab caches and the
+ * memory budget.
+ */
+static struct flowpic_state *other_state(struct kunit *test)
+{
+	struct flowpic_state *b;
+
+	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_EQ(test, flowpic_state_init(b, VERDICTS, NULL, NULL), 0);
+	return b;
+}
+
+static void other_state_free(struct flowpic_state *b)
+{
+	struct flowpic_done *d, *tmp;
+	LIST_HEAD(done);
+
+	flowpic_table_take_done(&b->flows, &done);
+	list_for_each_entry_safe(d, tmp, &done, list)
+		flowpic_done_free(d);
+	rcu_barrier();
+	flowpic_state_destroy(b);
+}
+
+static u64 state_cnt(struct flowpic_state *s, enum flowpic_counter i)
+{
+	u64 now[__FLOWPIC_CNT_MAX];
+
+	flowpic_stats_read(s->stats, now);
+	return now[i];
+}
+
+/* Flows, counters and windows of one state are not another's. */
+static void flowpic_netns_flows_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_state *b = other_state(test);
+	struct flowpic_window w;
+	struct flowpic_pkt p;
+	struct flowpic_done *d;
+	u32 n;
+
+	mkpkt(&p, 40000, 100, false);
+	feed(c, &p, T0);
+	feed(c, &p, T0 + SEC);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&c->s.flows), 1U);
+	KUNIT_EXPECT_EQ(test, flowpic_table_count(&b->flows), 0U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_FLOWS_NEW), 1ULL);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BINNED), 2ULL);
+	KUNIT_EXPECT_EQ(test, state_cnt(b, FLOWPIC_CNT_FLOWS_NEW), 0ULL);
+	KUNIT_EXPECT_EQ(test, state_cnt(b, FLOWPIC_CNT_BINNED), 0ULL);
+
+	/* The same 5-tuple in the other: a flow of its own, from zero. */
+	rcu_read_lock();
+	flowpic_table_packet(&b->flows, &c->cfg, &p, T0 + 2 * SEC);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, state_cnt(b, FLOWPIC_CNT_BINNED), 1ULL);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_BINNED), 2ULL);
+	KUNIT_ASSERT_TRUE(test, open_window(c, &p, &w, &n));
+	KUNIT_EXPECT_EQ(test, w.packets[p.dir], 2U);
+
+	/* Its window closes into its own queue, not the test's. */
+	rcu_read_lock();
+	flowpic_table_packet(&b->flows, &c->cfg, &p, T0 + 40 * SEC);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, take(test, c, &d), 0);
+	KUNIT_EXPECT_EQ(test, b->flows.ndone, 1U);
+	other_state_free(b);
+}
+
+/*
+ * A label and a policy set in one state do not apply to the same 5-tuple
+ * in another, neither on a labelled flow nor on an unlabelled one.
+ */
+static void flowpic_netns_verdicts_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_state *b = other_state(test);
+	__be32 a4 = htonl(0xc0000201), b4 = htonl(0xc6336407);
+	struct flowpic_label l = { .class_id = 9 };
+	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
+	struct flowpic_action prio = { .type = FLOWPIC_ACT_PRIORITY,
+				       .value = 0x10003 };
+	struct flowpic_verdict_stats vs;
+	struct flowpic_pkt p;
+	struct sk_buff *skb;
+	struct v4_tcp h;
+
+	v4_tcp_fill(&h, a4, b4, 40001, 443);
+	skb = mkskb(test, &h, sizeof(h));
+	KUNIT_ASSERT_EQ(test, flowpic_parse(skb, NFPROTO_IPV4, &p),
+			FLOWPIC_PARSE_FLOW);
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
+			(unsigned int)NF_ACCEPT);
+	rcu_read_unlock();
+
+	/* Only the state that saw the flow takes its label. */
+	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(b, &p.key, &l, NULL),
+			-ENOENT);
+	KUNIT_ASSERT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
+			0);
+	flowpic_policy_set(&c->s.policy, 9, &drop);
+
+	/* The other sees the flow, unlabelled there: it passes. */
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(b, skb, NFPROTO_IPV4),
+			(unsigned int)NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
+			(unsigned int)NF_DROP);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_DROPPED), 1ULL);
+	KUNIT_EXPECT_EQ(test, state_cnt(b, FLOWPIC_CNT_DROPPED), 0ULL);
+	KUNIT_EXPECT_EQ(test, state_cnt(b, FLOWPIC_CNT_PACKETS), 1ULL);
+
+	/* Labelled there too, by its own policy: priority, not drop. */
+	KUNIT_ASSERT_EQ(test, flowpic_state_set_label(b, &p.key, &l, NULL), 0);
+	flowpic_policy_set(&b->policy, 9, &prio);
+	skb->priority = 0;
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(b, skb, NFPROTO_IPV4),
+			(unsigned int)NF_ACCEPT);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, skb->priority, 0x10003U);
+	KUNIT_EXPECT_EQ(test, cnt_delta(c, FLOWPIC_CNT_PRIORITISED), 0ULL);
+
+	/* Clearing it in one leaves the other's. */
+	KUNIT_EXPECT_EQ(test, flowpic_state_clear_label(b, &p.key), 0);
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, flowpic_hook_skb(&c->s, skb, NFPROTO_IPV4),
+			(unsigned int)NF_DROP);
+	rcu_read_unlock();
+	flowpic_verdicts_stats(&c->s.verdicts, &vs);
+	KUNIT_EXPECT_EQ(test, vs.present, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.removed, 0ULL);
+	flowpic_verdicts_stats(&b->verdicts, &vs);
+	KUNIT_EXPECT_EQ(test, vs.present, 0ULL);
+	KUNIT_EXPECT_EQ(test, vs.removed, 1ULL);
+	other_state_free(b);
+}
+
+/*
+ * The module's own states: the initial namespace has one, whose hooks
+ * are registered, made at load like any namespace's.
+ */
+static void flowpic_netns_init_net_test(struct kunit *test)
+{
+	struct flowpic_net *fn = flowpic_net(&init_net);
+
+	KUNIT_ASSERT_NOT_NULL(test, fn);
+	KUNIT_EXPECT_PTR_EQ(test, fn->net, &init_net);
+	KUNIT_EXPECT_NOT_NULL(test, fn->state.stats);
+	KUNIT_EXPECT_PTR_EQ(test, fn->state.verdicts.policy,
+			    &fn->state.policy);
+	KUNIT_EXPECT_PTR_EQ(test, fn->state.flows.stats, fn->state.stats);
+	KUNIT_EXPECT_PTR_EQ(test, fn->ops[0].priv, (void *)&fn->state);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(fn->stopping));
+}
+
+static struct kunit_case flowpic_netns_cases[] = {
+	KUNIT_CASE(flowpic_netns_flows_test),
+	KUNIT_CASE(flowpic_netns_verdicts_test),
+	KUNIT_CASE(flowpic_netns_init_net_test),
+	{}
+};
+
+static struct kunit_suite flowpic_netns_suite = {
+	.name = "flowpic_netns",
+	.init = table_init,
+	.exit = table_exit,
+	.test_cases = flowpic_netns_cases,
 };
 
 /* --- SET_LABEL and SET_POLICY attributes ---------------------------------- */
@@ -1452,4 +1628,4 @@ static struct kunit_suite flowpic_attr_suite = {
 };
 
 kunit_test_suites(&flowpic_cells_suite, &flowpic_table_suite,
-		  &flowpic_hook_suite, &flowpic_attr_suite);
+		  &flowpic_hook_suite, &flowpic_netns_suite, &flowpic_attr_suite);

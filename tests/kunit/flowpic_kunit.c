@@ -8,6 +8,7 @@
 #include <kunit/test.h>
 #include <linux/inet.h>
 #include <linux/skbuff.h>
+#include <net/net_namespace.h>
 #include <net/netlink.h>
 
 #include "flowpic.h"
@@ -15,6 +16,7 @@
 #include "budget.h"
 #include "config.h"
 #include "netlink.h"
+#include "netns.h"
 
 /* --- binning: tests/vectors/binning.h against flowpic_bin() -------------- */
 
@@ -176,11 +178,30 @@ static struct kunit_suite flowpic_key_suite = {
 
 /* --- configuration and netlink attribute validation ---------------------- */
 
+/* A namespace's config of its own, freed when the test ends. */
+static struct flowpic_config_slot *config_slot(struct kunit *test)
+{
+	struct flowpic_config_slot *cs;
+
+	cs = kunit_kzalloc(test, sizeof(*cs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cs);
+	KUNIT_ASSERT_EQ(test, flowpic_config_init(cs), 0);
+	return cs;
+}
+
+static void config_slot_free(struct flowpic_config_slot *cs)
+{
+	flowpic_config_exit(cs);
+	rcu_barrier();
+}
+
 static void flowpic_config_defaults_test(struct kunit *test)
 {
+	struct flowpic_config_slot *cs = config_slot(test);
 	struct flowpic_config c;
 
-	flowpic_config_read(&c);
+	flowpic_config_read(cs, &c);
+	config_slot_free(cs);
 	KUNIT_EXPECT_EQ(test, c.geom.n, 32);
 	KUNIT_EXPECT_EQ(test, c.geom.window_ns, 15ULL * NSEC_PER_SEC);
 	KUNIT_EXPECT_EQ(test, c.geom.channels, 1);
@@ -200,12 +221,14 @@ static void flowpic_config_defaults_test(struct kunit *test)
  */
 static void flowpic_config_budget_test(struct kunit *test)
 {
+	struct flowpic_config_slot *cs = config_slot(test);
 	size_t limit = flowpic_budget_limit();
 	struct flowpic_config c;
 	const char *msg;
 	int attr;
 
-	flowpic_config_read(&c);
+	flowpic_config_read(cs, &c);
+	config_slot_free(cs);
 	c.geom.n = FLOWPIC_N_MAX;
 	c.geom.channels = 2;
 	c.max_flows = 1000;
@@ -271,12 +294,14 @@ static const struct flowpic_config_case flowpic_config_cases[] = {
 
 static void flowpic_config_invalid_test(struct kunit *test)
 {
+	struct flowpic_config_slot *cs = config_slot(test);
 	struct flowpic_config good, c;
 	const char *msg;
 	unsigned int i;
 	int attr;
 
-	flowpic_config_read(&good);
+	flowpic_config_read(cs, &good);
+	config_slot_free(cs);
 	KUNIT_EXPECT_NULL(test, flowpic_config_invalid(&good,
 			  flowpic_config_flows_limit(), &attr));
 	for (i = 0; i < ARRAY_SIZE(flowpic_config_cases); i++) {
@@ -294,30 +319,72 @@ static void flowpic_config_invalid_test(struct kunit *test)
 
 static void flowpic_config_update_test(struct kunit *test)
 {
+	struct flowpic_config_slot *cs = config_slot(test);
 	struct flowpic_config old, c, now;
 	const char *msg;
 	int attr;
 
-	flowpic_config_lock();
-	flowpic_config_read(&old);
+	flowpic_config_lock(cs);
+	flowpic_config_read(cs, &old);
 	c = old;
 	c.geom.n = 1500;
 	c.geom.window_ns = FLOWPIC_FULL_WINDOW_NS;
 	c.geom.channels = 2;
-	KUNIT_EXPECT_EQ(test, flowpic_config_update(&c, &msg, &attr), 0);
-	flowpic_config_read(&now);
+	KUNIT_EXPECT_EQ(test, flowpic_config_update(cs, &c, &msg, &attr), 0);
+	flowpic_config_read(cs, &now);
 	KUNIT_EXPECT_EQ(test, now.geom.n, 1500);
 	KUNIT_EXPECT_EQ(test, now.geom.channels, 2);
 
 	/* A refused update leaves the config as it was. */
 	c.max_cells = 1;
-	KUNIT_EXPECT_EQ(test, flowpic_config_update(&c, &msg, &attr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, flowpic_config_update(cs, &c, &msg, &attr),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, attr, FLOWPIC_A_MAX_CELLS);
-	flowpic_config_read(&now);
+	flowpic_config_read(cs, &now);
 	KUNIT_EXPECT_EQ(test, now.max_cells, old.max_cells);
+	flowpic_config_unlock(cs);
+	config_slot_free(cs);
+}
 
-	KUNIT_EXPECT_EQ(test, flowpic_config_update(&old, &msg, &attr), 0);
-	flowpic_config_unlock();
+/*
+ * Two namespaces' configs: a change to one leaves the other, and the
+ * module's own (the initial namespace's), as they were; neither may go
+ * past the module's bounds, which are the same for both.
+ */
+static void flowpic_config_per_netns_test(struct kunit *test)
+{
+	struct flowpic_config_slot *a = config_slot(test);
+	struct flowpic_config_slot *b = config_slot(test);
+	struct flowpic_config ca, cb, host0, host;
+	struct flowpic_state *init = &flowpic_net(&init_net)->state;
+	const char *msg;
+	int attr;
+
+	flowpic_config_read(&init->config, &host0);
+	flowpic_config_read(a, &ca);
+	ca.geom.n = 64;
+	ca.max_flows = 7;
+	flowpic_config_lock(a);
+	KUNIT_EXPECT_EQ(test, flowpic_config_update(a, &ca, &msg, &attr), 0);
+	/* Past the module's max_flows: refused, in any namespace. */
+	ca.max_flows = flowpic_config_flows_limit() + 1;
+	KUNIT_EXPECT_EQ(test, flowpic_config_update(a, &ca, &msg, &attr),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, attr, FLOWPIC_A_MAX_FLOWS);
+	flowpic_config_unlock(a);
+
+	flowpic_config_read(a, &ca);
+	flowpic_config_read(b, &cb);
+	flowpic_config_read(&init->config, &host);
+	KUNIT_EXPECT_EQ(test, ca.geom.n, 64);
+	KUNIT_EXPECT_EQ(test, ca.max_flows, 7U);
+	KUNIT_EXPECT_EQ(test, cb.geom.n, 32);
+	KUNIT_EXPECT_EQ(test, cb.max_flows, flowpic_config_flows_limit());
+	KUNIT_EXPECT_EQ(test, memcmp(&host.geom, &host0.geom,
+				     sizeof(host.geom)), 0);
+	KUNIT_EXPECT_EQ(test, host.max_flows, host0.max_flows);
+	config_slot_free(a);
+	config_slot_free(b);
 }
 
 /* Parses the attributes put into @skb with the SET_CONFIG policy. */
@@ -396,6 +463,7 @@ static struct kunit_case flowpic_config_cases_list[] = {
 	KUNIT_CASE(flowpic_config_invalid_test),
 	KUNIT_CASE(flowpic_config_budget_test),
 	KUNIT_CASE(flowpic_config_update_test),
+	KUNIT_CASE(flowpic_config_per_netns_test),
 	KUNIT_CASE(flowpic_config_policy_test),
 	{}
 };

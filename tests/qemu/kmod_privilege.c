@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Least privilege of flowpic.ko's family, from callers without
- * CAP_NET_ADMIN: uid 65534, and root of an unprivileged user namespace
- * (with and without a network namespace of its own).
+ * CAP_NET_ADMIN over the initial namespace: uid 65534, and root of an
+ * unprivileged user namespace (with and without a network namespace of
+ * its own).
  *
  *   kmod_privilege absent   the module is not loaded: asking for the
  *                           family must not load it (the guest script
  *                           checks /proc/modules and its modprobe log)
- *   kmod_privilege loaded   the module is loaded: flows are listed for
- *                           root only; GET_CONFIG and GET_STATS stay open
+ *   kmod_privilege loaded   the module is loaded: the initial namespace's
+ *                           flows are listed, and its state changed, by
+ *                           root only; GET_CONFIG and GET_STATS stay open.
+ *                           Root of an unprivileged user namespace owns
+ *                           the network namespace it made: there it may
+ *                           list flows and configure, within the
+ *                           module's bounds; through a socket of the
+ *                           initial namespace it still may not.
  *
  * Prints TAP (tests/unit/tap.h).
  */
@@ -72,7 +79,7 @@ static int become(enum who who)
 }
 
 /* Child exit codes. */
-enum { OK, CANNOT_BECOME, WRONG, NO_FAMILY };
+enum { OK, CANNOT_BECOME, WRONG, NO_FAMILY, HOST_WRONG, BOUNDS_WRONG };
 
 static int child_absent(enum who who)
 {
@@ -93,18 +100,57 @@ static int cb_count(const struct kmod_flow *f, void *arg)
 	return 0;
 }
 
-static int child_loaded(enum who who)
+/*
+ * Root of a user namespace in a network namespace of its own: there it
+ * is the administrator, within the module's bounds. @host is a socket of
+ * the initial namespace, opened before: the initial namespace's owner
+ * decides what goes through it, and that is not us.
+ */
+static int child_own_netns(struct kmod_client *host)
 {
+	struct flowpic_action drop = { .type = FLOWPIC_ACT_DROP };
 	uint64_t cnt[__FLOWPIC_CNT_MAX];
 	struct kmod_config cfg;
 	struct kmod_client *c;
+	int n = 0;
+
+	cfg.max_cells = 32;
+	if (kmod_client_dump_flows(host, cb_count, &n) != -EPERM ||
+	    kmod_client_set_config(host, &cfg, KMOD_CONFIG_MAX_CELLS) != -EPERM ||
+	    kmod_client_set_policy(host, 1, &drop) != -EPERM)
+		return HOST_WRONG;
+	if (kmod_client_open(&c))
+		return NO_FAMILY;
+	if (kmod_client_dump_flows(c, cb_count, &n) || n ||
+	    kmod_client_set_config(c, &cfg, KMOD_CONFIG_MAX_CELLS) ||
+	    kmod_client_get_config(c, &cfg) || cfg.max_cells != 32 ||
+	    kmod_client_set_policy(c, 1, &drop) ||
+	    kmod_client_get_stats(c, cnt))
+		return WRONG;
+	/* The module's bounds hold here too: max_flows, the memory budget. */
+	cfg.max_flows = 1048576;
+	cfg.max_cells = 65536;
+	if (kmod_client_set_config(c, &cfg, KMOD_CONFIG_MAX_FLOWS) != -EINVAL ||
+	    kmod_client_set_config(c, &cfg, KMOD_CONFIG_MAX_CELLS) != -EINVAL)
+		return BOUNDS_WRONG;
+	kmod_client_close(c);
+	return OK;
+}
+
+static int child_loaded(enum who who)
+{
+	uint64_t cnt[__FLOWPIC_CNT_MAX];
+	struct kmod_client *c, *host = NULL;
+	struct kmod_config cfg;
 	int err, n = 0;
 
+	if (who == WHO_USERNS_NETNS && kmod_client_open(&host))
+		return NO_FAMILY;
 	if (become(who))
 		return CANNOT_BECOME;
+	if (who == WHO_USERNS_NETNS)
+		return child_own_netns(host);
 	err = kmod_client_open(&c);
-	if (who == WHO_USERNS_NETNS)	/* the host's family is not there */
-		return err == -ENOENT ? OK : WRONG;
 	if (err)
 		return NO_FAMILY;
 	if (kmod_client_dump_flows(c, cb_count, &n) != -EPERM)
@@ -140,7 +186,8 @@ static void run_as(enum who who, int (*fn)(enum who), const char *what)
 
 int main(int argc, char **argv)
 {
-	struct kmod_client *c;
+	struct kmod_config before = { 0 }, after = { 0 };
+	struct kmod_client *c = NULL;
 	int err, n = 0;
 	enum who w;
 
@@ -154,13 +201,23 @@ int main(int argc, char **argv)
 	for (w = WHO_NOBODY; w <= WHO_USERNS; w++)
 		run_as(w, child_loaded,
 		       "GET_FLOWS and SET_CONFIG get EPERM; GET_CONFIG, GET_STATS work");
-	run_as(WHO_USERNS_NETNS, child_loaded,
-	       "the host's family is not in its namespace (ENOENT)");
 	err = kmod_client_open(&c);
-	if (!err) {
+	if (!err)
+		err = kmod_client_get_config(c, &before);
+	run_as(WHO_USERNS_NETNS, child_loaded,
+	       "its own namespace: GET_FLOWS (none), SET_CONFIG, SET_POLICY "
+	       "work; past max_flows or mem_budget EINVAL; a socket of the "
+	       "initial namespace gets EPERM");
+	if (!err)
+		err = kmod_client_get_config(c, &after);
+	tap_ok(!err && after.max_cells == before.max_cells &&
+	       after.max_flows == before.max_flows,
+	       "the initial namespace's config is untouched (max_cells %u, "
+	       "max_flows %u)", after.max_cells, after.max_flows);
+	if (!err)
 		err = kmod_client_dump_flows(c, cb_count, &n);
+	if (c)
 		kmod_client_close(c);
-	}
 	tap_ok(!err, "root: GET_FLOWS works (%d flows, %s)", n, strerror(-err));
 	return tap_done();
 }

@@ -3,8 +3,10 @@
 # on (a modprobe that logs its requests and loads flowpic.ko for any alias
 # the module declares, as modprobe would), uid 65534 and root of an
 # unprivileged user namespace ask for the family: the kernel asks for the
-# module, which must not load. Then, loaded by root, flows are listed for
-# CAP_NET_ADMIN only.
+# module, which must not load. Then, loaded by root, the initial
+# namespace's flows are listed for its CAP_NET_ADMIN only; root of an
+# unprivileged user and network namespace administers flowpic in its own
+# namespace, within the module's bounds, and not in the initial one.
 . /tests/tap.sh
 echo "TAP version 13"
 log=/tmp/modprobe.log
