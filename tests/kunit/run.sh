@@ -22,7 +22,14 @@
 #
 # Prints KTAP, then "# kunit: N passed, N failed, N skipped" counting test
 # cases. Anything that keeps the suites from running is a failure.
+#
+# `run.sh --build-only` builds the UML kernel and stops: tests/check.sh
+# starts it in the background at the lowest priority while the earlier
+# layers run, so that a cold build (many minutes) overlaps them; the
+# layer's own run then waits for it on the lock and finds it built.
 cd "$(dirname "$0")/../.." || exit 1
+build_only=
+[ "${1:-}" = --build-only ] && build_only=1
 repo=$PWD
 cache=${FLOWPIC_CACHE:-/var/cache/flowpic}
 over=$cache/kunit-src
@@ -111,6 +118,13 @@ for opt in $debug; do
 done
 
 echo "# kunit: building UML in $build (jobs $jobs; debug: $(echo $debug))"
+if [ -n "$build_only" ]; then
+	# shellcheck disable=SC2086 # $add is a list of options
+	(cd "$over" && python3 tools/testing/kunit/kunit.py build \
+		--build_dir="$build" --kunitconfig="$repo/tests/kunit/kunitconfig" \
+		$add --jobs="$jobs")
+	exit
+fi
 start=$(date +%s)
 # shellcheck disable=SC2086 # $add is a list of options
 (cd "$over" && python3 tools/testing/kunit/kunit.py run \
