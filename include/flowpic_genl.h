@@ -45,7 +45,9 @@
  *	         (docs/verdicts.md); only DEL_LABEL, a later SET_LABEL or the
  *	         table's least-recently-used bound ends it.
  *	Errors:  -ENOENT when the flow is neither in the flow table nor
- *	         labelled already.
+ *	         labelled already; -ENOSPC when a new verdict does not fit
+ *	         the module's memory budget (counted in the verdict
+ *	         table's refused; no verdict is evicted for it).
  *
  * FLOWPIC_CMD_DEL_LABEL (doit, admin)
  *	Request: FLOWPIC_A_KEY. Removes the flow's verdict.
@@ -85,7 +87,9 @@
  *			replies carry all 12
  * FLOWPIC_A_CLASS	u16
  * FLOWPIC_A_STATS	binary, __u64[__FLOWPIC_CNT_MAX]
- * FLOWPIC_A_VERDICTS	binary, struct flowpic_verdict_stats
+ * FLOWPIC_A_VERDICTS	binary, struct flowpic_verdict_stats (readers take
+ *			FLOWPIC_VERDICT_STATS_V1_SIZE bytes, without
+ *			refused, from an older module)
  */
 #ifndef _FLOWPIC_GENL_H
 #define _FLOWPIC_GENL_H

@@ -76,6 +76,8 @@ static __always_inline __u32 flowpic_mark_apply(__u32 mark,
  * A kernel side's verdicts (docs/verdicts.md): written (added), written
  * over (replaced) and removed by userspace, present now, and evicted by
  * the verdict table's least-recently-used bound. Nothing else ends one.
+ * Labels refused because the module's memory budget had no room for a
+ * new verdict (refused; the tc program's are always 0) ended none.
  */
 struct flowpic_verdict_stats {
 	__u64	added;
@@ -83,9 +85,13 @@ struct flowpic_verdict_stats {
 	__u64	removed;
 	__u64	evicted;
 	__u64	present;
+	__u64	refused;
 };
 
-FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_verdict_stats) == 40,
+/* The first version's size, without refused: a reader takes it as 0. */
+#define FLOWPIC_VERDICT_STATS_V1_SIZE	40
+
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_verdict_stats) == 48,
 		      "flowpic_verdict_stats layout is part of the ABI");
 
 #endif /* _FLOWPIC_LABEL_H */

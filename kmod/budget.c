@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * flowpic.ko's memory budget: one module-wide count of the bytes flows and
- * their cells hold, checked before every allocation on the packet path.
- * The config is checked against the same limit (config.c), so its worst
- * case fits and only closed windows waiting for delivery can press on it.
+ * flowpic.ko's memory budget: one module-wide count of the bytes flows,
+ * their cells and verdicts hold, checked before every allocation on the
+ * packet path and before every new verdict. A namespace's config is
+ * checked against the same limit (config.c), so its worst case fits and
+ * only closed windows waiting for delivery, or other namespaces, can
+ * press on it.
  */
 #include <linux/atomic.h>
 #include <linux/mm.h>

@@ -5,9 +5,10 @@
 #include <linux/types.h>
 
 /*
- * The memory flows and their FlowPics may hold, module-wide: each flow
- * and each cell array is charged before it is allocated and uncharged
- * when it is freed, so a remote sender cannot pin more than the budget.
+ * The memory flows, their FlowPics and verdicts may hold, module-wide:
+ * each flow and each cell array is charged before it is allocated and
+ * uncharged when it is freed, so a remote sender cannot pin more than the
+ * budget; each verdict is charged while it is in its table (verdict.c).
  */
 
 /* An eighth of RAM, the default. */

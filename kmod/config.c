@@ -13,8 +13,10 @@
 #include "budget.h"
 #include "config.h"
 #include "flow_table.h"
+#include "verdict.h"
 
 static u32 flowpic_flows_limit;
+static u32 flowpic_verdicts_limit;
 static u32 flowpic_start_cells;
 
 void flowpic_config_lock(struct flowpic_config_slot *cs)
@@ -32,13 +34,19 @@ u32 flowpic_config_flows_limit(void)
 	return flowpic_flows_limit;
 }
 
+u64 flowpic_config_verdicts_bytes(void)
+{
+	return (u64)flowpic_verdicts_limit * flowpic_verdict_bytes();
+}
+
 u64 flowpic_config_worst(const struct flowpic_config *c)
 {
 	const struct flowpic_geom *g = &c->geom;
 	u64 cells = min_t(u64, c->max_cells, (u64)g->n * g->n * g->channels);
 
 	return (u64)c->max_flows * (flowpic_flow_bytes() +
-				    flowpic_cells_bytes_max(cells));
+				    flowpic_cells_bytes_max(cells)) +
+	       flowpic_config_verdicts_bytes();
 }
 
 /*
@@ -66,10 +74,12 @@ static u32 flowpic_config_fit_cells(u32 flows)
 	return lo;
 }
 
-int flowpic_config_setup(u32 flows_limit)
+int flowpic_config_setup(u32 flows_limit, u32 verdicts_limit)
 {
-	u32 cells = flowpic_config_fit_cells(flows_limit);
+	u32 cells;
 
+	flowpic_verdicts_limit = verdicts_limit;
+	cells = flowpic_config_fit_cells(flows_limit);
 	if (!cells)
 		return -E2BIG;
 	flowpic_flows_limit = flows_limit;
@@ -149,14 +159,17 @@ const char *flowpic_config_invalid(const struct flowpic_config *c,
 	if (c->idle_ns < FLOWPIC_IDLE_NS_MIN || c->idle_ns > FLOWPIC_IDLE_NS_MAX)
 		return "idle_ns: must be 1 ms..1 h";
 
-	/* Every flow full of cells must fit the module's memory budget. */
+	/*
+	 * Every flow full of cells, beside a full verdict table, must fit
+	 * the module's memory budget.
+	 */
 	*attr = FLOWPIC_A_MAX_FLOWS;
-	if ((u64)c->max_flows * flowpic_flow_bytes() >
-	    flowpic_budget_limit())
-		return "max_flows: the flows alone exceed the module's mem_budget";
+	if ((u64)c->max_flows * flowpic_flow_bytes() +
+	    flowpic_config_verdicts_bytes() > flowpic_budget_limit())
+		return "max_flows: the flows alone, beside max_verdicts verdicts, exceed the module's mem_budget";
 	*attr = FLOWPIC_A_MAX_CELLS;
 	if (flowpic_config_worst(c) > flowpic_budget_limit())
-		return "max_cells: max_flows flows of max_cells cells (or of the geometry's, if fewer) exceed the module's mem_budget";
+		return "max_cells: max_flows flows of max_cells cells (or of the geometry's, if fewer), beside max_verdicts verdicts, exceed the module's mem_budget";
 
 	*attr = FLOWPIC_A_UNSPEC;
 	return NULL;

@@ -37,12 +37,13 @@ struct flowpic_config_slot {
 
 /*
  * Module-wide, once, with the memory budget set: the bound every
- * namespace's max_flows stays under (the max_flows parameter) and the
+ * namespace's max_flows stays under (the max_flows parameter), the
+ * bound of every verdict table (the max_verdicts parameter), and the
  * max_cells a namespace starts with, the default or less, so that its
  * worst case fits the budget whatever the geometry. -E2BIG when not even
  * 16 cells fit.
  */
-int flowpic_config_setup(u32 flows_limit);
+int flowpic_config_setup(u32 flows_limit, u32 verdicts_limit);
 
 /* A namespace's config, the defaults; -ENOMEM. */
 int flowpic_config_init(struct flowpic_config_slot *cs);
@@ -75,9 +76,13 @@ int flowpic_config_update(struct flowpic_config_slot *cs,
 			  const struct flowpic_config *c, const char **msg,
 			  int *attr);
 
+/* Bytes a full verdict table holds: max_verdicts verdicts. */
+u64 flowpic_config_verdicts_bytes(void);
+
 /*
- * Bytes @c's flows may hold at worst: max_flows flows, each with its
- * largest window (max_cells cells, or every cell of the geometry if fewer).
+ * Bytes a namespace with config @c may hold at worst: max_flows flows,
+ * each with its largest window (max_cells cells, or every cell of the
+ * geometry if fewer), and a full verdict table.
  */
 u64 flowpic_config_worst(const struct flowpic_config *c);
 

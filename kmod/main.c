@@ -39,7 +39,7 @@ MODULE_PARM_DESC(max_verdicts,
 static unsigned long mem_budget;
 module_param(mem_budget, ulong, 0444);
 MODULE_PARM_DESC(mem_budget,
-		 "Bytes flows and their FlowPics may hold, all namespaces together (default: an eighth of RAM)");
+		 "Bytes flows, their FlowPics and verdicts may hold, all namespaces together (default: an eighth of RAM)");
 
 /* What the budget holds now and held at most: read-only parameters. */
 static int flowpic_param_get_used(char *buf, const struct kernel_param *kp)
@@ -92,10 +92,11 @@ static int __init flowpic_init(void)
 	err = flowpic_verdict_cache_init();
 	if (err)
 		goto err_verdict_cache;
-	err = flowpic_config_setup(max_flows);
+	err = flowpic_config_setup(max_flows, max_verdicts);
 	if (err == -E2BIG)
-		pr_err("flowpic: max_flows=%u flows do not fit mem_budget=%lu bytes\n",
-		       max_flows, mem_budget);
+		pr_err("flowpic: max_flows=%u flows do not fit mem_budget=%lu bytes beside max_verdicts=%u verdicts of %zu bytes\n",
+		       max_flows, mem_budget, max_verdicts,
+		       flowpic_verdict_bytes());
 	if (err)
 		goto err_config;
 	/* Every namespace's state first: requests find theirs. */

@@ -324,6 +324,9 @@ static int flowpic_set_label(struct sk_buff *skb, struct genl_info *info)
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG_ATTR(info->extack, a[FLOWPIC_A_KEY],
 				    "flow neither in the table nor labelled");
+	else if (err == -ENOSPC)
+		NL_SET_ERR_MSG_ATTR(info->extack, a[FLOWPIC_A_KEY],
+				    "no room in the module's mem_budget for a new verdict: label refused, counted in verdicts refused");
 	return err;
 }
 

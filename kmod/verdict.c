@@ -11,11 +11,19 @@
  * grace period, so a reader holding an entry sees that flow's verdict,
  * whole, and no other flow's. Writers and the LRU list share one lock;
  * a packet moves its verdict in the list at most once a jiffy.
+ *
+ * Every verdict in a table is charged to the module's memory budget
+ * (budget.c), one flowpic_verdict_bytes() each, from the moment it goes
+ * in until it leaves: a new verdict takes a new charge, one that replaces
+ * a verdict or evicts the least recently used takes over that one's. A
+ * new verdict the budget has no room for is refused (-ENOSPC, counted),
+ * never made room for by dropping another.
  */
 #include <linux/errno.h>
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 
+#include "budget.h"
 #include "policy.h"
 #include "verdict.h"
 
@@ -38,6 +46,12 @@ void flowpic_verdict_cache_exit(void)
 {
 	kmem_cache_destroy(flowpic_verdict_cache);
 	flowpic_verdict_cache = NULL;
+}
+
+size_t flowpic_verdict_bytes(void)
+{
+	return flowpic_verdict_cache ? kmem_cache_size(flowpic_verdict_cache) :
+				       sizeof(struct flowpic_verdict);
 }
 
 int flowpic_verdicts_init(struct flowpic_verdicts *v, u32 bound,
@@ -66,10 +80,14 @@ void flowpic_verdicts_destroy(struct flowpic_verdicts *v)
 {
 	rhashtable_free_and_destroy(&v->ht, flowpic_verdict_free_ht, NULL);
 	INIT_LIST_HEAD(&v->lru);
+	flowpic_budget_uncharge(v->st.present * flowpic_verdict_bytes());
 	v->st.present = 0;
 }
 
-/* Takes @old out of the table (lock held); freed after a grace period. */
+/*
+ * Takes @old out of the table (lock held); freed after a grace period.
+ * Its charge stays with the caller, to give back or hand on.
+ */
 static void flowpic_verdict_unlink(struct flowpic_verdicts *v,
 				   struct flowpic_verdict *old)
 {
@@ -112,17 +130,24 @@ int flowpic_verdict_set(struct flowpic_verdicts *v,
 		}
 		goto out;
 	}
+	/* The evicted verdict's charge is the new one's. */
 	if (v->st.present >= v->bound) {
 		flowpic_verdict_unlink(v, list_first_entry(&v->lru,
 							   struct flowpic_verdict,
 							   lru));
 		v->st.evicted++;
+	} else if (!flowpic_budget_charge(flowpic_verdict_bytes())) {
+		v->st.refused++;
+		err = -ENOSPC;
+		goto out;
 	}
 	err = rhashtable_insert_fast(&v->ht, &nv->node, flowpic_verdict_params);
 	if (!err) {
 		list_add_tail(&nv->lru, &v->lru);
 		v->st.present++;
 		v->st.added++;
+	} else {
+		flowpic_budget_uncharge(flowpic_verdict_bytes());
 	}
 out:
 	spin_unlock_bh(&v->lock);
@@ -141,6 +166,7 @@ int flowpic_verdict_clear(struct flowpic_verdicts *v,
 	old = rhashtable_lookup_fast(&v->ht, key, flowpic_verdict_params);
 	if (old) {
 		flowpic_verdict_unlink(v, old);
+		flowpic_budget_uncharge(flowpic_verdict_bytes());
 		v->st.removed++;
 		err = 0;
 	}

@@ -47,16 +47,23 @@ struct flowpic_verdicts {
 int flowpic_verdict_cache_init(void);
 void flowpic_verdict_cache_exit(void);
 
+/* What one verdict in a table is charged to the memory budget. */
+size_t flowpic_verdict_bytes(void);
+
 /* A table of at most @bound verdicts whose classes' actions are @policy's. */
 int flowpic_verdicts_init(struct flowpic_verdicts *v, u32 bound,
 			  struct flowpic_policy *policy);
-/* Frees every verdict. No packet or request may be in flight. */
+/*
+ * Frees every verdict and gives back their charge. No packet or request
+ * may be in flight.
+ */
 void flowpic_verdicts_destroy(struct flowpic_verdicts *v);
 
 /*
  * Sets @key's verdict (@action NULL: the class policy decides), replacing
  * any it had; a full table first evicts its least recently used verdict.
- * Process context.
+ * -ENOSPC, counted in refused, when a new verdict does not fit the
+ * memory budget (no verdict is evicted for it). Process context.
  */
 int flowpic_verdict_set(struct flowpic_verdicts *v,
 			const struct flowpic_key *key,

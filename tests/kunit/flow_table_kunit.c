@@ -32,6 +32,7 @@
 #include "netns.h"
 #include "policy.h"
 #include "stats.h"
+#include "verdict.h"
 #include "window.h"
 
 #define T0	1000000000000ULL	/* an arbitrary CLOCK_MONOTONIC */
@@ -835,6 +836,152 @@ static void flowpic_verdict_no_slot_test(struct kunit *test)
 	flowpic_policy_set(&c->s.policy, 7, &pass);
 }
 
+/*
+ * Verdicts are charged to the memory budget while they are in their
+ * table: a new one the budget has no room for is refused (-ENOSPC),
+ * counted, and no verdict is dropped for it; replacing a verdict costs
+ * nothing more; removing one gives its charge back, and so does the
+ * table's end.
+ */
+static void flowpic_verdict_budget_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_label l = { .class_id = 1 }, got;
+	size_t limit = flowpic_budget_limit();
+	size_t vb = flowpic_verdict_bytes(), used0;
+	struct flowpic_verdict_stats vs;
+	struct flowpic_action act;
+	struct flowpic_pkt p;
+	u32 i;
+
+	/* The flows first: below, only verdicts move the budget. */
+	for (i = 0; i < 4; i++) {
+		mkpkt(&p, 5000 + i, 60, false);
+		feed(c, &p, T0 + i);
+	}
+	used0 = flowpic_budget_used();
+	flowpic_budget_init(used0 + 3 * vb);
+	for (i = 0; i < 3; i++) {
+		mkpkt(&p, 5000 + i, 60, false);
+		KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l,
+							      NULL), 0);
+		KUNIT_EXPECT_EQ(test, flowpic_budget_used(),
+				used0 + (i + 1) * vb);
+	}
+	mkpkt(&p, 5003, 60, false);
+	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0 + 3 * vb);
+	rcu_read_lock();
+	KUNIT_EXPECT_FALSE(test, flowpic_verdict_peek(&c->s.verdicts, &p.key,
+						      &got, &act));
+	for (i = 0; i < 3; i++) {
+		mkpkt(&p, 5000 + i, 60, false);
+		KUNIT_EXPECT_TRUE(test, flowpic_verdict_peek(&c->s.verdicts,
+							     &p.key, &got,
+							     &act));
+	}
+	rcu_read_unlock();
+	flowpic_verdicts_stats(&c->s.verdicts, &vs);
+	KUNIT_EXPECT_EQ(test, vs.added, 3ULL);
+	KUNIT_EXPECT_EQ(test, vs.refused, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.present, 3ULL);
+	KUNIT_EXPECT_EQ(test, vs.evicted + vs.removed, 0ULL);
+
+	/* A new label for a labelled flow fits a spent budget. */
+	l.class_id = 2;
+	mkpkt(&p, 5000, 60, false);
+	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
+			0);
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0 + 3 * vb);
+
+	/* A verdict removed makes room for another. */
+	mkpkt(&p, 5001, 60, false);
+	KUNIT_EXPECT_EQ(test, flowpic_state_clear_label(&c->s, &p.key), 0);
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0 + 2 * vb);
+	mkpkt(&p, 5003, 60, false);
+	KUNIT_EXPECT_EQ(test, flowpic_state_set_label(&c->s, &p.key, &l, NULL),
+			0);
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0 + 3 * vb);
+	flowpic_verdicts_stats(&c->s.verdicts, &vs);
+	KUNIT_EXPECT_EQ(test, vs.replaced, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.removed, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.refused, 1ULL);
+	KUNIT_EXPECT_EQ(test, vs.present, 3ULL);
+	for (i = 0; i < 4; i++) {
+		mkpkt(&p, 5000 + i, 60, false);
+		flowpic_state_clear_label(&c->s, &p.key);
+	}
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0);
+	flowpic_budget_init(limit);
+}
+
+/*
+ * A full verdict table's least recently used verdict hands its charge to
+ * the new one, even with the budget spent; the table's end gives every
+ * charge back.
+ */
+static void flowpic_verdict_budget_lru_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	struct flowpic_label l = { .class_id = 1 };
+	size_t limit = flowpic_budget_limit();
+	size_t vb = flowpic_verdict_bytes(), used0;
+	struct flowpic_verdict_stats vs;
+	struct flowpic_verdicts v;
+	struct flowpic_pkt p;
+	u32 i;
+
+	used0 = flowpic_budget_used();
+	KUNIT_ASSERT_EQ(test, flowpic_verdicts_init(&v, 2, &c->s.policy), 0);
+	for (i = 0; i < 2; i++) {
+		mkpkt(&p, 6000 + i, 60, false);
+		KUNIT_EXPECT_EQ(test, flowpic_verdict_set(&v, &p.key, &l, NULL),
+				0);
+	}
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0 + 2 * vb);
+	flowpic_budget_init(used0 + 2 * vb);
+	for (i = 2; i < 6; i++) {
+		mkpkt(&p, 6000 + i, 60, false);
+		KUNIT_EXPECT_EQ(test, flowpic_verdict_set(&v, &p.key, &l, NULL),
+				0);
+	}
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0 + 2 * vb);
+	flowpic_verdicts_stats(&v, &vs);
+	KUNIT_EXPECT_EQ(test, vs.evicted, 4ULL);
+	KUNIT_EXPECT_EQ(test, vs.refused, 0ULL);
+	KUNIT_EXPECT_EQ(test, vs.present, 2ULL);
+	flowpic_budget_init(limit);
+	rcu_barrier();
+	flowpic_verdicts_destroy(&v);
+	KUNIT_EXPECT_EQ(test, flowpic_budget_used(), used0);
+}
+
+/*
+ * A namespace's worst case counts a full verdict table: a config whose
+ * flows and cells alone fill the budget is refused, naming max_flows or
+ * max_cells; with room for max_verdicts verdicts beside them it is taken.
+ */
+static void flowpic_verdict_budget_config_test(struct kunit *test)
+{
+	struct table_ctx *c = test->priv;
+	size_t limit = flowpic_budget_limit();
+	u64 cells = min_t(u64, c->cfg.max_cells,
+			  (u64)c->cfg.geom.n * c->cfg.geom.n);
+	u64 flows = (u64)c->cfg.max_flows * (flowpic_flow_bytes() +
+					     flowpic_cells_bytes_max(cells));
+	u32 bound = flowpic_config_flows_limit();
+	int attr;
+
+	KUNIT_ASSERT_GT(test, flowpic_config_verdicts_bytes(), 0ULL);
+	flowpic_budget_init(flows);
+	KUNIT_EXPECT_NOT_NULL(test, flowpic_config_invalid(&c->cfg, bound,
+							   &attr));
+	flowpic_budget_init(flows + flowpic_config_verdicts_bytes());
+	KUNIT_EXPECT_NULL(test, flowpic_config_invalid(&c->cfg, bound, &attr));
+	flowpic_budget_init(limit);
+}
+
 /* --- pictures true to the wire ------------------------------------------- */
 
 /*
@@ -917,6 +1064,9 @@ static struct kunit_case flowpic_table_cases[] = {
 	KUNIT_CASE(flowpic_verdict_outlives_test),
 	KUNIT_CASE(flowpic_verdict_lru_test),
 	KUNIT_CASE(flowpic_verdict_no_slot_test),
+	KUNIT_CASE(flowpic_verdict_budget_test),
+	KUNIT_CASE(flowpic_verdict_budget_lru_test),
+	KUNIT_CASE(flowpic_verdict_budget_config_test),
 	KUNIT_CASE(flowpic_gso_segments_test),
 	KUNIT_CASE(flowpic_channels_by_role_test),
 	{}

@@ -484,8 +484,8 @@ int cmd_stats(int argc, char **argv)
 	struct flowpic_verdict_stats vs = { 0 };
 	const char *vname[] = { "verdicts_added", "verdicts_replaced",
 				"verdicts_removed", "verdicts_evicted",
-				"verdicts_present" };
-	uint64_t vval[5];
+				"verdicts_present", "verdicts_refused" };
+	uint64_t vval[6];
 	struct live lv;
 	unsigned int c, nv;
 	int rc = parse_common(&lv, argc, argv, stats_usage);
@@ -502,6 +502,7 @@ int cmd_stats(int argc, char **argv)
 	vval[2] = vs.removed;
 	vval[3] = vs.evicted;
 	vval[4] = vs.present;
+	vval[5] = vs.refused;
 	if (lv.json) {		/* docs/json.md, "flowpic stats --json" */
 		struct json j;
 

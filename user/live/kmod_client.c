@@ -318,8 +318,14 @@ int kmod_client_get_stats(struct kmod_client *c, uint64_t *cnt)
 
 static int parse_verdict_stats(struct kmod_request *r, struct nlattr **tb)
 {
-	return get_exact(r->c, tb[FLOWPIC_A_VERDICTS], r->out,
-			 sizeof(struct flowpic_verdict_stats),
+	const struct nlattr *a = tb[FLOWPIC_A_VERDICTS];
+
+	/* An older module's, without refused. */
+	memset(r->out, 0, sizeof(struct flowpic_verdict_stats));
+	if (a && nla_len(a) == FLOWPIC_VERDICT_STATS_V1_SIZE)
+		return get_exact(r->c, a, r->out, FLOWPIC_VERDICT_STATS_V1_SIZE,
+				 "FLOWPIC_A_VERDICTS");
+	return get_exact(r->c, a, r->out, sizeof(struct flowpic_verdict_stats),
 			 "FLOWPIC_A_VERDICTS");
 }
 
