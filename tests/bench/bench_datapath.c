@@ -6,11 +6,16 @@
  * BPF_PROG_TEST_RUN, with the empty program's cost (the test run's own)
  * as the floor; and the kernel memory a tracked flow costs.
  *
- *   bench_datapath [ROUNDS]
+ *   bench_datapath [ROUNDS [JIT_DIR]]
  *
  * Prints "name value unit" lines and ratios; tests/bench/bench_datapath.sh
- * adds the veth throughput. Rounds alternate the two programs and the
- * best round of each counts, since the machine is shared.
+ * adds the veth throughput. Each round runs every program once on its
+ * packet (ESTABLISHED_REPEAT runs), in an order that rotates from round to
+ * round; a figure is the median over rounds, a ratio the median of the
+ * rounds' own ratios (both programs measured within a second of each
+ * other), with its range, since the machine is shared. With JIT_DIR, the
+ * programs' JIT images go there (NAME.jit, raw x86) for the script to
+ * count their instructions.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,12 +31,19 @@
 #include "bpf/pkt_build.h"
 #include "baseline.skel.h"
 
-#define ESTABLISHED_REPEAT	1000000
+#define ESTABLISHED_REPEAT	50000
+/*
+ * A GSO packet BPF_PROG_TEST_RUN takes (its data fits a page): 3,000
+ * bytes of TCP payload in segments of 200, 15 on the wire.
+ */
+#define GSO_SIZE		200
+#define GSO_PAYLOAD		3000
 #define NEW_FLOWS		20000
 
-static double run_ns(int fd, const uint8_t *pkt, size_t len, int repeat)
+static double run_gso_ns(int fd, const uint8_t *pkt, size_t len, int repeat,
+			 __u32 gso_size)
 {
-	struct __sk_buff ctx = {};
+	struct __sk_buff ctx = { .gso_size = gso_size };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
 		    .data_size_in = (__u32)len, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
@@ -42,6 +54,11 @@ static double run_ns(int fd, const uint8_t *pkt, size_t len, int repeat)
 		exit(1);
 	}
 	return o.duration;	/* mean ns per run */
+}
+
+static double run_ns(int fd, const uint8_t *pkt, size_t len, int repeat)
+{
+	return run_gso_ns(fd, pkt, len, repeat, 0);
 }
 
 /*
@@ -66,13 +83,68 @@ static int empty_prog(void)
 	return fd;
 }
 
-static size_t tcp_packet(uint8_t *buf, int sport)
+static size_t tcp_packet_of(uint8_t *buf, int sport, int payload)
 {
 	struct pb_spec s = { .family = 4, .src = "192.0.2.1",
 			     .dst = "198.51.100.7", .sport = sport,
-			     .dport = 443, .proto = 6, .payload = 1000 };
+			     .dport = 443, .proto = 6, .payload = payload };
 
 	return pb_build(buf, &s, NULL);
+}
+
+static size_t tcp_packet(uint8_t *buf, int sport)
+{
+	return tcp_packet_of(buf, sport, 1000);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of @n values (sorted in place), and their range. */
+static double median(double *v, int n, double *lo, double *hi)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	if (lo)
+		*lo = v[0];
+	if (hi)
+		*hi = v[n - 1];
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * What the kernel made of a program: BPF instructions after the
+ * verifier, JIT bytes, and the image written to @dir/@name.jit.
+ */
+static void jit_facts(int fd, const char *name, const char *dir)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), jl, xl;
+	uint8_t *img;
+	char path[512];
+	FILE *f;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	jl = info.jited_prog_len;
+	xl = info.xlated_prog_len;
+	printf("prog_size %s %u BPF instructions after the verifier, %u bytes of JIT code\n",
+	       name, xl / 8, jl);
+	if (!dir || !jl || !(img = malloc(jl)))
+		return;
+	memset(&info, 0, sizeof(info));
+	info.jited_prog_len = jl;
+	info.jited_prog_insns = (uintptr_t)img;
+	len = sizeof(info);
+	snprintf(path, sizeof(path), "%s/%s.jit", dir, name);
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && (f = fopen(path, "w"))) {
+		fwrite(img, 1, jl, f);
+		fclose(f);
+	}
+	free(img);
 }
 
 /* Mean ns of a first packet, over NEW_FLOWS flows never seen before. */
@@ -121,21 +193,33 @@ static void clear_map(int fd, size_t key_size)
 
 int main(int argc, char **argv)
 {
-	int rounds = argc > 1 ? atoi(argv[1]) : 5, r;
-	double fe = 1e18, be = 1e18, fn = 1e18, bn = 1e18, fl = 1e18;
-	double fz = 1e18;
+	int rounds = argc > 1 ? atoi(argv[1]) : 41, r, i;
+	const char *jit_dir = argc > 2 ? argv[2] : NULL;
+	enum { FLOWPIC, LABELLED, BASE, EMPTY, FLOWPIC_GSO, BASE_GSO, RUNS };
+	static const char *const names[RUNS] = {
+		"flowpic", "flowpic_labelled", "baseline", "empty",
+		"flowpic_gso", "baseline_gso",
+	};
+	double *ns[RUNS], rat[4][64], fn = 1e18, bn = 1e18, lo, hi;
 	struct datapath_config c;
 	struct baseline_bpf *base;
 	struct datapath *dp;
-	uint8_t pkt[PB_MAX];
+	uint8_t pkt[PB_MAX], lpkt[PB_MAX];
+	uint8_t gpkt[PB_MAX * 2];
+	int fd[RUNS];
+	size_t len, llen, glen;
+	__u32 gso[RUNS] = { 0 };
+	const uint8_t *pk[RUNS];
+	size_t pl[RUNS];
 	char why[160];
-	size_t len;
 	int ffd, bfd, zfd, flows_fd;
 
 	if (!bpf_test_available(why, sizeof(why))) {
 		printf("# SKIP: %s\n", why);
 		return KSFT_SKIP_CODE;
 	}
+	if (rounds < 1 || rounds > 64)
+		rounds = 41;
 	datapath_config_default(&c);	/* 32x32, 1 channel, 65536 flows */
 	dp = bpf_test_datapath("bench", &c);
 	base = baseline_bpf__open_and_load();
@@ -147,41 +231,66 @@ int main(int argc, char **argv)
 	bfd = bpf_program__fd(base->progs.baseline_tc);
 	zfd = empty_prog();
 	flows_fd = datapath_map_fd(dp, FLOWPIC_PIN_FLOWS);
+	jit_facts(ffd, "flowpic", jit_dir);
+	jit_facts(bfd, "baseline", jit_dir);
+	jit_facts(zfd, "empty", jit_dir);
 
-	len = tcp_packet(pkt, 1000);
-	run_ns(ffd, pkt, len, 1);	/* the flow exists from here on */
-	run_ns(bfd, pkt, len, 1);
-	for (r = 0; r < rounds; r++) {
-		double a = run_ns(ffd, pkt, len, ESTABLISHED_REPEAT);
-		double b = run_ns(bfd, pkt, len, ESTABLISHED_REPEAT);
-		double z = run_ns(zfd, pkt, len, ESTABLISHED_REPEAT);
-
-		fe = a < fe ? a : fe;
-		be = b < be ? b : be;
-		fz = z < fz ? z : fz;
-	}
 	/*
-	 * The same flow labelled, its class marked: the verdict read on
-	 * every packet (docs/verdicts.md) is paid here.
+	 * Three established flows: one unlabelled, one labelled with a mark
+	 * (the verdict read on every packet, docs/verdicts.md, is paid
+	 * there), and one of GSO packets (15 segments each, binned as the
+	 * wire carries them).
 	 */
+	len = tcp_packet(pkt, 1000);
+	llen = tcp_packet(lpkt, 1001);
+	memset(gpkt, 0, sizeof(gpkt));
+	glen = tcp_packet_of(gpkt, 1002, GSO_PAYLOAD);
 	{
 		struct flowpic_action mark = { .type = FLOWPIC_ACT_MARK,
 					       .value = 7 };
 		struct flowpic_label l = { .class_id = 2, .confidence = 9000 };
 		struct pb_spec s = { .family = 4, .src = "192.0.2.1",
-				     .dst = "198.51.100.7", .sport = 1000,
+				     .dst = "198.51.100.7", .sport = 1001,
 				     .dport = 443, .proto = 6 };
 		struct flowpic_key k;
 
+		run_ns(ffd, lpkt, llen, 1);
 		pb_key(&s, &k);
 		if (datapath_set_policy(dp, 2, &mark) ||
 		    datapath_set_label(dp, &k, &l))
 			fprintf(stderr, "bench_datapath: labelling the flow failed\n");
-		for (r = 0; r < rounds; r++) {
-			double a = run_ns(ffd, pkt, len, ESTABLISHED_REPEAT);
-
-			fl = a < fl ? a : fl;
+	}
+	fd[FLOWPIC] = ffd;
+	fd[LABELLED] = ffd;
+	fd[BASE] = bfd;
+	fd[EMPTY] = zfd;
+	fd[FLOWPIC_GSO] = ffd;
+	fd[BASE_GSO] = bfd;
+	for (i = 0; i < RUNS; i++) {
+		pk[i] = i == LABELLED ? lpkt : pkt;
+		pl[i] = i == LABELLED ? llen : len;
+		if (i == FLOWPIC_GSO || i == BASE_GSO) {
+			pk[i] = gpkt;
+			pl[i] = glen;
+			gso[i] = GSO_SIZE;
 		}
+		ns[i] = calloc(rounds, sizeof(double));
+		if (!ns[i])
+			return 1;
+		run_gso_ns(fd[i], pk[i], pl[i], 1, gso[i]);	/* the flow exists */
+	}
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < RUNS; i++) {
+			int j = (i + r) % RUNS;
+
+			ns[j][r] = run_gso_ns(fd[j], pk[j], pl[j],
+					      ESTABLISHED_REPEAT, gso[j]);
+		}
+		rat[0][r] = ns[FLOWPIC][r] / ns[BASE][r];
+		rat[1][r] = ns[LABELLED][r] / ns[BASE][r];
+		rat[2][r] = (ns[FLOWPIC][r] - ns[EMPTY][r]) /
+			    (ns[BASE][r] - ns[EMPTY][r]);
+		rat[3][r] = ns[FLOWPIC_GSO][r] / ns[BASE_GSO][r];
 	}
 	for (r = 0; r < rounds; r++) {
 		double a, b;
@@ -193,17 +302,33 @@ int main(int argc, char **argv)
 		b = new_flow_ns(bfd, 2000);
 		fn = a < fn ? a : fn;
 		bn = b < bn ? b : bn;
+		if (r == 2)
+			break;	/* 3 rounds of 20,000 new flows: enough */
 	}
-	printf("established_flow_ns %.0f ns (baseline %.0f ns)\n", fe, be);
-	printf("established_flow_ratio %.2f (goal <= 1.25)\n", fe / be);
-	printf("empty_prog_ns %.0f ns (BPF_PROG_TEST_RUN's own cost per run: the floor)\n",
-	       fz);
-	if (be > fz)
-		printf("established_flow_ratio_above_floor %.2f ((flowpic - empty) / (baseline - empty))\n",
-		       (fe - fz) / (be - fz));
-	printf("labelled_flow_ns %.0f ns (ratio to baseline %.2f)\n", fl,
-	       fl / be);
-	printf("new_flow_ns %.0f ns (baseline %.0f ns)\n", fn, bn);
+	printf("# %d rounds of %d runs per program, medians (range)\n", rounds,
+	       ESTABLISHED_REPEAT);
+	for (i = 0; i < RUNS; i++) {
+		double m = median(ns[i], rounds, &lo, &hi);
+
+		printf("%s_ns %.1f ns (%.1f .. %.1f)\n", names[i], m, lo, hi);
+	}
+	{
+		double m = median(rat[0], rounds, &lo, &hi);
+
+		printf("established_flow_ratio %.3f (%.3f .. %.3f) flowpic / baseline (goal <= 1.25: %s)\n",
+		       m, lo, hi, m <= 1.25 ? "met" : "NOT met");
+		m = median(rat[2], rounds, &lo, &hi);
+		printf("established_flow_ratio_above_floor %.3f (%.3f .. %.3f) ((flowpic - empty) / (baseline - empty))\n",
+		       m, lo, hi);
+		m = median(rat[1], rounds, &lo, &hi);
+		printf("labelled_flow_ratio %.3f (%.3f .. %.3f) labelled flowpic / baseline\n",
+		       m, lo, hi);
+		m = median(rat[3], rounds, &lo, &hi);
+		printf("gso_packet_ratio %.3f (%.3f .. %.3f) flowpic / baseline on a GSO packet of 15 segments\n",
+		       m, lo, hi);
+	}
+	printf("new_flow_ns %.0f ns (baseline %.0f ns; best of 3 x %d flows)\n",
+	       fn, bn, NEW_FLOWS);
 	printf("new_flow_ratio %.2f\n", fn / bn);
 	{
 		long long m = map_memlock(flows_fd);
@@ -215,6 +340,8 @@ int main(int argc, char **argv)
 		printf("# a labelled flow adds one label element (%zu-byte key, 16-byte label, the kernel's element header)\n",
 		       sizeof(struct flowpic_key));
 	}
+	for (i = 0; i < RUNS; i++)
+		free(ns[i]);
 	close(zfd);
 	bpf_test_datapath_done(dp);
 	baseline_bpf__destroy(base);

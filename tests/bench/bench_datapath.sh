@@ -16,7 +16,18 @@ mkdir -p "$out"
 make --no-print-directory build/tests/bench/bench_datapath >/dev/null || exit 1
 cp build/tests/bench/bench_datapath "$out/bench_datapath" || exit 1
 echo "# command: sh tests/bench/bench_datapath.sh"
-"$out/bench_datapath" 5 || exit 1
+rm -f "$out"/*.jit
+"$out/bench_datapath" "${BENCH_ROUNDS:-41}" "$out" || exit 1
+# x86 instructions of each JIT image (objdump from binutils), all
+# functions of the program together.
+if command -v objdump >/dev/null; then
+	for f in "$out"/*.jit; do
+		[ -e "$f" ] || continue
+		n=$(objdump -b binary -m i386:x86-64 -D "$f" |
+			grep -cE '^ +[0-9a-f]+:')
+		echo "jit_instructions $(basename "$f" .jit) $n"
+	done
+fi
 
 # --- throughput across a veth pair ------------------------------------
 ksrc=$(sh tests/linux-source.sh) || exit 1
@@ -56,9 +67,9 @@ xfer() {
 	wait $sink
 	echo $((BYTES * 8 * 1000 / ((t1 - t0) / 1000)))
 }
-# One loaded program (dpctl, pinned under $PIN); rounds alternate its
-# filters off and on a0, so loading and freeing maps stay out of the
-# timing. The best round of each counts.
+# One loaded program (dpctl, pinned under $PIN); rounds put its filters
+# on and take them off a0, so loading and freeing maps stay out of the
+# timing.
 nsenter --net=/run/netns/$A "$BIN/dpctl" run -d "$PIN" -i a0 \
 	--ready "$READY" >/dev/null 2>"$READY.err" &
 DP=$!
@@ -79,17 +90,46 @@ filters() {
 	n=$(tc -n $A filter show dev a0 egress | grep -c flowpic_tc)
 	if [ "$1" = on ]; then [ "$n" = 1 ]; else [ "$n" = 0 ]; fi
 }
-best_with=0 best_without=0
-for r in 1 2 3; do
-	filters off || { echo "cannot take the filters off"; exit 1; }
-	k=$(xfer $r) || exit 1
-	[ "$k" -gt $best_without ] && best_without=$k
-	filters on || { echo "cannot put the filters back"; exit 1; }
-	k=$(xfer $((r + 10))) || exit 1
-	[ "$k" -gt $best_with ] && best_with=$k
+# Pairs of transfers, without and with the program, in the order
+# off-on, on-off, off-on...: a drift of the machine's load over the run
+# falls on both sides alike. The figure is the median of the pairs'
+# ratios, with their range; the program's own packet counts say it saw
+# the traffic.
+pairs=${BENCH_VETH_PAIRS:-6}
+ratios= withs= withouts=
+filters off || { echo "cannot take the filters off"; exit 1; }
+state=off
+for r in $(seq "$pairs"); do
+	if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+	for want in $order; do
+		if [ "$want" != "$state" ]; then
+			filters "$want" ||
+				{ echo "cannot turn the filters $want"; exit 1; }
+			state=$want
+		fi
+		if [ "$want" = on ]; then
+			kon=$(xfer $((r * 2 + 1))) || exit 1
+		else
+			koff=$(xfer $((r * 2))) || exit 1
+		fi
+	done
+	withs="$withs $kon" withouts="$withouts $koff"
+	ratios="$ratios $(awk -v a="$kon" -v b="$koff" 'BEGIN { printf "%.3f", a / b }')"
 done
+seen=$("$BIN/dpctl" stats -d "$PIN" 2>/dev/null | awk '$1 == "segments" { print $2 }')
 kill $DP; wait $DP; DP=
 rm -f "$READY.err"
-echo "veth_throughput_kbit $best_with with the program, $best_without without (TCP, TSO on, best of 3 each)"
-awk -v a="$best_with" -v b="$best_without" \
-	'BEGIN { printf "veth_throughput_ratio %.3f (goal >= 0.95)\n", a / b }'
+# The median of the numbers after $1, and their range, in format $1.
+med() {
+	f=$1
+	shift
+	echo "$@" | tr ' ' '\n' | grep . | sort -g | awk -v f="$f" '
+		{ v[NR] = $1 }
+		END {
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf f " (" f " .. " f ")", m, v[1], v[NR]
+		}'
+}
+echo "veth_throughput_kbit $(med %.0f $withs) with the program, $(med %.0f $withouts) without (TCP, TSO on, $pairs transfers each, medians)"
+echo "veth_throughput_ratio $(med %.3f $ratios) median of $pairs paired ratios, with / without (goal >= 0.95)"
+echo "# the program counted ${seen:-?} TCP segments on a0 (GSO packets as their segments)"
