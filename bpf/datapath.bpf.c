@@ -7,7 +7,8 @@
  *
  * One packet through this file: flowpic_tc() -> parse_eth() -> parse_ipv4()
  * or parse_ipv6() -> parse_l4() -> verdict_read() (the flow's label and
- * its policy) -> flow_packet() (window, cells) -> apply_action(). Every
+ * its policy, or this CPU's note that it has none) -> flow_packet()
+ * (window, cells) -> apply_action(). Every
  * packet is passed untouched unless its flow's label says otherwise;
  * what could not be attributed is counted in "stats".
  *
@@ -108,6 +109,34 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flowpic_bpf_gen);
 } gen_map SEC(".maps");
+
+/*
+ * Flows this CPU found without a label, and under which labels
+ * generation: a slot is a flow's whole key and the generation read
+ * before the labels map was, so a note answers for its own flow only,
+ * and only until the next label or policy write moves the generation.
+ * Per CPU, so nothing else writes a slot while a packet reads it (tc
+ * programs run with bottom halves off and do not nest). It only ever
+ * says "no label": a labelled flow reads its verdict on every packet.
+ */
+#define UNLABELLED_SLOTS	64
+
+struct unlabelled_note {
+	struct flowpic_key key;
+	__u64	gen;
+};
+
+struct unlabelled_cpu {
+	struct unlabelled_note slot[UNLABELLED_SLOTS];
+	__u64	fence;		/* target of the ordering atomic */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unlabelled_cpu);
+} unlabelled SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -334,25 +363,75 @@ static __always_inline void *flow_create(void *table,
 	return bpf_map_lookup_elem(table, key);
 }
 
+static __always_inline __u32 unlabelled_slot(const struct flowpic_key *k)
+{
+	__u32 h = k->lo_addr[3] ^ k->hi_addr[3] ^ k->lo_addr[1] ^
+		  k->hi_addr[1] ^ ((__u32)k->lo_port << 16 | k->hi_port);
+
+	return (h * 0x9e3779b1U) >> 26;	/* UNLABELLED_SLOTS == 1 << 6 */
+}
+
+static __always_inline int key_equal(const struct flowpic_key *a,
+				     const struct flowpic_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+		 (x[3] ^ y[3]) | (x[4] ^ y[4]));
+}
+
 /*
- * The verdict for @key: its label's action, as the policy map says, read
- * on every packet. No copy is cached in the flow: a cached action and
- * its generation cannot be written together without the lock, and a
- * flow's memory is reused at once when it is deleted, so a copy could
- * end up in another flow (docs/verdicts.md). A label or action out of
- * range (written by hand) is ignored and counted.
+ * The verdict for @key: its label's action, as the policy map says. No
+ * copy of a verdict is kept in the flow: a cached action and its
+ * generation cannot be written together without the lock, and a flow's
+ * memory is reused at once when it is deleted, so a copy could end up
+ * in another flow (docs/verdicts.md). What is kept, per CPU, is that a
+ * flow has no label (struct unlabelled_note): a flow whose note matches
+ * its key and the current generation skips the labels map. A label or
+ * action out of range (written by hand) is ignored and counted.
  */
 static __always_inline void verdict_read(const struct flowpic_key *key,
 					 struct flowpic_action *act,
 					 struct flowpic_bpf_stats *s)
 {
+	struct unlabelled_note *note = NULL;
+	struct flowpic_bpf_gen *g;
+	struct unlabelled_cpu *u;
 	struct flowpic_label *l;
 	struct flowpic_action *a;
-	__u32 slot;
+	__u32 slot, zero = 0;
+	__u64 gen = 0;
 
 	act->type = FLOWPIC_ACT_PASS;
 	act->value = 0;
+	act->mask = 0;
+	u = bpf_map_lookup_elem(&unlabelled, &zero);
+	g = bpf_map_lookup_elem(&gen_map, &zero);
+	if (u && g) {
+		gen = *(volatile __u64 *)&g->labels;
+		note = &u->slot[unlabelled_slot(key) & (UNLABELLED_SLOTS - 1)];
+		if (note->gen == gen && key_equal(&note->key, key))
+			return;
+	}
 	l = bpf_map_lookup_elem(&labels, key);
+	if (!l && note) {
+		/*
+		 * A note needs a lookup made after the generation was read.
+		 * A weakly ordered CPU may have read the map first and see
+		 * an old "no label" under a new generation: a fully ordered
+		 * atomic (x86 keeps loads in order anyway), then the lookup
+		 * again. Only a flow without a label pays this, once per
+		 * CPU and generation; the writer fences its side
+		 * (labels_changed()).
+		 */
+		__sync_fetch_and_add(&u->fence, 0);
+		l = bpf_map_lookup_elem(&labels, key);
+		if (!l) {
+			note->key = *key;
+			note->gen = gen;
+			return;
+		}
+	}
 	if (!l)
 		return;
 	slot = l->class_id;

@@ -5,8 +5,10 @@
  * with the table full a labelled flow is still enforced and the packet
  * that could not be histogrammed is counted; a GSO/GRO packet is binned
  * as the segments the wire carries, BIG TCP included; pins of another
- * version or geometry are refused with how to clear them.
+ * version or geometry are refused with how to clear them; a CPU's note
+ * that a flow has no label never answers for another flow.
  */
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -324,14 +326,69 @@ static void check_pins(void)
 	datapath_close(dp2);
 }
 
+/*
+ * Two flows whose keys differ only where the program's per-CPU "no
+ * label" notes do not look to pick a slot (the protocol; an IPv6
+ * address's third word) share a slot: on one CPU, the unlabelled one
+ * noted there must not pass the labelled one, whatever their order.
+ */
+static void check_notes_pair(const char *what, struct pb_spec a,
+			     struct pb_spec b)
+{
+	struct datapath *dp = load("notes", NULL);
+	int i, ok = 1;
+
+	if (!dp) {
+		tap_ok(0, "%s: loads", what);
+		return;
+	}
+	xmit(dp, &b);
+	if (bpf_test_label(dp, &b, DROP_CLASS))
+		ok = 0;
+	for (i = 0; i < 4; i++) {
+		ok &= xmit(dp, &a) == TC_ACT_OK;	/* noted: no label */
+		ok &= xmit(dp, &b) == TC_ACT_SHOT;
+		ok &= xmit(dp, &b) == TC_ACT_SHOT;
+	}
+	tap_ok(ok, "%s: the labelled flow dropped after the unlabelled one was noted in its slot, 4 times over; the unlabelled one passed",
+	       what);
+	bpf_test_datapath_done(dp);
+}
+
+static void check_notes(void)
+{
+	struct pb_spec u = { .family = 4, .src = V4A, .dst = V4B,
+			     .sport = 5000, .dport = 5001, .proto = 17,
+			     .payload = 100 };
+	struct pb_spec t = u;
+	struct pb_spec v6a = { .family = 6, .src = "2001:db8:0:0:1::10",
+			       .dst = V6B, .sport = 5000, .dport = 5001,
+			       .proto = 17, .payload = 100 };
+	struct pb_spec v6b = v6a;
+	cpu_set_t one, old;
+
+	/* One CPU: the notes are per CPU. */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	t.proto = 6;
+	check_notes_pair("UDP unlabelled, TCP of the same addresses and ports labelled drop",
+			 u, t);
+	v6b.src = "2001:db8:0:0:2::10";
+	check_notes_pair("IPv6 flows apart in the address's third word only",
+			 v6a, v6b);
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
 int main(void)
 {
 	char why[160];
 
 	tap_header();
-	tap_plan(14);
+	tap_plan(16);
 	if (!bpf_test_available(why, sizeof(why))) {
-		tap_skip_n(14, why, "verdicts, GSO and pins");
+		tap_skip_n(16, why, "verdicts, GSO, pins and notes");
 		tap_done();
 		return KSFT_SKIP_CODE;
 	}
@@ -339,5 +396,6 @@ int main(void)
 	check_full();
 	check_gso();
 	check_pins();
+	check_notes();
 	return tap_done();
 }

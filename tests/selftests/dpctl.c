@@ -270,13 +270,18 @@ static int cmd_stats(const char *dir)
 	return 0;
 }
 
-/* After a label or policy write: flows read their label again. */
+/*
+ * After a label or policy write: the program's notes that a flow has no
+ * label are of the old generation from here on (fenced after the write,
+ * as labels_changed() in user/live/datapath.c).
+ */
 static int bump_gen(const char *dir)
 {
 	struct flowpic_bpf_gen g = { 0 };
 	int fd = pinned(dir, FLOWPIC_PIN_GEN);
 	__u32 zero = 0;
 
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &g))
 		return 1;
 	g.labels++;

@@ -828,9 +828,13 @@ static int key_canonical(const struct flowpic_key *key)
 }
 
 /*
- * A new labels generation after every label or policy write: the program
- * reads verdicts on every packet and no longer needs it, but tools that
- * watch for label changes (and older readers) do.
+ * A new labels generation after every label or policy write: the
+ * program's per-CPU notes that a flow has no label hold for the
+ * generation they were made under only, so a label written before this
+ * applies from the flow's next packet on (and tools watching for label
+ * changes see it move). The fence keeps the label's write ahead of the
+ * generation's on a weakly ordered CPU, as the program keeps its reads
+ * of the two in order.
  */
 static int labels_changed(struct datapath *dp)
 {
@@ -838,6 +842,7 @@ static int labels_changed(struct datapath *dp)
 	struct flowpic_bpf_gen g = { 0 };
 	__u32 zero = 0;
 
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (bpf_map_lookup_elem(fd, &zero, &g))
 		return -errno;
 	g.labels++;
