@@ -28,8 +28,14 @@
 # The guest boots with slab_nomerge so a module's own slab caches show in
 # /proc/slabinfo. Prints KTAP and ends with "# qemu: N passed, N failed,
 # N skipped".
+#
+# FLOWPIC_QEMU_GUEST_D names another directory of guest scripts (with its
+# own .bins, .files, .mods) to run instead: tests/bench/qemu.d is
+# bench_kmod.sh's.
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
+guest_d=${FLOWPIC_QEMU_GUEST_D:-tests/qemu/guest.d}
+[ -d "$guest_d" ] || { echo "# qemu: no directory $guest_d"; exit 1; }
 BUILD=${BUILD:-build}
 # The version is what is installed: the headers flowpic.ko builds against
 # (KDIR), with the image and modules of that same version; the newest
@@ -88,7 +94,7 @@ progs=""
 for src in tests/qemu/*.c; do
 	[ -f "$src" ] && progs="$progs $BUILD/tests/qemu/$(basename "$src" .c)"
 done
-for list in tests/qemu/guest.d/*.bins; do
+for list in "$guest_d"/*.bins; do
 	[ -f "$list" ] || continue
 	for p in $(grep -v '^#' "$list"); do
 		[ -x "$p" ] || die "$list: $p is not built"
@@ -112,7 +118,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 cp tests/qemu/init "$root/init"
 cp tests/layer.sh tests/qemu/tap.sh "$root/tests/"
 cp kmod/flowpic.ko "$root/tests/flowpic.ko"
-for s in tests/qemu/guest.d/*.sh; do
+for s in "$guest_d"/*.sh; do
 	[ -x "$s" ] && cp "$s" "$root/tests/guest.d/"
 done
 
@@ -129,7 +135,7 @@ for p in $progs; do
 	cp "$p" "$root/tests/bin/"
 	copy_libs "$p"
 done
-for list in tests/qemu/guest.d/*.files; do
+for list in "$guest_d"/*.files; do
 	[ -f "$list" ] || continue
 	for f in $(grep -v '^#' "$list"); do
 		[ -e "$f" ] || die "$list: $f does not exist"
@@ -160,7 +166,7 @@ add_module() {
 		echo "$out" >>"$root/tests/modules.load"
 	done
 }
-for list in tests/qemu/guest.d/*.mods; do
+for list in "$guest_d"/*.mods; do
 	[ -f "$list" ] || continue
 	for m in $(grep -v '^#' "$list"); do
 		add_module "$m"
