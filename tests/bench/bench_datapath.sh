@@ -116,7 +116,9 @@ for r in $(seq "$pairs"); do
 	withs="$withs $kon" withouts="$withouts $koff"
 	ratios="$ratios $(awk -v a="$kon" -v b="$koff" 'BEGIN { printf "%.3f", a / b }')"
 done
-seen=$("$BIN/dpctl" stats -d "$PIN" 2>/dev/null | awk '$1 == "segments" { print $2 }')
+seen=$("$BIN/dpctl" stats -d "$PIN" 2>/dev/null |
+	awk '$1 == "packets" { p = $2 } $1 == "segments" { g = $2 }
+	     END { printf "%d packets carrying %d segments", p, g }')
 kill $DP; wait $DP; DP=
 rm -f "$READY.err"
 # The median of the numbers after $1, and their range, in format $1.
@@ -132,4 +134,4 @@ med() {
 }
 echo "veth_throughput_kbit $(med %.0f $withs) with the program, $(med %.0f $withouts) without (TCP, TSO on, $pairs transfers each, medians)"
 echo "veth_throughput_ratio $(med %.3f $ratios) median of $pairs paired ratios, with / without (goal >= 0.95)"
-echo "# the program counted ${seen:-?} TCP segments on a0 (GSO packets as their segments)"
+echo "# the program saw ${seen:-?} on a0: GSO packets reach it whole, each binned as its segments"
