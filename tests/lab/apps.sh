@@ -458,6 +458,13 @@ ft_curl() {
 	download)
 		timeout "$dur" ip netns exec "$NS_C" curl -sS --fail -o /dev/null \
 			--resolve "files.lab:443:$SRV" "https://files.lab/blob-$mb" ;;
+	limited)
+		# a download the client holds to a rate (a download manager,
+		# a background update): curl pauses reading, so the sender
+		# runs in bursts whenever the window opens again
+		timeout "$dur" ip netns exec "$NS_C" curl -sS --fail -o /dev/null \
+			--limit-rate "$(param "$id" limit_kbyte_s)k" \
+			--resolve "files.lab:443:$SRV" "https://files.lab/blob-$mb" ;;
 	*)
 		timeout "$dur" ip netns exec "$NS_C" curl -sS --fail -o /dev/null \
 			--resolve "files.lab:443:$SRV" -T "$CACHE/files/blob-$mb" \
@@ -496,6 +503,105 @@ chat_run() {
 	timeout $((dur + 3)) ip netns exec "$NS_C" $PY "$LAB/chat.py" \
 		$([ "$app" = irc ] && echo irc || echo xmpp) "$@"
 	ok_timeout $?	# slixmpp may linger in its goodbye
+}
+
+# Browsing as a browser does it over HTTP/1.1 with keep-alive: a page,
+# then its style sheets, scripts, fonts and images over a few persistent
+# connections per origin (www.siteN.lab, static.lab, cdn.lab), reading
+# for a while, then the next page over the same connections. Each
+# connection thus carries many page loads with reading pauses between.
+browse_keepalive() {
+	seed=$(param "$id" seed)
+	in_c $PY - "$seed" "$dur" "$(param "$id" start_site)" "$(param "$id" think_s)" \
+		"$(srv 4 0)" "$(srv 4 1)" "$(srv 4 2)" <<'EOF'
+import http.client, random, re, socket, ssl, sys, threading, time
+seed, dur, site, think, www, static, cdn = sys.argv[1:8]
+rng = random.Random(int(seed))
+lo, hi = map(float, think.split())
+deadline = time.monotonic() + float(dur)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+SLOTS = 4	# persistent connections per origin, as browsers keep
+pools = {}
+
+
+def addr(host):
+    return cdn if host == "cdn.lab" else static if host == "static.lab" else www
+
+
+class Conn(http.client.HTTPSConnection):
+    """SNI and Host by name, the socket to the lab's address."""
+    def connect(self):
+        self.sock = ctx.wrap_socket(socket.create_connection(
+            (addr(self.host), 443), self.timeout), server_hostname=self.host)
+
+
+def get(host, slot, path):
+    key = (host, slot)
+    for _ in range(2):
+        c = pools.get(key)
+        if c is None:
+            c = pools[key] = Conn(host, 443, context=ctx, timeout=15)
+        try:
+            c.request("GET", path)
+            return c.getresponse().read()
+        except (OSError, http.client.HTTPException):
+            c.close()
+            pools[key] = None
+    return b""
+
+
+def split(url):
+    m = re.match(r"https://([^/]+)(/.*)", url)
+    return (m.group(1), m.group(2)) if m else (None, None)
+
+
+def fetch_all(urls):
+    """Each origin's resources over its connections, one thread each."""
+    by, results = {}, {}
+    for i, u in enumerate(urls):
+        h, p = split(u)
+        if h:
+            by.setdefault((h, i % SLOTS), []).append(p)
+
+    def run(key, paths):
+        results[key] = [get(key[0], key[1], p) for p in paths]
+    ts = [threading.Thread(target=run, args=kv) for kv in by.items()]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return [b for v in results.values() for b in v]
+
+
+url = "https://www.site%s.lab/p0.html" % site
+pages = 0
+while time.monotonic() < deadline - 3:
+    h, p = split(url)
+    html = get(h, 0, p).decode("latin-1")
+    res = re.findall(r'(?:src|href)="(https://[^"]+)"', html)
+    links = [u for u in res if u.endswith(".html")]
+    sub = [u for u in res if not u.endswith(".html")]
+    css = fetch_all(sub)
+    fonts = [u for b in css
+             for u in re.findall(r'url\((https://[^)]+)\)', b.decode("latin-1"))]
+    fetch_all(fonts)
+    pages += 1
+    print("page %d %s: %d resources, %d fonts" % (pages, url, len(sub), len(fonts)),
+          flush=True)
+    url = rng.choice(links) if links else \
+        "https://www.site%d.lab/p0.html" % rng.randrange(12)
+    # every www.siteN.lab is one address: another site is another host
+    # name, and a browser opens new connections to it
+    if split(url)[0] != h:
+        for k in [k for k in pools if k[0] == h]:
+            if pools[k]:
+                pools[k].close()
+            del pools[k]
+    time.sleep(min(rng.uniform(lo, hi), max(0, deadline - time.monotonic())))
+sys.exit(0 if pages else 1)
+EOF
 }
 
 browse() {
@@ -611,6 +717,7 @@ session_run() {
 	aria2) ft_bittorrent ;;
 	slixmpp|irc) chat_run ;;
 	chromium) browse ;;
+	python) browse_keepalive ;;
 	*) echo "no such application: $app"; return 1 ;;
 	esac
 }

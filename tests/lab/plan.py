@@ -27,9 +27,10 @@ APPS = {
     "file-transfer": [("scp", "download", 2), ("sftp", "upload", 1),
                       ("rsync", "ssh", 2), ("curl", "download", 2),
                       ("curl", "upload", 1), ("lftp", "ftp", 2),
-                      ("aria2", "bittorrent", 2)],
+                      ("aria2", "bittorrent", 2), ("curl", "limited", 3)],
     "chat": [("slixmpp", "xmpp", 3), ("irc", "irc", 2)],
-    "browsing": [("chromium", "h2", 4), ("chromium", "h1", 1)],
+    "browsing": [("chromium", "h2", 4), ("chromium", "h1", 1),
+                 ("python", "keepalive", 3)],
 }
 
 # Conditions drawn once per run.
@@ -63,6 +64,10 @@ def draw_session(rng, cls, app, mode, quick, remaining):
         dur = rng.randint(15, 25) if quick else rng.randint(30, 180)
         p["mbytes"] = rng.choice([16, 64]) if quick else rng.choice(
             [16, 64, 256, 512])
+        if mode == "limited":	# held to a rate: the largest file, so
+            # that it lasts the session at every rate but the highest
+            p["limit_kbyte_s"] = rng.choice([250, 500, 1000, 2000, 4000, 8000])
+            p["mbytes"] = 512
     elif cls == "chat":
         dur = rng.randint(40, 60) if quick else rng.randint(120, 600)
         p["msg_len_lognormal"] = [3.2, 0.9]	# mu, sigma of ln(chars)
