@@ -232,7 +232,12 @@ EOF
 }
 
 start_bittorrent() {	# opentracker and an aria2 seeder
-	bg_s opentracker -i 0.0.0.0 -p 6969 >"$WORK/opentracker.log" 2>&1
+	# Debian's opentracker serves only the info hashes of its whitelist
+	aria2c -S "$CACHE/files/blob-64.torrent" |
+		sed -n 's/^Info Hash: *\([0-9a-f]\{40\}\)$/\1/p' >"$WORK/bt-whitelist"
+	[ -s "$WORK/bt-whitelist" ] || { echo "lab: no info hash in blob-64.torrent" >&2; return 1; }
+	bg_s opentracker -i 0.0.0.0 -p 6969 -w "$WORK/bt-whitelist" \
+		>"$WORK/opentracker.log" 2>&1
 	mkdir -p "$WORK/bt-seed"
 	ln -sf "$CACHE/files/blob-64" "$WORK/bt-seed/blob-64"
 	bg_s aria2c --dir "$WORK/bt-seed" --seed-ratio=0.0 --check-integrity=true \
@@ -491,8 +496,12 @@ ft_bittorrent() {
 		--summary-interval=0 --console-log-level=warn --file-allocation=none \
 		"$CACHE/files/blob-64.torrent"
 	rc=$?
+	# no byte from the seeder (the tracker refused, no peer): a failure,
+	# not a transfer that ran out of time
+	got=$(du -sk "$WORK/bt$id" 2>/dev/null | cut -f1)
+	echo "bittorrent: ${got:-0} kB received"
 	rm -rf "$WORK/bt$id"
-	ok_timeout $rc
+	[ "${got:-0}" -gt 64 ] && ok_timeout $rc
 }
 
 chat_run() {
