@@ -191,13 +191,14 @@ $(BENCH_BINS): $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB) $(HDRS) \
 bench-bins: $(BENCH_BINS) $(QEMU_LIB_BINS)
 
 # The guest's netlink programs: the kmod client alone, so the initramfs
-# carries libnl-genl only.
-$(QEMU_BINS): $(BUILD)/tests/qemu/%: tests/qemu/%.c user/live/kmod_client.c \
-		$(HDRS)
+# carries libnl-genl only, and what they share (tests/qemu/lib/).
+QEMU_COMMON	:= user/live/kmod_client.c $(wildcard tests/qemu/lib/*.c)
+$(QEMU_BINS): $(BUILD)/tests/qemu/%: tests/qemu/%.c $(QEMU_COMMON) \
+		$(wildcard tests/qemu/lib/*.h) $(HDRS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Iuser/live $< user/live/kmod_client.c -o $@ \
-		$(GENL_LIBS)
+	$(Q)$(CC) $(USER_CFLAGS) -Iuser/live -Itests/qemu/lib $< \
+		$(QEMU_COMMON) -o $@ $(GENL_LIBS)
 
 $(QEMU_LIB_BINS): $(BUILD)/tests/qemu/%: tests/selftests/%.c $(LIB) $(HDRS)
 	@mkdir -p $(@D)

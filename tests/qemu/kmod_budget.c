@@ -23,8 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kmod_client.h"
-#include "unit/tap.h"
+#include "qemu_common.h"
 
 #define PARAMS		"/sys/module/flowpic/parameters/"
 #define SINK_PORT	7000
@@ -43,22 +42,6 @@ static unsigned long long param(const char *name)
 	if (f)
 		fclose(f);
 	return v;
-}
-
-static int udp_socket(uint16_t port)
-{
-	struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 static int set_cells(struct kmod_client *c, struct kmod_config *cfg,
@@ -95,8 +78,8 @@ int main(int argc, char **argv)
 	time_t end;
 
 	tap_header();
-	err = kmod_client_open(&c);
-	if (!tap_ok(!err, "open the family (%s)", strerror(-err)))
+	c = qemu_family_open();
+	if (!c)
 		return tap_done();
 	err = kmod_client_get_config(c, &cfg);
 	tap_ok(!err && budget && cfg.max_flows == flows,
@@ -127,9 +110,9 @@ int main(int argc, char **argv)
 
 	/* As many flows as the table holds: each can fill its window. */
 	fd = calloc(n, sizeof(*fd));
-	sink = udp_socket(SINK_PORT);
+	sink = qemu_udp_loopback(SINK_PORT);
 	for (i = 0; i < n; i++)
-		fd[i] = udp_socket(SRC_PORT + i);
+		fd[i] = qemu_udp_loopback(SRC_PORT + i);
 	srandom(1);
 	kmod_client_get_stats(c, c0);
 	end = time(NULL) + seconds;

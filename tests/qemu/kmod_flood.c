@@ -21,8 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kmod_client.h"
-#include "unit/tap.h"
+#include "qemu_common.h"
 
 #define LONG_FLOWS	8
 #define LONG_PORT	5001	/* .. 5008 */
@@ -30,22 +29,6 @@
 #define FLOOD_PORT	10000	/* .. + 10 x TABLE */
 #define LABEL_CLASS	7
 #define LABEL_MARK	0xf100d
-
-static int udp_socket(uint16_t port)
-{
-	struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd >= 0 && port && bind(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* 0, or -errno of sendto(). */
 static int send_to(int fd, uint16_t port)
@@ -127,8 +110,8 @@ int main(int argc, char **argv)
 	struct seen s;
 
 	tap_header();
-	err = kmod_client_open(&c);
-	if (!tap_ok(!err, "open the family (%s)", strerror(-err)))
+	c = qemu_family_open();
+	if (!c)
 		return tap_done();
 	/* Windows of a minute: none closes by time during the test. */
 	err = kmod_client_get_config(c, &cfg);
@@ -138,10 +121,10 @@ int main(int argc, char **argv)
 	       "max_flows %u, 60 s windows (%s)", cfg.max_flows,
 	       err ? kmod_client_error(c) : "ok");
 
-	sink = udp_socket(SINK_PORT);
-	ffd = udp_socket(0);
+	sink = qemu_udp_loopback(SINK_PORT);
+	ffd = qemu_udp_loopback(0);
 	for (i = 0; i < LONG_FLOWS; i++) {
-		fd[i] = udp_socket(LONG_PORT + i);
+		fd[i] = qemu_udp_loopback(LONG_PORT + i);
 		key_of(&s.key[i], LONG_PORT + i, SINK_PORT);
 		send_to(fd[i], SINK_PORT);
 		send_to(fd[i], SINK_PORT);

@@ -36,8 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kmod_client.h"
-#include "unit/tap.h"
+#include "qemu_common.h"
 
 #define NS_A		"fpa"
 #define NS_A_PEER	"fpa-peer"
@@ -66,18 +65,9 @@ static uint64_t now_ns(void)
 /* Into namespace @name ("init": the one we started in); 0 or -1. */
 static int enter(const char *name)
 {
-	char path[256];
-	int fd, err;
-
 	if (!strcmp(name, "init"))
 		return setns(init_fd, CLONE_NEWNET);
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	err = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return err;
+	return qemu_enter_netns(name);
 }
 
 /* A UDP socket made in namespace @ns, bound to @src:@sport. */
@@ -250,6 +240,24 @@ static int64_t delta(const uint64_t *a, const uint64_t *b, int i)
 	return (int64_t)(b[i] - a[i]);
 }
 
+/*
+ * One TAP check: counter @i (@name) of GET_STATS moved by @a in A, by @b
+ * in B and not in the initial namespace, from @st0 to @st1.
+ */
+static void check_moved(uint64_t st0[NET_N][__FLOWPIC_CNT_MAX],
+			uint64_t st1[NET_N][__FLOWPIC_CNT_MAX], int i,
+			const char *name, int64_t a, int64_t b)
+{
+	int64_t da = delta(st0[NET_A], st1[NET_A], i);
+	int64_t db = delta(st0[NET_B], st1[NET_B], i);
+	int64_t di = delta(st0[NET_INIT], st1[NET_INIT], i);
+
+	tap_ok(da == a && db == b && di == 0,
+	       "GET_STATS %s: A +%lld, B +%lld, initial +%lld (%lld, %lld, 0)",
+	       name, (long long)da, (long long)db, (long long)di,
+	       (long long)a, (long long)b);
+}
+
 static int max_flows(const char *ns, int n)
 {
 	struct kmod_client *c = client_in(ns);
@@ -385,22 +393,8 @@ int main(int argc, char **argv)
 	       "(198.51.100.1:42000)");
 	for (i = 0; i < NET_N; i++)
 		kmod_client_get_stats(c[i], st1[i]);
-	tap_ok(delta(st0[NET_A], st1[NET_A], FLOWPIC_CNT_BINNED) == 5 &&
-	       delta(st0[NET_B], st1[NET_B], FLOWPIC_CNT_BINNED) == 7 &&
-	       delta(st0[NET_INIT], st1[NET_INIT], FLOWPIC_CNT_BINNED) == 0,
-	       "GET_STATS binned: A +%lld, B +%lld, initial +%lld (5, 7, 0)",
-	       (long long)delta(st0[NET_A], st1[NET_A], FLOWPIC_CNT_BINNED),
-	       (long long)delta(st0[NET_B], st1[NET_B], FLOWPIC_CNT_BINNED),
-	       (long long)delta(st0[NET_INIT], st1[NET_INIT],
-				FLOWPIC_CNT_BINNED));
-	tap_ok(delta(st0[NET_A], st1[NET_A], FLOWPIC_CNT_FLOWS_NEW) == 1 &&
-	       delta(st0[NET_B], st1[NET_B], FLOWPIC_CNT_FLOWS_NEW) == 1 &&
-	       delta(st0[NET_INIT], st1[NET_INIT], FLOWPIC_CNT_FLOWS_NEW) == 0,
-	       "GET_STATS flows_new: A +%lld, B +%lld, initial +%lld (1, 1, 0)",
-	       (long long)delta(st0[NET_A], st1[NET_A], FLOWPIC_CNT_FLOWS_NEW),
-	       (long long)delta(st0[NET_B], st1[NET_B], FLOWPIC_CNT_FLOWS_NEW),
-	       (long long)delta(st0[NET_INIT], st1[NET_INIT],
-				FLOWPIC_CNT_FLOWS_NEW));
+	check_moved(st0, st1, FLOWPIC_CNT_BINNED, "binned", 5, 7);
+	check_moved(st0, st1, FLOWPIC_CNT_FLOWS_NEW, "flows_new", 1, 1);
 
 	key4(&kab, HOST4, 41000, PEER4, DPORT);
 	ok = !find_flow(c[NET_A], &kab, 42000, &q) && q.found &&

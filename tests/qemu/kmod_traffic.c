@@ -36,8 +36,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
-#include "kmod_client.h"
-#include "unit/tap.h"
+#include "qemu_common.h"
 
 #define HOST4		"192.0.2.1"
 #define PEER4		"192.0.2.2"
@@ -155,20 +154,6 @@ static void key_of(struct flowpic_key *k, int family, const char *a,
 
 /* --- the echo server, in the other namespace ------------------------------ */
 
-static int enter_netns(void)
-{
-	char path[256];
-	int fd, err;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	err = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return err;
-}
-
 static int listen_on(int family, int type, uint16_t port)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
@@ -199,7 +184,7 @@ static void echo_server(int ready)
 	time_t end = time(NULL) + SERVER_LIFE;
 	int i;
 
-	if (enter_netns())
+	if (qemu_enter_netns(netns))
 		_exit(2);
 	p[0].fd = listen_on(AF_INET, SOCK_DGRAM, UDP_PORT);
 	p[1].fd = listen_on(AF_INET6, SOCK_DGRAM, UDP_PORT);
@@ -611,7 +596,7 @@ static int peer_start(struct peer_job *j, uint64_t (*fn)(void *), void *arg)
 	j->pid = fork();
 	if (!j->pid) {
 		close(fds[0]);
-		v = enter_netns() ? UINT64_MAX : fn(arg);
+		v = qemu_enter_netns(netns) ? UINT64_MAX : fn(arg);
 		_exit(write(fds[1], &v, sizeof(v)) != sizeof(v));
 	}
 	close(fds[1]);
@@ -1367,8 +1352,8 @@ int main(int argc, char **argv)
 		return mark(atoi(argv[3]));
 
 	tap_header();
-	err = kmod_client_open(&c);
-	if (!tap_ok(!err, "open the family (%s)", strerror(-err)))
+	c = qemu_family_open();
+	if (!c)
 		return tap_done();
 	kmod_client_get_config(c, &def);
 	cfg = def;

@@ -10,10 +10,12 @@
 # killed by `timeout` and fails, so does one that never writes the marker.
 #
 # What goes into the initramfs:
-#   - busybox-static, tests/layer.sh, tests/qemu/tap.sh, guest.d/*.sh;
+#   - busybox-static, tests/layer.sh, guest.d/*.sh and what they source:
+#     tests/qemu/tap.sh, tests/qemu/daemon.sh (flowpicd's set-up);
 #   - kmod/flowpic.ko (built here with `make kmod`) as /tests/flowpic.ko;
-#   - every tests/qemu/*.c, compiled with user/live/kmod_client.c and
-#     libnl-genl (`make qemu-bins`), as /tests/bin/NAME;
+#   - every tests/qemu/*.c, compiled with user/live/kmod_client.c,
+#     tests/qemu/lib/*.c (what they share) and libnl-genl
+#     (`make qemu-bins`), as /tests/bin/NAME;
 #   - `make user qemu-bins` builds tests/selftests/{daemon_model,trafgen}.c
 #     too (as $BUILD/tests/qemu/NAME), for .bins to name;
 #   - programs listed in guest.d/*.bins (paths relative to the repo, one a
@@ -116,7 +118,7 @@ echo "nobody:x:65534:65534:nobody:/:/bin/false" >>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
 cp tests/qemu/init "$root/init"
-cp tests/layer.sh tests/qemu/tap.sh "$root/tests/"
+cp tests/layer.sh tests/qemu/tap.sh tests/qemu/daemon.sh "$root/tests/"
 cp kmod/flowpic.ko "$root/tests/flowpic.ko"
 for s in "$guest_d"/*.sh; do
 	[ -x "$s" ] && cp "$s" "$root/tests/guest.d/"

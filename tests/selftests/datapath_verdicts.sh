@@ -15,16 +15,7 @@ setup_pair
 in_b tc qdisc add dev b0 clsact || skip "no clsact qdisc"
 in_b tc filter add dev b0 ingress bpf da obj "$BIN/sink.bpf.o" sec classifier ||
 	fail "loading the receiver's sink"
-in_b tcpdump -i b0 -nn -U --immediate-mode -w "$TMP/b.pcap" tcp \
-	2>"$TMP/tcpdump_b.err" &
-CAP_B=$!
-BG_PIDS="$BG_PIDS $CAP_B"
-i=0
-until grep -qs listening "$TMP/tcpdump_b.err"; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && fail "tcpdump did not start"
-	sleep 0.1
-done
+capture_start "$TMP/b.pcap" "$NS_B" b0 tcp
 
 dp_start
 "$BIN/dpctl" policy -d "$PIN" 1 drop || fail "policy 1 drop"
@@ -47,9 +38,7 @@ raw_b 7202 43202 FA 1
 raw_a 43202 7202 PA 5 200
 raw_a 43202 7202 S 2
 
-sleep 0.3
-kill -TERM $CAP_B
-wait $CAP_B 2>/dev/null
+capture_stop
 dp_stop
 
 rc=0

@@ -96,9 +96,12 @@ dp_stop() {
 	DPCTL_PID=
 }
 
-# capture_start FILE: tcpdump on a0 in A, TCP and UDP only.
+# capture_start FILE [NS DEV FILTER]: tcpdump into FILE on DEV in
+# namespace NS (default: a0 in A, TCP and UDP only), its messages in
+# $TMP/tcpdump.err, until capture_stop.
 capture_start() {
-	in_a tcpdump -i a0 -nn -U --immediate-mode -w "$1" 'tcp or udp' 2>"$TMP/tcpdump.err" &
+	ip netns exec "${2:-$NS_A}" tcpdump -i "${3:-a0}" -nn -U --immediate-mode \
+		-w "$1" "${4:-tcp or udp}" 2>"$TMP/tcpdump.err" &
 	CAP_PID=$!
 	BG_PIDS="$BG_PIDS $CAP_PID"
 	i=0

@@ -8,16 +8,10 @@
 # a SIGHUP reload to a `drop` policy stops a flow; SIGTERM stops flowpicd
 # and puts the policy back to pass; rmmod is clean afterwards.
 . /tests/tap.sh
+. /tests/daemon.sh
 echo "TAP version 13"
-ip=/tests/bin/ip
 ns=fpd
-dir=/tmp/fpd
-st=$dir/state
-out=$dir/windows.json
-log=$dir/flowpicd.log
-pid=""
-A=198.51.100.1
-B=198.51.100.2
+fpd_setup /tmp/fpd
 
 cleanup() {
 	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid"
@@ -35,7 +29,6 @@ flow_slabs() {
 # in_ns CMD...: runs CMD in the namespace.
 in_ns() { $ip netns exec $ns "$@"; }
 
-mkdir -p $dir $st
 dmesg -c >/dev/null
 $ip netns add $ns &&
 $ip link add fd0 type veth peer name fd1 &&
@@ -51,22 +44,13 @@ tap_ok $? "namespace $ns, veth fd0/fd1 with $A/24 and 2001:db8:1::/64"
 insmod /tests/flowpic.ko
 tap_ok $? "insmod flowpic.ko"
 
-daemon_model $dir/m.fpm 1000 32 steady,other 0 4
-tap_ok $? "a model that always says steady (1 s windows, 32x32)"
-# The policy file flowpicd reads, and rereads on SIGHUP.
-printf 'steady pass\nother pass\nunknown pass\n' >$dir/p.policy
+fpd_model
 
 flowpicd --backend kmod -i fd0 --model $dir/m.fpm \
 	--policy $dir/p.policy --output $out --state-dir $st \
 	--min-packets 2 --idle 1s 2>$log &
 pid=$!
-i=0
-while [ ! -f $st/flowpicd.stats ] && [ $i -lt 50 ] && kill -0 $pid 2>/dev/null
-do
-	sleep 0.2
-	i=$((i + 1))
-done
-[ -f $st/flowpicd.stats ]
+fpd_started $pid
 tap_ok $? "flowpicd --backend kmod starts"
 grep -q '^backend kmod$' $st/flowpicd.stats 2>/dev/null
 tap_ok $? "its stats file says backend kmod"
@@ -127,40 +111,18 @@ cls=$(echo "$stats" | awk '$1 == "windows_classified" { print $2 }')
 tap_ok $? "flowpic stats --backend kmod: module ${kpk:-?} packets, ${kwin:-?} windows; flowpicd ${cls:-?} classified"
 
 # SIGHUP: the drop policy, then a new flow is stopped once labelled.
-printf 'steady drop\nother pass\nunknown pass\n' >$dir/p.policy
-kill -HUP $pid
-i=0
-while ! grep -q 'flowpicd: reloaded' $log && [ $i -lt 25 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-grep -q 'flowpicd: reloaded' $log
-tap_ok $? "SIGHUP reloads model and policy"
+fpd_reload_drop "SIGHUP reloads model and policy"
 before=$(flowpic stats --backend kmod | awk '$1 == "dropped" { print $2 }')
-in_ns trafgen udp-echo $B 7003 60 8 &
-echo_pid=$!
-wait_bound $ip $ns udp 7003 || echo "# echo server not bound after 10 s"
-trafgen udp-send $B 7003 7003 60 200 50 2 2>$dir/drop.err
-rd=$?
-after=$(flowpic stats --backend kmod | awk '$1 == "dropped" { print $2 }')
-kill $echo_pid 2>/dev/null
-wait $echo_pid 2>/dev/null
-# Dropped at the sender's LOCAL_OUT hook, sendto() fails with EPERM;
-# dropped on the way back, the answer never comes.
-[ $rd != 0 ] && grep -qE 'no answer|Operation not permitted' $dir/drop.err
+fpd_drop_flow $ns
 tap_ok $? "drop policy stops the flow: $(cat $dir/drop.err)"
+after=$(flowpic stats --backend kmod | awk '$1 == "dropped" { print $2 }')
 [ $((${after:-0} - ${before:-0})) -gt 0 ]
 tap_ok $? "the module counts the dropped packets (${before:-?} -> ${after:-?})"
 grep -F '"flow":"UDP 198.51.100.1:7003 <-> 198.51.100.2:7003"' $out |
 	grep -q '"action":"drop"'
 tap_ok $? "the flow's JSON line says action drop"
 
-kill -TERM $pid
-wait $pid
-rc=$?
-pid=""
-[ $rc = 0 ] && grep -q 'flowpicd: stopped' $log
-tap_ok $? "SIGTERM stops flowpicd cleanly (exit $rc)"
+fpd_stop $pid
 [ ! -e $st/flowpicd.stats ]
 tap_ok $? "and removes its stats file"
 # Without --keep the policy goes back to pass: the labelled flow flows.

@@ -7,17 +7,11 @@
 # policy a new flow is dropped in ctr, counted by ctr's flowpic; the
 # initial namespace's flowpic sees none of it.
 . /tests/tap.sh
+. /tests/daemon.sh
 echo "TAP version 13"
-ip=/tests/bin/ip
 ns=ctr
 peer=ctr-peer
-dir=/tmp/fpn
-st=$dir/state
-out=$dir/windows.json
-log=$dir/flowpicd.log
-pid=""
-A=198.51.100.1
-B=198.51.100.2
+fpd_setup /tmp/fpn
 
 cleanup() {
 	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait
@@ -38,7 +32,6 @@ stat() {
 	fi | awk -v n="$1" '$1 == n { print $2; exit }'
 }
 
-mkdir -p $dir $st
 dmesg -c >/dev/null
 $ip netns add $ns && $ip netns add $peer &&
 $ip link add c0 netns $ns type veth peer name c1 netns $peer &&
@@ -51,9 +44,7 @@ insmod /tests/flowpic.ko
 tap_ok $? "insmod flowpic.ko (by the host's administrator)"
 host_binned0=$(stat binned)
 
-daemon_model $dir/m.fpm 1000 32 steady,other 0 4
-tap_ok $? "a model that always says steady (1 s windows, 32x32)"
-printf 'steady pass\nother pass\nunknown pass\n' >$dir/p.policy
+fpd_model
 
 # `ip netns exec` waits for its command: signals go to flowpicd itself,
 # whose pid the shell it replaces leaves behind.
@@ -61,13 +52,7 @@ in_ns sh -c "echo \$\$ >$dir/pid; exec flowpicd --backend kmod -i c0 \
 	--model $dir/m.fpm --policy $dir/p.policy --output $out \
 	--state-dir $st --min-packets 2 --idle 1s" 2>$log &
 runner=$!
-i=0
-while [ ! -f $st/flowpicd.stats ] && [ $i -lt 50 ] && kill -0 $runner 2>/dev/null
-do
-	sleep 0.2
-	i=$((i + 1))
-done
-[ -f $st/flowpicd.stats ]
+fpd_started $runner
 tap_ok $? "flowpicd --backend kmod starts in $ns"
 pid=$(cat $dir/pid)
 
@@ -94,39 +79,19 @@ host_binned1=$(stat binned)
 [ "${host_binned1:-x}" = "${host_binned0:-y}" ]
 tap_ok $? "the initial namespace's flowpic binned nothing (${host_binned0:-?} -> ${host_binned1:-?})"
 
-printf 'steady drop\nother pass\nunknown pass\n' >$dir/p.policy
-kill -HUP $pid
-i=0
-while ! grep -q 'flowpicd: reloaded' $log && [ $i -lt 25 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-grep -q 'flowpicd: reloaded' $log
-tap_ok $? "SIGHUP reloads to a drop policy"
+fpd_reload_drop "SIGHUP reloads to a drop policy"
 host_dropped0=$(stat dropped)
 before=$(stat dropped ns)
-in_peer trafgen udp-echo $B 7003 60 8 &
-echo_pid=$!
-wait_bound $ip $peer udp 7003 || echo "# echo server not bound after 10 s"
-in_ns trafgen udp-send $B 7003 7003 60 200 50 2 2>$dir/drop.err
-rd=$?
+fpd_drop_flow $peer in_ns
+tap_ok $? "the drop policy stops a new flow in $ns: $(cat $dir/drop.err)"
 after=$(stat dropped ns)
 host_dropped1=$(stat dropped)
-kill $echo_pid 2>/dev/null
-wait $echo_pid 2>/dev/null
-[ $rd != 0 ] && grep -qE 'no answer|Operation not permitted' $dir/drop.err
-tap_ok $? "the drop policy stops a new flow in $ns: $(cat $dir/drop.err)"
 [ $((${after:-0} - ${before:-0})) -gt 0 ]
 tap_ok $? "$ns's flowpic counts the drops (${before:-?} -> ${after:-?})"
 [ "${host_dropped1:-x}" = "${host_dropped0:-y}" ]
 tap_ok $? "the initial namespace's flowpic dropped nothing (${host_dropped0:-?} -> ${host_dropped1:-?})"
 
-kill -TERM $pid
-wait $runner
-rc=$?
-pid=""
-[ $rc = 0 ] && grep -q 'flowpicd: stopped' $log
-tap_ok $? "SIGTERM stops flowpicd cleanly (exit $rc)"
+fpd_stop $runner
 wait
 sed 's/^/# flowpicd: /' $log
 $ip netns del $ns
