@@ -1646,8 +1646,37 @@ static void flowpic_netns_init_net_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(fn->stopping));
 }
 
+/*
+ * Each namespace's fragment slots are seeded apart: a datagram's slot in
+ * the initial namespace's table (made at load) and in the tables of
+ * namespaces made since are not all one, so a sender who learnt the
+ * slots of one namespace, or of one load, cannot aim at another's.
+ */
+static void flowpic_netns_frags_seed_test(struct kunit *test)
+{
+	struct flowpic_net *fn = flowpic_net(&init_net);
+	struct flowpic_frags *init_fr = fn->state.flows.frags;
+	struct flowpic_state *b[7];
+	struct flowpic_pkt p;
+	int i, moved = 0;
+
+	mkpkt(&p, 40000, 60, false);
+	p.frag = FLOWPIC_FRAG_FIRST;
+	p.frag_id = 77;
+	for (i = 0; i < ARRAY_SIZE(b); i++) {
+		b[i] = other_state(test);
+		moved += flowpic_frags_slot(b[i]->flows.frags, &p) !=
+			 flowpic_frags_slot(init_fr, &p);
+	}
+	/* 7 namespaces all agreeing with the first by chance: 1 in 2^70. */
+	KUNIT_EXPECT_GT(test, moved, 0);
+	for (i = 0; i < ARRAY_SIZE(b); i++)
+		other_state_free(b[i]);
+}
+
 static struct kunit_case flowpic_netns_cases[] = {
 	KUNIT_CASE(flowpic_netns_flows_test),
+	KUNIT_CASE(flowpic_netns_frags_seed_test),
 	KUNIT_CASE(flowpic_netns_verdicts_test),
 	KUNIT_CASE(flowpic_netns_init_net_test),
 	{}
