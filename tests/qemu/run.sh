@@ -192,7 +192,7 @@ qrc=$?
 done=$(date +%s)
 echo "# qemu: initramfs in $((built - start)) s, guest ran $((done - built)) s"
 
-tr -d '\r' <"$work/verdict.log" 2>/dev/null | grep -v '^FLOWPIC-QEMU-DONE$' \
+tr -d '\r\000' <"$work/verdict.log" 2>/dev/null | grep -v '^FLOWPIC-QEMU-DONE$' \
 	>"$work/ktap"
 cat "$work/ktap"
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
@@ -200,7 +200,7 @@ if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	tail -30 "$work/console.log" | sed 's/^/# /'
 	die "guest timed out"
 fi
-if ! tr -d '\r' <"$work/verdict.log" 2>/dev/null |
+if ! tr -d '\r\000' <"$work/verdict.log" 2>/dev/null |
      grep -qx 'FLOWPIC-QEMU-DONE'; then
 	echo "# qemu: no verdict marker (qemu exit $qrc); console tail:"
 	tail -30 "$work/console.log" | sed 's/^/# /'
