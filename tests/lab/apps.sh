@@ -521,7 +521,10 @@ chat_run() {
 # connection thus carries many page loads with reading pauses between.
 browse_keepalive() {
 	seed=$(param "$id" seed)
-	in_c $PY - "$seed" "$dur" "$(param "$id" start_site)" "$(param "$id" think_s)" \
+	# bounded like every application: nothing of it may outlive the
+	# session (through the VPN, its tunnel goes down right after)
+	timeout "$dur" ip netns exec "$NS_C" $PY - "$seed" "$dur" \
+		"$(param "$id" start_site)" "$(param "$id" think_s)" \
 		"$(srv 4 0)" "$(srv 4 1)" "$(srv 4 2)" <<'EOF'
 import http.client, random, re, socket, ssl, sys, threading, time
 seed, dur, site, think, www, static, cdn = sys.argv[1:8]
@@ -611,6 +614,7 @@ while time.monotonic() < deadline - 3:
     time.sleep(min(rng.uniform(lo, hi), max(0, deadline - time.monotonic())))
 sys.exit(0 if pages else 1)
 EOF
+	ok_timeout $?
 }
 
 browse() {
