@@ -612,6 +612,9 @@ while time.monotonic() < deadline - 3:
                 pools[k].close()
             del pools[k]
     time.sleep(min(rng.uniform(lo, hi), max(0, deadline - time.monotonic())))
+for c in pools.values():	# closed here, while the path is up
+    if c:
+        c.close()
 sys.exit(0 if pages else 1)
 EOF
 	ok_timeout $?
@@ -696,6 +699,9 @@ vpn_up() {
 }
 
 vpn_down() {
+	# A second for what the session's sockets still send as they close
+	# (a killed program's FINs) to go through the tunnel, not around it.
+	sleep 1
 	kill $VPN_C $VPN_S 2>/dev/null
 	wait $VPN_C $VPN_S 2>/dev/null
 }
