@@ -70,11 +70,17 @@ ok $? "a flow's next window is labelled too"
 flows=$("$FLOWPIC" flows --pin-dir "$PIN" --state-dir "$STATE")
 printf '%s\n' "$flows" | grep -E "UDP 192.0.2.1:6001 <-> 192.0.2.2:6001 .* steady " >/dev/null
 ok $? "flowpic flows shows the label from the kernel's map"
-stats=$("$FLOWPIC" stats --pin-dir "$PIN" --state-dir "$STATE")
-n=$(printf '%s\n' "$stats" | awk '$1 == "windows_classified" { print $2 }')
-r=$(printf '%s\n' "$stats" | awk '$1 == "windows_received" { print $2 }')
-p=$(printf '%s\n' "$stats" | awk '$1 == "packets" { print $2 }')
-[ "${n:-0}" -ge 5 ] && [ $((${r:-0} - ${n:-0})) -le 2 ] && [ "${p:-0}" -gt 100 ]
+# flowpicd writes its counters once a second: the labels can be out
+# before the counters that count them.
+counted() {
+	stats=$("$FLOWPIC" stats --pin-dir "$PIN" --state-dir "$STATE")
+	n=$(printf '%s\n' "$stats" | awk '$1 == "windows_classified" { print $2 }')
+	r=$(printf '%s\n' "$stats" | awk '$1 == "windows_received" { print $2 }')
+	p=$(printf '%s\n' "$stats" | awk '$1 == "packets" { print $2 }')
+	[ "${n:-0}" -ge 5 ] && [ $((${r:-0} - ${n:-0})) -le 2 ] && [ "${p:-0}" -gt 100 ]
+}
+wait_for 5 counted
+counted
 ok $? "flowpic stats: ${p:-0} packets, ${r:-0} windows received, ${n:-0} classified"
 j=$(wc -l <"$OUT")
 [ "$j" -ge "${n:-0}" ] && [ "$j" -ge 5 ]
