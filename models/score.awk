@@ -2,6 +2,10 @@
 # window: source, true label, window index, session, predicted class,
 # confidence), for models/train.sh.
 #
+# A threshold t is T (every class) or CLASS=P,CLASS=P,... (per predicted
+# class, as `flowpic model set MODEL thresholds=` records them; a class
+# not named has none).
+#
 #   awk -f models/score.awk -v mode=sources [-v t=T] SAMPLES...
 #       per source (ndpi, video-platforms, vca, ssh-browsing, whatsapp,
 #       lab, lab-vpn): windows, accuracy, and with t the share below it
@@ -12,7 +16,23 @@
 #   awk -f models/score.awk -v mode=score [-v t=T] SAMPLES...
 #       accuracy and macro-F1 over the classes present; with t, windows
 #       below it count as wrong and their share is printed
-BEGIN { FS = "\t" }
+BEGIN {
+	FS = "\t"
+	if (t ~ /=/) {
+		nkv = split(t, kv, ",")
+		for (ikv = 1; ikv <= nkv; ikv++) {
+			split(kv[ikv], e, "=")
+			thr[e[1]] = e[2] + 0
+		}
+	}
+}
+
+# below(c, p): a window predicted c with confidence p is under threshold t
+function below(c, p) {
+	if (t == "") return 0
+	if (t ~ /=/) return (c in thr) && p < thr[c]
+	return p < t + 0
+}
 
 function group(path) {
 	if (path ~ /\/ndpi\//) return "ndpi"
@@ -31,17 +51,17 @@ function group(path) {
 	if (mode == "sources") {
 		N[g]++
 		ok[g] += $2 == $5
-		if (t != "") u[g] += $6 < t
+		if (t != "") u[g] += below($5, $6)
 	} else if (mode == "unknown") {
 		N[$2]++
-		u[$2] += $6 < t
+		u[$2] += below($5, $6)
 	} else if (mode == "confusion") {
 		M[$2, $5]++
 		T[$2]++
 		P[$5]++
 		cls[$2] = cls[$5] = 1
 	} else if (mode == "score") {
-		known = t == "" || $6 >= t
+		known = !below($5, $6)
 		unk += !known
 		present[$2] = 1
 		tp[$2] += known && $2 == $5

@@ -193,23 +193,34 @@ cat_eval() {
 		>"$OUT/$name.txt"
 }
 
-# calibrate TASK MODEL NDPI-DATASET: the confidence threshold below which
-# at most 10% of the held-out windows of the five classes fall (seed 1,
-# build/accuracy/TASK-s1.tsv), written into MODEL and TASK.threshold;
-# then the unknown rates at it: per class on the held-out windows and on
-# nDPI's other categories (never trained on: every window of them).
+# calibrate TASK MODEL NDPI-DATASET: per class, the confidence threshold
+# below which 10% of the held-out windows the model gives that class fall
+# (seed 1, build/accuracy/TASK-s1.tsv), written into MODEL (provenance
+# "thresholds"; "threshold" the same over every window, for reference)
+# and TASK.threshold; then the unknown rates at them: per class on the
+# held-out windows and on nDPI's other categories (never trained on:
+# every window of them).
 calibrate() {
 	task=$1 model=$2 ndpi=$3
-	t=$(cut -f6 "$OUT/$task-s1.tsv" | sort -g |
+	all=$(cut -f6 "$OUT/$task-s1.tsv" | sort -g |
 		awk '{ c[NR] = $1 } END { k = int(0.1 * NR); print k ? c[k] : 0 }')
+	t=$(cut -f5,6 "$OUT/$task-s1.tsv" | sort -k1,1 -k2,2g |
+		awk -F'\t' '
+		function out() { k = int(0.1 * n); s = s sep c "=" (k ? v[k] : 0); sep = "," }
+		$1 != c { if (n) out(); c = $1; n = 0 }
+		{ v[++n] = $2 }
+		END { if (n) out(); print s }')
 	echo "$t" >"$OUT/$task.threshold"
-	$F model set "$model" threshold="$t"
-	echo "== $task: calibrated threshold $t (10% of held-out windows below it)"
+	$F model set "$model" threshold="$all" thresholds="$t"
+	echo "== $task: calibrated thresholds $t (10% of the held-out windows of each predicted class below its own; $all over all)"
 	$F eval "$model" "$ndpi" --ignore-unknown \
 		--samples "$OUT/$task-all-ndpi.tsv" >/dev/null
 	awk -F'\t' '$2 == "other"' "$OUT/$task-all-ndpi.tsv" \
 		>"$OUT/$task-other.tsv"
 	$SCORE -v mode=unknown -v t="$t" "$OUT/$task-s1.tsv" \
+		"$OUT/$task-other.tsv" | sort
+	echo "-- the same with one threshold, $all, for every class:"
+	$SCORE -v mode=unknown -v t="$all" "$OUT/$task-s1.tsv" \
 		"$OUT/$task-other.tsv" | sort
 }
 

@@ -382,10 +382,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < cfg.nifaces; i++)
 		fprintf(stderr, " %s", cfg.ifaces[i]);
 	fprintf(stderr, " (%s), model %s (%u classes, %ux%u, %.3g s "
-		"windows, threshold %.4g), policy %s\n", d->be.ops->name,
+		"windows, thresholds", d->be.ops->name,
 		cfg.model_path, d->model->mf.nclasses, d->geom.n, d->geom.n,
-		(double)d->geom.window_ns / 1e9,
-		daemon_threshold(&cfg, d->model), cfg.policy_path);
+		(double)d->geom.window_ns / 1e9);
+	for (i = 0; i < d->model->mf.nclasses; i++)
+		fprintf(stderr, " %s %.4g", d->model->classes[i],
+			daemon_threshold(&cfg, d->model, i));
+	fprintf(stderr, "), policy %s\n", cfg.policy_path);
 
 	rc = run(d, sfd);
 	daemon_stop(d);

@@ -67,7 +67,7 @@ int main(void)
 	FILE *p;
 
 	tap_header();
-	tap_plan(29);
+	tap_plan(33);
 	rc = model_new(&m, "mini", &g, 3, names3, err, sizeof(err));
 	tap_ok(!rc, "mini model for 32x32: %s", rc ? err : "ok");
 	if (rc)
@@ -84,6 +84,37 @@ int main(void)
 	model_set_prov(&m, "threshold", "0.625");
 	tap_ok(model_threshold(&m) == 0.625f,
 	       "the calibrated threshold is read from the provenance");
+	{
+		float t[FLOWPIC_CLASSES_MAX];
+		char why[256];
+		int bad;
+
+		model_set_prov(&m, "thresholds", "Youtube=0.9,%s=0.25",
+			       m.classes[0]);
+		rc = model_thresholds(&m, t, why, sizeof(why));
+		tap_ok(!rc && t[2] == 0.9f && t[0] == 0.25f &&
+		       t[1] == 0.625f,
+		       "per-class thresholds over the model's threshold");
+		model_set_prov(&m, "thresholds", "Netflix=0.5");
+		bad = model_thresholds(&m, t, why, sizeof(why));
+		tap_ok(bad == -EINVAL && strstr(why, "'Netflix'"),
+		       "a class the model lacks is refused: %s", why);
+		model_set_prov(&m, "thresholds", "Youtube=2");
+		bad = model_thresholds(&m, t, why, sizeof(why));
+		tap_ok(bad == -EINVAL && strstr(why, "0..1"),
+		       "a per-class threshold outside 0..1 is refused: %s",
+		       why);
+		fd = mkstemp(path);
+		close(fd);
+		bad = model_save(&m, path, err, sizeof(err)) ||
+		      model_load(&r, path, err, sizeof(err)) != -EINVAL ||
+		      !strstr(err, "provenance thresholds");
+		tap_ok(!bad, "a file with such thresholds is refused on load: %s",
+		       err);
+		unlink(path);
+		strcpy(path, "/tmp/flowpic-model-XXXXXX");
+		model_set_prov(&m, "thresholds", "Youtube=0.9");
+	}
 
 	fd = mkstemp(path);
 	close(fd);
@@ -96,7 +127,7 @@ int main(void)
 	       r.nclasses == 3 && !strcmp(r.classes[2], "Youtube") &&
 	       !memcmp(&r.geom, &m.geom, sizeof(g)) && r.scale == m.scale &&
 	       r.clip == 255 && !strcmp(r.net.name, "mini") &&
-	       r.nprov == 4 && !strcmp(model_get_prov(&r, "seed"), "42") &&
+	       r.nprov == 5 && !strcmp(model_get_prov(&r, "seed"), "42") &&
 	       model_threshold(&r) == 0.625f;
 	tap_ok(same, "round trip: weights bit for bit, geometry, classes, provenance");
 	if (!rc)

@@ -32,7 +32,8 @@ struct classify {
 	const struct picture **pp;
 	float *probs;
 	uint32_t n, batch;
-	float threshold;
+	float threshold;	/* --threshold: every class, else -1 */
+	float thr[FLOWPIC_CLASSES_MAX];	/* per class, what applies */
 	int json;
 	const char *file;
 	uint64_t windows, unknown;
@@ -83,8 +84,8 @@ static int flush(struct classify *c)
 		for (k = 1; k < m->nclasses; k++)
 			if (p[k] > p[best])
 				best = k;
-		label = p[best] >= c->threshold ? m->classes[best] : "unknown";
-		c->unknown += p[best] < c->threshold;
+		label = p[best] >= c->thr[best] ? m->classes[best] : "unknown";
+		c->unknown += p[best] < c->thr[best];
 		c->windows++;
 		if (c->json)
 			window_json(c, q, p, label, best);
@@ -137,8 +138,9 @@ static void classify_usage(FILE *f)
 "order windows close:\n"
 "  FILE <tab> FLOW <tab> WINDOW <tab> LABEL <tab> CONFIDENCE\n\n"
 "  --json             one JSON object per window, with every probability\n"
-"  --threshold P      below this confidence the label is 'unknown' (the\n"
-"                     model's calibrated threshold, else 0)\n"
+"  --threshold P      below this confidence the label is 'unknown', for\n"
+"                     every class (default: the model's calibrated\n"
+"                     thresholds, per class, else 0)\n"
 "  --batch N          windows per inference batch (64)\n"
 "  --threads N        OpenBLAS threads (1)\n"
 "  --min-packets K    windows with fewer packets are left out (1)\n"
@@ -225,8 +227,11 @@ int cmd_classify(int argc, char **argv)
 		return 1;
 	}
 	fc.geom = m.geom;
-	if (c.threshold < 0)	/* not given: the model's calibrated one, or 0 */
-		c.threshold = model_threshold(&m) < 0 ? 0 : model_threshold(&m);
+	/* not given: the model's calibrated ones (per class), or 0 */
+	model_thresholds(&m, c.thr, err, sizeof(err));	/* checked by load */
+	for (j = 0; j < m.nclasses; j++)
+		c.thr[j] = c.threshold >= 0 ? c.threshold :
+			   c.thr[j] < 0 ? 0 : c.thr[j];
 	c.m = &m;
 	c.w = cnn_work_new(&m.net, c.batch, 0);
 	c.q = calloc(c.batch, sizeof(*c.q));

@@ -245,7 +245,7 @@ static void classify(struct daemon *d, uint32_t first, uint32_t n)
 		for (best = 0, c = 1; c < m->mf.nclasses; c++)
 			if (p[c] > p[best])
 				best = c;
-		l.class_id = p[best] >= daemon_threshold(&d->cfg, m) ? best :
+		l.class_id = p[best] >= daemon_threshold(&d->cfg, m, best) ? best :
 			     FLOWPIC_CLASS_UNKNOWN;
 		l.confidence = (__u16)lrintf(fminf(fmaxf(p[best], 0.f), 1.f) *
 					     FLOWPIC_CONFIDENCE_ONE);
@@ -443,15 +443,16 @@ int daemon_model_load(struct daemon_model *m, const char *path,
 	}
 	for (i = 0; i < m->mf.nclasses; i++)
 		m->classes[i] = m->mf.classes[i];
-	m->threshold = model_threshold(&m->mf);
+	/* checked when the file was loaded */
+	model_thresholds(&m->mf, m->threshold, err, errlen);
 	return 0;
 }
 
 float daemon_threshold(const struct daemon_config *c,
-		       const struct daemon_model *m)
+		       const struct daemon_model *m, uint32_t cls)
 {
-	return c->threshold_set || m->threshold < 0 ? c->threshold :
-	       m->threshold;
+	return c->threshold_set || m->threshold[cls] < 0 ? c->threshold :
+	       m->threshold[cls];
 }
 
 void daemon_model_free(struct daemon_model *m)

@@ -68,16 +68,17 @@ struct daemon_config {
 struct daemon_model {
 	struct model	mf;
 	const char	*classes[FLOWPIC_CLASSES_MAX];
-	float		threshold;	/* its provenance's, or -1 */
+	/* per class: its provenance's (model_thresholds()), or -1 */
+	float		threshold[FLOWPIC_CLASSES_MAX];
 };
 
 /*
- * The confidence threshold of @m under @c: --threshold when given, else
- * the one calibrated into the model file (provenance "threshold"), else
- * the default.
+ * The confidence threshold of class @cls of @m under @c: --threshold when
+ * given, else the one calibrated into the model file for that class
+ * (provenance "thresholds", else "threshold"), else the default.
  */
 float daemon_threshold(const struct daemon_config *c,
-		       const struct daemon_model *m);
+		       const struct daemon_model *m, uint32_t cls);
 
 /* Loads @path into @m. 0, or -errno with a sentence naming the file. */
 int daemon_model_load(struct daemon_model *m, const char *path,

@@ -749,6 +749,13 @@ int model_load_mem(struct model *m, const void *buf, size_t len,
 		rc = bad(err, errlen, name,
 			 "the layer list must end in softmax over the %u classes (it gives %u outputs)",
 			 m->nclasses, m->net.classes);
+	if (!rc) {
+		float t[FLOWPIC_CLASSES_MAX];
+		char why[256];
+
+		if (model_thresholds(m, t, why, sizeof(why)))
+			rc = bad(err, errlen, name, "provenance %s", why);
+	}
 	if (rc)
 		model_free(m);
 	return rc;
@@ -851,4 +858,46 @@ float model_threshold(const struct model *m)
 		return -1;
 	t = strtof(v, &end);
 	return end != v && !*end && t >= 0 && t <= 1 ? t : -1;
+}
+
+int model_thresholds(const struct model *m, float *t, char *err, size_t errlen)
+{
+	const char *v = model_get_prov(m, "thresholds");
+	float all = model_threshold(m);
+	char buf[MODEL_PROV_VAL_MAX], *save, *item;
+	uint32_t i;
+
+	for (i = 0; i < m->nclasses; i++)
+		t[i] = all;
+	if (!v)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strrchr(item, '='), *end;
+		float p;
+		int c;
+
+		if (!eq || eq == item) {
+			snprintf(err, errlen,
+				 "thresholds: '%s' is not CLASS=P", item);
+			return -EINVAL;
+		}
+		*eq = 0;
+		c = model_class_index(m, item);
+		if (c < 0) {
+			snprintf(err, errlen,
+				 "thresholds: '%s' is not one of the model's classes",
+				 item);
+			return -EINVAL;
+		}
+		p = strtof(eq + 1, &end);
+		if (end == eq + 1 || *end || !(p >= 0 && p <= 1)) {
+			snprintf(err, errlen,
+				 "thresholds: %s=%s: P is 0..1", item, eq + 1);
+			return -EINVAL;
+		}
+		t[c] = p;
+	}
+	return 0;
 }

@@ -88,6 +88,16 @@ int model_class_index(const struct model *m, const char *name);
  * "threshold", 0..1, `flowpic model set MODEL threshold=P`), or -1.
  */
 float model_threshold(const struct model *m);
+/*
+ * Per-class thresholds: t[i] for class i is its entry in provenance
+ * "thresholds" (CLASS=P,CLASS=P..., `flowpic model set MODEL
+ * thresholds=...`), else the model's threshold, else -1. A window whose
+ * most probable class is i is `unknown` below t[i]. 0, or -EINVAL with a
+ * sentence in @err when "thresholds" names a class the model lacks or a P
+ * outside 0..1 (model_load refuses such a file).
+ */
+int model_thresholds(const struct model *m, float *t, char *err,
+		     size_t errlen);
 
 /* `flowpic model info`: a human-readable summary. */
 void model_describe(const struct model *m, FILE *f);
