@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 2:
 			labels_map_load(l, path, err, sizeof(err));
-			labels_map_class(l, "Web");
+			labels_map_class(l, "Web", NULL);
 			break;
 		default:
 			labels_load_rules(l, path, err, sizeof(err));

@@ -59,10 +59,15 @@ static void csv_fails(const char *name, const char *text, const char *want)
 
 static void map_tests(const char *data)
 {
-	static const char *const cats[][2] = {
+	static const char *const cats[][3] = {
 		{ "VoIP", "voip" }, { "Video", "video" }, { "Media", "video" },
 		{ "Streaming", "video" }, { "Music", "video" },
-		{ "Download", "file-transfer" }, { "Cloud", "file-transfer" },
+		{ "Download", "file-transfer" },
+		{ "Cloud", "file-transfer", "TLS.GoogleDrive" },
+		{ "Cloud", "file-transfer", "Dropbox" },
+		{ "Cloud", LABEL_OTHER, "TLS.AmazonAWS" },
+		{ "Cloud", LABEL_OTHER, "NestLogSink" },
+		{ "Cloud", LABEL_OTHER },
 		{ "Chat", "chat" }, { "Web", "browsing" }, { "web", "browsing" },
 		{ "Network", LABEL_OTHER }, { "Download-X", LABEL_OTHER },
 		{ "", LABEL_OTHER },
@@ -74,16 +79,24 @@ static void map_tests(const char *data)
 	FILE *f;
 
 	for (i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
-		ok &= !strcmp(labels_map_class(l, cats[i][0]), cats[i][1]);
-	tap_ok(ok, "built-in map: README's table; nDPI's short \"Download\" is Download-FileTransfer-P2P");
+		ok &= !strcmp(labels_map_class(l, cats[i][0], cats[i][2]),
+			      cats[i][1]);
+	tap_ok(ok, "built-in map: README's table; nDPI's short \"Download\" is Download-FileTransfer-P2P; of Cloud only file sync");
 
 	m = labels_new();
 	rc = labels_map_load(m, write_tmp("map.txt",
 		"# classes\nvoip: VoIP\nstreaming: Video, Music (songs)\n\n"), err,
 		sizeof(err));
-	tap_ok(!rc && !strcmp(labels_map_class(m, "music"), "streaming") &&
-	       !strcmp(labels_map_class(m, "Web"), LABEL_OTHER),
+	tap_ok(!rc && !strcmp(labels_map_class(m, "music", NULL), "streaming") &&
+	       !strcmp(labels_map_class(m, "Web", NULL), LABEL_OTHER),
 	       "a map file replaces the built-in map");
+	rc = labels_map_load(m, write_tmp("syncmap.txt",
+		"sync: Cloud (file sync)\nall: Network (any comment)\n"), err,
+		sizeof(err));
+	tap_ok(!rc && !strcmp(labels_map_class(m, "Cloud", "TLS.MS_OneDrive"), "sync") &&
+	       !strcmp(labels_map_class(m, "Cloud", "TLS.Microsoft"), LABEL_OTHER) &&
+	       !strcmp(labels_map_class(m, "Network", "DNS"), "all"),
+	       "a map file's \"(file sync)\" keeps only file sync applications; other parentheses are comments");
 	rc = labels_map_load(m, write_tmp("badmap.txt", "voip: VoIP\nthis is prose\n"),
 			     err, sizeof(err));
 	tap_ok(rc < 0 && strstr(err, "badmap.txt: line 2"),
@@ -239,6 +252,20 @@ static void ndpi_tests(const char *data)
 	tap_ok(rc < 0 && strstr(err, "nocat.pcap.out: line 1: DPI flow line without a [cat: ...] field"),
 	       "a DPI line without category: %s", err);
 	labels_free(l);
+
+	l = labels_new();
+	rc = labels_load_ndpi(l, write_tmp("cloud.pcap.out",
+		"\t1\tTCP 192.0.2.1:50000 <-> 198.51.100.1:443 [proto: 91.178/TLS.AmazonAWS]"
+		"[Confidence: DPI][cat: Cloud/13]\n"
+		"\t2\tTCP 192.0.2.1:50001 <-> 198.51.100.2:443 [proto: 91.221/TLS.MS_OneDrive]"
+		"[Confidence: DPI][cat: Cloud/13]\n"), err, sizeof(err));
+	k = key("TCP", "192.0.2.1", "50000", "198.51.100.1", "443");
+	tap_ok(!rc && labels_count(l) == 2 &&
+	       !strcmp(labels_lookup(l, "cloud.pcap", &k), LABEL_OTHER) &&
+	       (k = key("TCP", "192.0.2.1", "50001", "198.51.100.2", "443"),
+		!strcmp(labels_lookup(l, "cloud.pcap", &k), "file-transfer")),
+	       "result files: a Cloud flow to AWS is other, one to OneDrive file-transfer");
+	labels_free(l);
 }
 
 static void label_command(const char *data)
@@ -378,7 +405,7 @@ int main(void)
 	int have;
 
 	tap_header();
-	tap_plan(32);
+	tap_plan(34);
 	if (!mkdtemp(tmp)) {
 		tap_ok(0, "mkdtemp: %s", strerror(errno));
 		return tap_done();

@@ -166,7 +166,7 @@ static int write_flows(struct ndpi_run *r, const struct labels *l,
 		fprintf(out, "%s,%s,%s,%u,%s,%u,%s,%s,%s,%s,%u\n",
 			b ? b + 1 : capture, e->key.proto == 6 ? "TCP" : "UDP",
 			a, ntohs(e->key.lo_port), z, ntohs(e->key.hi_port),
-			labels_map_class(l, cat ? cat : ""), name,
+			labels_map_class(l, cat ? cat : "", name), name,
 			cat ? cat : "", ndpi_confidence_get_name(e->flow->confidence),
 			e->packets);
 		(*written)++;

@@ -39,6 +39,7 @@ struct label_rule {
 struct map_entry {
 	uint32_t category;
 	uint32_t cls;
+	uint8_t file_sync;	/* only the FILE_SYNC_APPS of the category */
 };
 
 struct labels {
@@ -68,10 +69,36 @@ static const char *const default_map[][2] = {
 	{ "video", "Video" }, { "video", "Media" }, { "video", "Streaming" },
 	{ "video", "Music" },
 	{ "file-transfer", "Download-FileTransfer-P2P" },
-	{ "file-transfer", "Cloud" },
+	{ "file-transfer", "Cloud (file sync)" },
 	{ "chat", "Chat" },
 	{ "browsing", "Web" },
 };
+
+/*
+ * "Cloud (file sync)": of nDPI's Cloud category (which also holds the
+ * cloud platforms that serve everything: AWS, Azure, AliCloud...), only
+ * the applications that synchronise files. An application is the last
+ * dotted part of nDPI's protocol name ("TLS.GoogleDrive").
+ */
+static const char *const file_sync_apps[] = {
+	"Dropbox", "GoogleDrive", "MS_OneDrive", "OneDrive", "YandexDisk",
+	"UbuntuONE", "iCloudPrivateRelay", "AppleiCloud", "Box", "MEGA",
+	"Syncthing", "pCloud", "NextCloud",
+};
+
+static int file_sync_app(const char *proto)
+{
+	const char *app = proto ? strrchr(proto, '.') : NULL;
+	size_t i;
+
+	if (!proto)
+		return 0;
+	app = app ? app + 1 : proto;
+	for (i = 0; i < sizeof(file_sync_apps) / sizeof(file_sync_apps[0]); i++)
+		if (!strcasecmp(app, file_sync_apps[i]))
+			return 1;
+	return 0;
+}
 
 /* --- strings ------------------------------------------------------------- */
 
@@ -160,6 +187,10 @@ static int next_line(FILE *f, char *buf, size_t len, size_t *lineno)
 
 /* --- the table ----------------------------------------------------------- */
 
+static int map_add_line(struct labels *l, char *cls, char *cats,
+			const char *file, size_t line, char *err,
+			size_t errlen);
+
 struct labels *labels_new(void)
 {
 	struct labels *l = calloc(1, sizeof(*l));
@@ -170,14 +201,13 @@ struct labels *labels_new(void)
 	if (intern(l, "") != 0)
 		goto err;
 	for (i = 0; i < sizeof(default_map) / sizeof(default_map[0]); i++) {
-		struct map_entry *m = realloc(l->map, (l->nmap + 1) * sizeof(*m));
+		char cls[64], cat[64], err[128];
 
-		if (!m)
+		snprintf(cls, sizeof(cls), "%s", default_map[i][0]);
+		snprintf(cat, sizeof(cat), "%s", default_map[i][1]);
+		if (map_add_line(l, cls, cat, "built-in map", i + 1, err,
+				 sizeof(err)))
 			goto err;
-		l->map = m;
-		m[l->nmap].cls = intern(l, default_map[i][0]);
-		m[l->nmap].category = intern(l, default_map[i][1]);
-		l->nmap++;
 	}
 	return l;
 err:
@@ -312,9 +342,17 @@ static int map_add_line(struct labels *l, char *cls, char *cats,
 	     cat = strtok_r(NULL, ",", &save)) {
 		struct map_entry *m;
 
+		int sync = 0;
+
 		paren = strchr(cat, '(');	/* "Cloud (file sync)" */
-		if (paren)
+		if (paren) {
+			char *close = strchr(paren, ')');
+
+			if (close)
+				*close = 0;
+			sync = !strcasecmp(trim(paren + 1), "file sync");
 			*paren = 0;
+		}
 		cat = trim(cat);
 		if (!*cat)
 			return fail(err, errlen, file, line,
@@ -325,6 +363,7 @@ static int map_add_line(struct labels *l, char *cls, char *cats,
 		l->map = m;
 		m[l->nmap].cls = cid;
 		m[l->nmap].category = intern(l, cat);
+		m[l->nmap].file_sync = (uint8_t)sync;
 		l->nmap++;
 	}
 	return 0;
@@ -406,12 +445,14 @@ static int category_match(const char *map, const char *cat)
 	       (n && !strncasecmp(map, cat, n) && map[n] == '-');
 }
 
-const char *labels_map_class(const struct labels *l, const char *category)
+const char *labels_map_class(const struct labels *l, const char *category,
+			     const char *proto)
 {
 	size_t i;
 
 	for (i = 0; i < l->nmap; i++)
-		if (category_match(l->names[l->map[i].category], category))
+		if (category_match(l->names[l->map[i].category], category) &&
+		    (!l->map[i].file_sync || file_sync_app(proto)))
 			return l->names[l->map[i].cls];
 	return LABEL_OTHER;
 }
@@ -429,8 +470,9 @@ void labels_map_print(const struct labels *l, FILE *f)
 		fprintf(f, "%s:", l->names[l->map[i].cls]);
 		for (j = i; j < l->nmap; j++)
 			if (l->map[j].cls == l->map[i].cls)
-				fprintf(f, "%s %s", j == i ? "" : ",",
-					l->names[l->map[j].category]);
+				fprintf(f, "%s %s%s", j == i ? "" : ",",
+					l->names[l->map[j].category],
+					l->map[j].file_sync ? " (file sync)" : "");
 		fputc('\n', f);
 	}
 }
@@ -578,7 +620,7 @@ int labels_load_ndpi(struct labels *l, const char *path, char *err,
 		     size_t errlen)
 {
 	char *buf = malloc(LINE_MAX_LEN), *s, *tok[5], *save, *aa, *pa, *ab, *pb;
-	char capture[4096], conf[64], cat[128], *slash;
+	char capture[4096], conf[64], cat[128], proto[128], *slash, *app;
 	size_t line = 0, n = strlen(base_name(path));
 	struct flowpic_key k;
 	FILE *f;
@@ -621,6 +663,11 @@ int labels_load_ndpi(struct labels *l, const char *path, char *err,
 		slash = strchr(cat, '/');
 		if (slash)
 			*slash = 0;
+		/* "[proto: 91.178/TLS.AmazonAWS]": the application's name */
+		if (bracket_field(s, "[proto: ", proto, sizeof(proto)))
+			proto[0] = 0;
+		app = strchr(proto, '/');
+		app = app ? app + 1 : proto;
 		save = NULL;
 		for (i = 0; i < 4; i++) {
 			tok[i] = strtok_r(i ? NULL : s, " ", &save);
@@ -642,8 +689,8 @@ int labels_load_ndpi(struct labels *l, const char *path, char *err,
 				     "not 'PROTO ADDR:PORT <-> ADDR:PORT' after the flow number");
 			continue;
 		}
-		if (entry_add(l, &k, capture, labels_map_class(l, cat), path,
-			      line, err, errlen))
+		if (entry_add(l, &k, capture, labels_map_class(l, cat, app),
+			      path, line, err, errlen))
 			goto err;
 	}
 	fclose(f);

@@ -43,12 +43,20 @@ void labels_free(struct labels *l);
  * Markdown table rows "| class | Category, Category |"; text in
  * parentheses is a comment. In a file named *.md only table rows count,
  * so the README itself is a map file. Names compare without case, and a map name
- * "Long-Name-Parts" also matches nDPI's short name "Long".
+ * "Long-Name-Parts" also matches nDPI's short name "Long". One
+ * parenthesis is not a comment: "Cloud (file sync)" maps only the file
+ * synchronisation applications of nDPI's Cloud category (Dropbox, Google
+ * Drive, OneDrive...; not the cloud platforms, AWS or Azure, that serve
+ * everything).
  */
 int labels_map_load(struct labels *l, const char *path, char *err,
 		    size_t errlen);
-/* The class of nDPI category @category: LABEL_OTHER when unmapped. */
-const char *labels_map_class(const struct labels *l, const char *category);
+/*
+ * The class of a flow of nDPI category @category and protocol @proto
+ * ("TLS.GoogleDrive", or NULL): LABEL_OTHER when unmapped.
+ */
+const char *labels_map_class(const struct labels *l, const char *category,
+			     const char *proto);
 /* Writes the map as "class: Category, ..." lines. */
 void labels_map_print(const struct labels *l, FILE *f);
 
