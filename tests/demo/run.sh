@@ -6,7 +6,7 @@
 # stream (video) with GStreamer, a chat over socat (chat), web browsing
 # over HTTP/1.1 keep-alive connections (browsing, tests/demo/browse.py).
 # flowpicd watches the server's interface with models/categories-mini.fpm
-# (and its calibrated threshold) and tests/demo/demo.policy, prints each
+# (and its calibrated thresholds) and tests/demo/demo.policy, prints each
 # labelled window as it comes; the summary gives, per kind, the majority
 # label and its share of the windows, and says plainly when a kind did
 # not get its own class; then what the policy did: the bulk download's

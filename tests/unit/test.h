@@ -12,7 +12,10 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string.h>
@@ -50,6 +53,21 @@ static inline int test_cmd(int (*cmd)(int, char **), char **argv,
 		close(saved);
 	}
 	return rc;
+}
+
+/* Runs a shell command made from @fmt; its exit code, or -1. */
+__attribute__((format(printf, 1, 2)))
+static inline int test_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 /*

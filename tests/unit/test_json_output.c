@@ -25,19 +25,6 @@ static const char *const names[CLASSES] = {
 
 static char dir[] = "/tmp/flowpic-json-out-XXXXXX";
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /*
  * python3: every line of @file is JSON, and the class names in it
  * (@expr, over the parsed record r) are the names of @dir/names (raw
@@ -45,7 +32,7 @@ static int sh(const char *fmt, ...)
  */
 static int names_match(const char *file, const char *expr)
 {
-	return sh("python3 -c 'import json, sys\n"
+	return test_sh("python3 -c 'import json, sys\n"
 		  "want = sorted(l.decode(\"utf-8\", \"replace\") for l in "
 		  "open(sys.argv[1], \"rb\").read().split(b\"\\n\") if l)\n"
 		  "recs = [json.loads(l) for l in open(sys.argv[2], \"rb\")]\n"
@@ -82,13 +69,13 @@ int main(void)
 		return tap_done();
 	}
 
-	rc = sh(FLOWPIC " train -o %s --epochs 2 --quiet %s >%s/train.log 2>&1",
+	rc = test_sh(FLOWPIC " train -o %s --epochs 2 --quiet %s >%s/train.log 2>&1",
 		model, data, dir);
 	tap_ok(!rc, "flowpic train on labels with \", \\, control characters "
 	       "and a non-UTF-8 byte: exit %d", rc);
 
-	rc = sh(FLOWPIC " eval %s %s --json >%s/eval.json", model, data, dir);
-	tap_ok(!rc && !sh("python3 tests/json_validate.py eval %s/eval.json",
+	rc = test_sh(FLOWPIC " eval %s %s --json >%s/eval.json", model, data, dir);
+	tap_ok(!rc && !test_sh("python3 tests/json_validate.py eval %s/eval.json",
 			  dir),
 	       "flowpic eval --json: valid against the schema's eval record");
 	snprintf(path, sizeof(path), "%s/eval.json", dir);
@@ -107,9 +94,9 @@ int main(void)
 		}
 		fclose(f);
 	}
-	rc = sh(FLOWPIC " classify %s %s --json >%s/classify.json 2>/dev/null",
+	rc = test_sh(FLOWPIC " classify %s %s --json >%s/classify.json 2>/dev/null",
 		model, csv, dir);
-	tap_ok(!rc && !sh("python3 tests/json_validate.py classify "
+	tap_ok(!rc && !test_sh("python3 tests/json_validate.py classify "
 			  "%s/classify.json", dir),
 	       "flowpic classify --json: valid against the schema's classify record");
 	snprintf(path, sizeof(path), "%s/classify.json", dir);
@@ -117,11 +104,11 @@ int main(void)
 	       "flowpic classify --json: the exact class names as probabilities' members");
 	tap_ok(!names_match(path, "[r[\"label\"]] + [n for n in want if n != r[\"label\"]]"),
 	       "flowpic classify --json: each label is one of the names");
-	rc = sh("python3 -c 'import json, sys\n"
+	rc = test_sh("python3 -c 'import json, sys\n"
 		"flows = [json.loads(l)[\"flow\"] for l in open(sys.argv[1])]\n"
 		"sys.exit(flows != [\"session t\\\"0\\\\\", \"session t\\\"1\\\\\", "
 		"\"session t\\\"2\\\\\"])' %s", path);
 	tap_ok(!rc, "flowpic classify --json: session names with \" and \\");
-	sh("rm -rf %s", dir);
+	test_sh("rm -rf %s", dir);
 	return tap_done();
 }

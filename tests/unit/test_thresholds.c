@@ -22,19 +22,6 @@ static const char *const names[] = { "alpha", "beta", "gamma" };
 
 static char dir[] = "/tmp/flowpic-thr-XXXXXX";
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /*
  * python3 over the two classify --json outputs of the same windows: base
  * (--threshold 0) and got (the model's per-class thresholds, which put
@@ -43,7 +30,7 @@ static int sh(const char *fmt, ...)
  */
 static int check_labels(const char *cls, double p)
 {
-	return sh("python3 -c 'import json, sys\n"
+	return test_sh("python3 -c 'import json, sys\n"
 		  "b = [json.loads(l) for l in open(sys.argv[1])]\n"
 		  "g = [json.loads(l) for l in open(sys.argv[2])]\n"
 		  "c, p = sys.argv[3], float(sys.argv[4])\n"
@@ -86,15 +73,15 @@ int main(void)
 		fclose(f);
 	}
 	if (!f || test_write_dataset(data, 32, 0, names, 3, 12, 15, 5) ||
-	    sh(FLOWPIC " train -o %s --epochs 30 --seed 3 --quiet %s >%s/train.log 2>&1",
+	    test_sh(FLOWPIC " train -o %s --epochs 30 --seed 3 --quiet %s >%s/train.log 2>&1",
 	       model, data, dir)) {
 		tap_skip_n(PLAN, "cannot make the test model", "thresholds");
-		sh("rm -rf %s", dir);
+		test_sh("rm -rf %s", dir);
 		return tap_done();
 	}
 
 	/* The most common class at --threshold 0, and its median probability */
-	rc = sh(FLOWPIC " classify %s %s --json --threshold 0 >%s/base.json 2>/dev/null",
+	rc = test_sh(FLOWPIC " classify %s %s --json --threshold 0 >%s/base.json 2>/dev/null",
 		model, csv, dir);
 	snprintf(path, sizeof(path),
 		 "python3 -c 'import json, sys, collections\n"
@@ -111,34 +98,34 @@ int main(void)
 	tap_ok(cls[0] && p > 0 && p <= 1,
 	       "flowpic classify --threshold 0: most windows %s (median %.4f)", cls, p);
 
-	rc = sh(FLOWPIC " model set %s threshold=0 thresholds=%s=%.6f", model,
+	rc = test_sh(FLOWPIC " model set %s threshold=0 thresholds=%s=%.6f", model,
 		cls, p);
-	tap_ok(!rc && !sh(FLOWPIC " model info %s | grep -q 'thresholds *%s=0.'",
+	tap_ok(!rc && !test_sh(FLOWPIC " model info %s | grep -q 'thresholds *%s=0.'",
 			  model, cls),
 	       "flowpic model set thresholds=%s=%.4f: recorded", cls, p);
 
-	rc = sh(FLOWPIC " classify %s %s --json >%s/got.json 2>/dev/null",
+	rc = test_sh(FLOWPIC " classify %s %s --json >%s/got.json 2>/dev/null",
 		model, csv, dir);
 	tap_ok(!rc && !check_labels(cls, p),
 	       "classify: unknown exactly where the window's own class is below its threshold");
 
-	rc = sh(FLOWPIC " classify %s %s --json --threshold 0 >%s/got.json 2>/dev/null",
+	rc = test_sh(FLOWPIC " classify %s %s --json --threshold 0 >%s/got.json 2>/dev/null",
 		model, csv, dir);
-	tap_ok(!rc && !sh("cmp -s %s/base.json %s/got.json", dir, dir),
+	tap_ok(!rc && !test_sh("cmp -s %s/base.json %s/got.json", dir, dir),
 	       "classify --threshold 0: the per-class thresholds are overridden");
 
-	sh("cp %s %s/before.fpm", model, dir);
-	rc = sh(FLOWPIC " model set %s thresholds=delta=0.5 2>%s/err", model,
+	test_sh("cp %s %s/before.fpm", model, dir);
+	rc = test_sh(FLOWPIC " model set %s thresholds=delta=0.5 2>%s/err", model,
 		dir);
-	tap_ok(rc == 1 && !sh("grep -q \"'delta' is not one of the model's classes\" %s/err",
+	tap_ok(rc == 1 && !test_sh("grep -q \"'delta' is not one of the model's classes\" %s/err",
 			      dir),
 	       "model set: a class the model lacks is refused, naming it");
-	rc = sh(FLOWPIC " model set %s thresholds=%s=1.5 2>%s/err", model,
+	rc = test_sh(FLOWPIC " model set %s thresholds=%s=1.5 2>%s/err", model,
 		names[1], dir);
-	tap_ok(rc == 1 && !sh("grep -q 'beta=1.5: P is 0..1' %s/err", dir),
+	tap_ok(rc == 1 && !test_sh("grep -q 'beta=1.5: P is 0..1' %s/err", dir),
 	       "model set: a per-class P outside 0..1 is refused");
-	tap_ok(!sh("cmp -s %s %s/before.fpm", model, dir),
+	tap_ok(!test_sh("cmp -s %s %s/before.fpm", model, dir),
 	       "a refused model set leaves the file as it was");
-	if (!getenv("KEEP")) sh("rm -rf %s", dir);
+	if (!getenv("KEEP")) test_sh("rm -rf %s", dir);
 	return tap_done();
 }
