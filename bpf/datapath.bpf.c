@@ -6,9 +6,9 @@
  * through a ring buffer and applies the action of the flow's label.
  *
  * One packet through this file: flowpic_tc() -> parse_eth() -> parse_ipv4()
- * or parse_ipv6() -> parse_l4() -> verdict_read() (the flow's label and
- * its policy, or this CPU's note that it has none) -> flow_packet()
- * (window, cells) -> apply_action(). Every
+ * or parse_ipv6() -> parse_l4() -> verdict_read() (the flow's label, or
+ * this CPU's note of it, and its policy) -> flow_packet() (window,
+ * cells) -> apply_action(). Every
  * packet is passed untouched unless its flow's label says otherwise;
  * what could not be attributed is counted in "stats".
  *
@@ -111,32 +111,41 @@ struct {
 } gen_map SEC(".maps");
 
 /*
- * Flows this CPU found without a label, and under which labels
- * generation: a slot is a flow's whole key and the generation read
- * before the labels map was, so a note answers for its own flow only,
- * and only until the next label or policy write moves the generation.
- * Per CPU, so nothing else writes a slot while a packet reads it (tc
- * programs run with bottom halves off and do not nest). It only ever
- * says "no label": a labelled flow reads its verdict on every packet.
+ * What this CPU last learned of a flow's verdict, in one of 64 slots
+ * chosen from the key: the flow's whole key, the labels generation read
+ * before the labels map was, and the class of the label found then (or
+ * NOTE_NONE, no label). A packet whose slot holds its own key and the
+ * current generation takes the class from the note and skips the labels
+ * map; the class's action is read from the policy on every packet.
+ * Every label write moves the generation, so a note is believed only
+ * until the labels map next changes (docs/verdicts.md).
+ *
+ * Per CPU, so only this CPU writes a slot. A program can still be
+ * interrupted on its CPU by another (a test run by a softirq's), so a
+ * slot is written under its seq: odd while being written, claimed by a
+ * compare-and-swap; a read holds only when seq was even and the same
+ * before and after it, so no note is ever read half-written.
  */
-#define UNLABELLED_SLOTS	64
+#define NOTE_SLOTS	64
+#define NOTE_NONE	0x10000U	/* above any class a label can hold */
 
-struct unlabelled_note {
+struct verdict_note {
 	struct flowpic_key key;
 	__u64	gen;
+	__u32	seq;		/* odd while the slot is being written */
+	__u32	class_id;	/* the label's class, or NOTE_NONE */
 };
 
-struct unlabelled_cpu {
-	struct unlabelled_note slot[UNLABELLED_SLOTS];
-	__u64	fence;		/* target of the ordering atomic */
+struct verdict_notes {
+	struct verdict_note slot[NOTE_SLOTS];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct unlabelled_cpu);
-} unlabelled SEC(".maps");
+	__type(value, struct verdict_notes);
+} notes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -363,13 +372,17 @@ static __always_inline void *flow_create(void *table,
 	return bpf_map_lookup_elem(table, key);
 }
 
-static __always_inline __u32 unlabelled_slot(const struct flowpic_key *k)
+static __always_inline __u32 note_slot(const struct flowpic_key *k)
 {
 	__u32 h = k->lo_addr[3] ^ k->hi_addr[3] ^ k->lo_addr[1] ^
 		  k->hi_addr[1] ^ ((__u32)k->lo_port << 16 | k->hi_port);
 
-	return (h * 0x9e3779b1U) >> 26;	/* UNLABELLED_SLOTS == 1 << 6 */
+	return (h * 0x9e3779b1U) >> 26;	/* NOTE_SLOTS == 1 << 6 */
 }
+
+/* Keys compared as five 64-bit words. */
+FLOWPIC_STATIC_ASSERT(sizeof(struct flowpic_key) == 5 * sizeof(__u64),
+		      "key_equal() compares five words");
 
 static __always_inline int key_equal(const struct flowpic_key *a,
 				     const struct flowpic_key *b)
@@ -381,65 +394,77 @@ static __always_inline int key_equal(const struct flowpic_key *a,
 }
 
 /*
- * The verdict for @key: its label's action, as the policy map says. No
- * copy of a verdict is kept in the flow: a cached action and its
- * generation cannot be written together without the lock, and a flow's
- * memory is reused at once when it is deleted, so a copy could end up
- * in another flow (docs/verdicts.md). What is kept, per CPU, is that a
- * flow has no label (struct unlabelled_note): a flow whose note matches
- * its key and the current generation skips the labels map. A label or
- * action out of range (written by hand) is ignored and counted.
+ * The verdict for @key: its label's action, as the policy map says. The
+ * label's class comes from this CPU's note for the flow when the note
+ * is of its key and of the current labels generation, else from the
+ * labels map, and is noted then. No copy of a verdict is kept in the
+ * flow: a flow's memory is reused at once when it is deleted, so a copy
+ * written there without the lock could end up in another flow
+ * (docs/verdicts.md). A label or action out of range (written by hand)
+ * is ignored and counted on every packet: such a label is never noted.
  */
 static __always_inline void verdict_read(const struct flowpic_key *key,
 					 struct flowpic_action *act,
 					 struct flowpic_bpf_stats *s)
 {
-	struct unlabelled_note *note = NULL;
+	struct verdict_note *note = NULL;
 	struct flowpic_bpf_gen *g;
-	struct unlabelled_cpu *u;
+	struct verdict_notes *u;
 	struct flowpic_label *l;
 	struct flowpic_action *a;
-	__u32 slot, zero = 0;
+	__u32 seq = 0, cls, zero = 0;
 	__u64 gen = 0;
 
 	act->type = FLOWPIC_ACT_PASS;
 	act->value = 0;
 	act->mask = 0;
-	u = bpf_map_lookup_elem(&unlabelled, &zero);
+	u = bpf_map_lookup_elem(&notes, &zero);
 	g = bpf_map_lookup_elem(&gen_map, &zero);
 	if (u && g) {
 		gen = *(volatile __u64 *)&g->labels;
-		note = &u->slot[unlabelled_slot(key) & (UNLABELLED_SLOTS - 1)];
-		if (note->gen == gen && key_equal(&note->key, key))
-			return;
+		note = &u->slot[note_slot(key) & (NOTE_SLOTS - 1)];
+		seq = *(volatile __u32 *)&note->seq;
+		barrier();
+		if (!(seq & 1) && note->gen == gen &&
+		    key_equal(&note->key, key)) {
+			cls = note->class_id;
+			barrier();
+			if (*(volatile __u32 *)&note->seq == seq)
+				goto noted;
+		}
+		/*
+		 * Claimed, the slot is noted from a lookup made after the
+		 * generation was read: the compare-and-swap is a fully
+		 * ordered atomic (a weakly ordered CPU could otherwise
+		 * read the map first and note an old label under a new
+		 * generation; the writer fences its side,
+		 * labels_changed()). Not claimed (a program this one
+		 * interrupted is writing it, or one that interrupted this
+		 * one wrote it): nothing is noted.
+		 */
+		if ((seq & 1) ||
+		    __sync_val_compare_and_swap(&note->seq, seq, seq + 1) != seq)
+			note = NULL;
 	}
 	l = bpf_map_lookup_elem(&labels, key);
-	if (!l && note) {
-		/*
-		 * A note needs a lookup made after the generation was read.
-		 * A weakly ordered CPU may have read the map first and see
-		 * an old "no label" under a new generation: a fully ordered
-		 * atomic (x86 keeps loads in order anyway), then the lookup
-		 * again. Only a flow without a label pays this, once per
-		 * CPU and generation; the writer fences its side
-		 * (labels_changed()).
-		 */
-		__sync_fetch_and_add(&u->fence, 0);
-		l = bpf_map_lookup_elem(&labels, key);
-		if (!l) {
+	cls = l ? l->class_id : NOTE_NONE;
+	if (note) {
+		if (cls == NOTE_NONE || cls <= FLOWPIC_CLASS_UNKNOWN) {
 			note->key = *key;
 			note->gen = gen;
-			return;
+			note->class_id = cls;
 		}
+		barrier();
+		*(volatile __u32 *)&note->seq = seq + 2;
 	}
-	if (!l)
+noted:
+	if (cls == NOTE_NONE)
 		return;
-	slot = l->class_id;
-	if (slot > FLOWPIC_CLASS_UNKNOWN) {
+	if (cls > FLOWPIC_CLASS_UNKNOWN) {
 		STAT_INC(s, verdict_bad);	/* never trust userspace */
 		return;
 	}
-	a = bpf_map_lookup_elem(&policy, &slot);
+	a = bpf_map_lookup_elem(&policy, &cls);
 	if (!a)
 		return;
 	if (flowpic_action_invalid(a)) {

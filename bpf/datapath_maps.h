@@ -50,10 +50,11 @@ struct flowpic_flow_state {
 };
 
 /*
- * The "gen" map's one value, moved by whoever writes the labels or
- * policy map. The program no longer caches a flow's action (every
- * packet reads its verdict, docs/verdicts.md), so nothing in it depends
- * on this; it stays for tools that watch for label changes.
+ * The "gen" map's one value, moved by whoever writes the labels map (and,
+ * by the loader, the policy map): the program's per-CPU notes of flows'
+ * labels hold for the generation they were made under only
+ * (docs/verdicts.md), so a label written or removed takes effect once it
+ * moves. Tools that watch for label changes read it too.
  */
 struct flowpic_bpf_gen {
 	__u64	labels;

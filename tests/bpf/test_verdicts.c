@@ -6,7 +6,8 @@
  * that could not be histogrammed is counted; a GSO/GRO packet is binned
  * as the segments the wire carries, BIG TCP included; pins of another
  * version or geometry are refused with how to clear them; a CPU's note
- * that a flow has no label never answers for another flow.
+ * of a flow's verdict never answers for another flow, nor outlives a
+ * relabel.
  */
 #include <sched.h>
 #include <string.h>
@@ -326,32 +327,128 @@ static void check_pins(void)
 	datapath_close(dp2);
 }
 
+#define MARK_CLASS	2
+#define MARK_A		0xa11
+#define MARK_CLASS_B	3
+#define MARK_B		0xb22
+
+/* The verdict a packet got: TC_ACT_SHOT, the mark it left, or 0. */
+static __u32 verdict_of(struct datapath *dp, const struct pb_spec *s)
+{
+	struct __sk_buff out = {};
+	uint8_t buf[PB_MAX];
+	size_t len = pb_build(buf, s, NULL);
+	__u32 ret = 99;
+
+	if (bpf_test_run_pkt(datapath_prog_fd(dp), buf, len, &ret, &out))
+		return 99;
+	return ret == TC_ACT_SHOT ? TC_ACT_SHOT : ret == TC_ACT_OK ? out.mark : 99;
+}
+
+static struct datapath *load_marks(const char *name)
+{
+	struct flowpic_action a = { .type = FLOWPIC_ACT_MARK, .value = MARK_A };
+	struct flowpic_action b = { .type = FLOWPIC_ACT_MARK, .value = MARK_B };
+	struct datapath *dp = load(name, NULL);
+
+	if (dp && (datapath_set_policy(dp, MARK_CLASS, &a) ||
+		   datapath_set_policy(dp, MARK_CLASS_B, &b))) {
+		bpf_test_datapath_done(dp);
+		return NULL;
+	}
+	return dp;
+}
+
 /*
- * Two flows whose keys differ only where the program's per-CPU "no
- * label" notes do not look to pick a slot (the protocol; an IPv6
- * address's third word) share a slot: on one CPU, the unlabelled one
- * noted there must not pass the labelled one, whatever their order.
+ * Two flows whose keys differ only where the program's per-CPU verdict
+ * notes do not look to pick a slot (the protocol; an IPv6 address's
+ * third word) share a slot: on one CPU, whatever was noted there for one
+ * (no label, or its label's class) must never answer for the other,
+ * whatever their order. @cls_a: flow a's label, 0 for none.
  */
 static void check_notes_pair(const char *what, struct pb_spec a,
-			     struct pb_spec b)
+			     struct pb_spec b, __u16 cls_a)
 {
-	struct datapath *dp = load("notes", NULL);
+	struct datapath *dp = load_marks("notes");
+	__u32 want_a = cls_a ? MARK_A : 0, got_a = 0, got_b = 0;
 	int i, ok = 1;
 
 	if (!dp) {
 		tap_ok(0, "%s: loads", what);
 		return;
 	}
+	xmit(dp, &a);
 	xmit(dp, &b);
-	if (bpf_test_label(dp, &b, DROP_CLASS))
+	if (bpf_test_label(dp, &b, DROP_CLASS) ||
+	    (cls_a && bpf_test_label(dp, &a, cls_a)))
 		ok = 0;
 	for (i = 0; i < 4; i++) {
-		ok &= xmit(dp, &a) == TC_ACT_OK;	/* noted: no label */
-		ok &= xmit(dp, &b) == TC_ACT_SHOT;
-		ok &= xmit(dp, &b) == TC_ACT_SHOT;
+		ok &= (got_a = verdict_of(dp, &a)) == want_a;
+		ok &= (got_b = verdict_of(dp, &b)) == TC_ACT_SHOT;
+		ok &= (got_b = verdict_of(dp, &b)) == TC_ACT_SHOT;
+		ok &= (got_a = verdict_of(dp, &a)) == want_a;
 	}
-	tap_ok(ok, "%s: the labelled flow dropped after the unlabelled one was noted in its slot, 4 times over; the unlabelled one passed",
-	       what);
+	tap_ok(ok, "%s: each flow got its own verdict, alternating 4 times over on one CPU (last: a %#x, b %u)",
+	       what, got_a, got_b);
+	bpf_test_datapath_done(dp);
+}
+
+/*
+ * On one CPU, a flow whose verdict is noted: every relabel, removal or
+ * policy change applies from the very next packet, on the same CPU that
+ * noted the old one; 50 rounds.
+ */
+static void check_notes_relabel(void)
+{
+	struct pb_spec f = { .family = 4, .src = V4A, .dst = V4B,
+			     .sport = 6000, .dport = 6001, .proto = 17,
+			     .payload = 100 };
+	struct datapath *dp = load_marks("notes-relabel");
+	struct flowpic_action a = { .type = FLOWPIC_ACT_MARK };
+	struct flowpic_key k;
+	int i, bad = 0;
+	__u32 got;
+	char first[120] = "";
+
+#define EXPECT(want, step)						\
+	do {								\
+		got = verdict_of(dp, &f);				\
+		if (got != (__u32)(want) && !bad++)				\
+			snprintf(first, sizeof(first),			\
+				 "round %d, %s: %#x, not %#x", i, step,	\
+				 got, (__u32)(want));			\
+	} while (0)
+
+	if (!dp) {
+		tap_ok(0, "relabel on one CPU: loads");
+		return;
+	}
+	pb_key(&f, &k);
+	xmit(dp, &f);
+	for (i = 0; i < 50; i++) {
+		bpf_test_label(dp, &f, MARK_CLASS);
+		EXPECT(MARK_A, "labelled");
+		EXPECT(MARK_A, "noted");
+		bpf_test_label(dp, &f, MARK_CLASS_B);
+		EXPECT(MARK_B, "relabelled");
+		EXPECT(MARK_B, "relabelled, noted");
+		bpf_test_label(dp, &f, DROP_CLASS);
+		EXPECT(TC_ACT_SHOT, "relabelled drop");
+		datapath_clear_label(dp, &k);
+		EXPECT(0, "label removed");
+		EXPECT(0, "label removed, noted");
+		bpf_test_label(dp, &f, MARK_CLASS_B);
+		EXPECT(MARK_B, "labelled again");
+		a.value = MARK_B + 1 + (__u32)i;
+		datapath_set_policy(dp, MARK_CLASS_B, &a);
+		EXPECT(MARK_B + 1 + i, "policy changed");
+		a.value = MARK_B;
+		datapath_set_policy(dp, MARK_CLASS_B, &a);
+		EXPECT(MARK_B, "policy back");
+	}
+#undef EXPECT
+	tap_ok(!bad, "one CPU, 50 rounds of label, relabel, drop, removal and policy change: each applied from the next packet (%d wrong%s%s)",
+	       bad, bad ? "; first: " : "", first);
 	bpf_test_datapath_done(dp);
 }
 
@@ -373,11 +470,16 @@ static void check_notes(void)
 	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
 	sched_setaffinity(0, sizeof(one), &one);
 	t.proto = 6;
-	check_notes_pair("UDP unlabelled, TCP of the same addresses and ports labelled drop",
-			 u, t);
 	v6b.src = "2001:db8:0:0:2::10";
-	check_notes_pair("IPv6 flows apart in the address's third word only",
-			 v6a, v6b);
+	check_notes_pair("UDP unlabelled, TCP of the same addresses and ports labelled drop",
+			 u, t, 0);
+	check_notes_pair("IPv6 flows apart in the address's third word only, one unlabelled, one labelled drop",
+			 v6a, v6b, 0);
+	check_notes_pair("UDP labelled mark, TCP of the same addresses and ports labelled drop",
+			 u, t, MARK_CLASS);
+	check_notes_pair("IPv6 flows apart in the address's third word only, labelled mark and drop",
+			 v6a, v6b, MARK_CLASS);
+	check_notes_relabel();
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
@@ -386,9 +488,9 @@ int main(void)
 	char why[160];
 
 	tap_header();
-	tap_plan(16);
+	tap_plan(19);
 	if (!bpf_test_available(why, sizeof(why))) {
-		tap_skip_n(16, why, "verdicts, GSO, pins and notes");
+		tap_skip_n(19, why, "verdicts, GSO, pins and notes");
 		tap_done();
 		return KSFT_SKIP_CODE;
 	}

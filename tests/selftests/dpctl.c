@@ -271,8 +271,8 @@ static int cmd_stats(const char *dir)
 }
 
 /*
- * After a label or policy write: the program's notes that a flow has no
- * label are of the old generation from here on (fenced after the write,
+ * After a label or policy write: the program's notes of flows' verdicts
+ * are of the old generation from here on (fenced after the write,
  * as labels_changed() in user/live/datapath.c).
  */
 static int bump_gen(const char *dir)

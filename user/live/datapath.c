@@ -829,12 +829,12 @@ static int key_canonical(const struct flowpic_key *key)
 
 /*
  * A new labels generation after every label or policy write: the
- * program's per-CPU notes that a flow has no label hold for the
- * generation they were made under only, so a label written before this
- * applies from the flow's next packet on (and tools watching for label
- * changes see it move). The fence keeps the label's write ahead of the
- * generation's on a weakly ordered CPU, as the program keeps its reads
- * of the two in order.
+ * program's per-CPU notes of flows' verdicts (a label's class, or no
+ * label) hold for the generation they were made under only, so a label
+ * written or removed before this applies from the flow's next packet on
+ * (and tools watching for label changes see it move). The fence keeps
+ * the label's write ahead of the generation's on a weakly ordered CPU,
+ * as the program keeps its reads of the two in order.
  */
 static int labels_changed(struct datapath *dp)
 {
