@@ -93,9 +93,13 @@ filters() {
 # Pairs of transfers, without and with the program, in the order
 # off-on, on-off, off-on...: a drift of the machine's load over the run
 # falls on both sides alike. The figure is the median of the pairs'
-# ratios, with their range; the program's own packet counts say it saw
-# the traffic.
-pairs=${BENCH_VETH_PAIRS:-6}
+# ratios, with a distribution-free 95% confidence interval of that
+# median (order statistics of the ratios: it assumes nothing of the
+# machine's noise but that pairs are independent), their range, and in
+# how many pairs the transfer with the program was the faster; the
+# program's own packet counts say it saw the traffic. One transfer
+# varies by a factor of up to 4 on a shared machine, hence 20 pairs.
+pairs=${BENCH_VETH_PAIRS:-20}
 ratios= withs= withouts=
 filters off || { echo "cannot take the filters off"; exit 1; }
 state=off
@@ -133,5 +137,29 @@ med() {
 		}'
 }
 echo "veth_throughput_kbit $(med %.0f $withs) with the program, $(med %.0f $withouts) without (TCP, TSO on, $pairs transfers each, medians)"
-echo "veth_throughput_ratio $(med %.3f $ratios) median of $pairs paired ratios, with / without (goal >= 0.95)"
+# The 95% confidence interval of the median of the numbers after $1
+# (format), from their order statistics: the k-th smallest and the k-th
+# largest, k the largest with P(Binomial(n, 1/2) < k) <= 0.025.
+ci() {
+	f=$1
+	shift
+	echo "$@" | tr ' ' '\n' | grep . | sort -g | awk -v f="$f" '
+		{ v[NR] = $1 }
+		END {
+			n = NR; k = 0; cdf = 0; p = 0.5 ^ n; c = 1
+			for (i = 0; i < n; i++) {
+				cdf += c * p
+				if (cdf > 0.025)
+					break
+				k = i + 1
+				c = c * (n - i) / (i + 1)
+			}
+			if (k < 1)
+				printf "too few pairs for a 95%% interval"
+			else
+				printf "95%% CI of the median " f " .. " f, v[k], v[n - k + 1]
+		}'
+}
+faster=$(echo $ratios | tr ' ' '\n' | awk '$1 > 1 { n++ } END { print n + 0 }')
+echo "veth_throughput_ratio $(med %.3f $ratios) median of $pairs paired ratios, with / without ($(ci %.3f $ratios); with the program faster in $faster of $pairs) (goal >= 0.95)"
 echo "# the program saw ${seen:-?} on a0: GSO packets reach it whole, each binned as its segments"
