@@ -6,7 +6,7 @@
 echo "TAP version 13"
 dmesg -c >/dev/null
 echo "# kernel $(uname -r)"
-for t in test_binning test_parse test_window test_policy test_concurrency; do
+for t in test_binning test_parse test_window test_policy test_concurrency test_verdicts; do
 	echo "# $t"
 	tap_prog /tests/bin/$t
 done
