@@ -7,9 +7,10 @@
  *
  *	pcap_floor [--capture] FILE
  *
- * --capture reads through flowpic's own capture reader (user/capture/:
- * libpcap on a mapping of the file) instead of pcap_open_offline()'s
- * stdio, the same loop otherwise: the floor of flowpic's way of reading.
+ * --capture reads through flowpic's own capture reader (user/capture/: a
+ * mapping of the file, classic pcap records read in place) instead of
+ * pcap_open_offline()'s stdio, the same loop otherwise: the floor of
+ * flowpic's way of reading.
  *
  * Prints "packets N bytes B sum S" (S keeps the loop from being optimised
  * away and tells two reads of one file apart from two files).

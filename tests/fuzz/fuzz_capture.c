@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Whole capture files (pcap, pcapng) through libpcap, the frame parser,
- * the flow table and window imaging, as `flowpic pictures` runs them.
+ * Whole capture files (pcap, pcapng) through the capture reader, the
+ * frame parser, the flow table and window imaging, as `flowpic pictures`
+ * runs them. The reader runs both ways, in place from memory (as on a
+ * mapped file) and through libpcap on a stream, in step: any frame or
+ * error that differs between them stops the fuzzer.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "capture/capture.h"
 #include "flow/flow_table.h"
@@ -29,17 +34,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct flowpic_geom g;
 	struct flow_config c;
 	struct flow_table *t;
-	struct capture *cap;
+	struct capture *cap, *ref;
+	struct capture_frame rf;
+	int rc, rrc;
 	struct packet pkt;
 	uint64_t total = 0;
 	char err[512];
 	FILE *f;
 	int lt;
 
+	cap = capture_open_mem(data, size, "fuzz", err, sizeof(err));
 	f = fmemopen((void *)data, size, "rb");
-	if (!f)
-		return 0;
-	cap = capture_open_stream(f, "fuzz", err, sizeof(err));
+	ref = f ? capture_open_stream(f, "fuzz", err, sizeof(err)) : NULL;
+	if (!cap != !ref)
+		abort();	/* one reader opened what the other refused */
 	if (!cap)
 		return 0;	/* libpcap closed f */
 	geometry_default(&g, 8);
@@ -52,7 +60,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = flow_table_new(&c, sink, &total);
 	fragment_table_init(&frags);
 	lt = capture_linktype(cap);
-	while (t && capture_next(cap, &fr) == 1) {
+	for (;;) {
+		rc = capture_next(cap, &fr);
+		rrc = capture_next(ref, &rf);
+		if (rc != rrc || (rc == 1 &&
+		    (fr.ts_ns != rf.ts_ns || fr.caplen != rf.caplen ||
+		     fr.wirelen != rf.wirelen ||
+		     memcmp(fr.data, rf.data, fr.caplen))) ||
+		    (rc < 0 && strcmp(capture_error(cap), capture_error(ref))))
+			abort();	/* the two readers disagree */
+		if (rc != 1 || !t)
+			break;
 		switch (packet_parse(lt, fr.data, fr.caplen, fr.wirelen, &pkt)) {
 		case PACKET_FLOW:
 			if (pkt.frag == PACKET_FRAG_FIRST)
@@ -73,5 +91,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		flow_table_flush(t);
 	flow_table_free(t);
 	capture_close(cap);
+	capture_close(ref);
 	return 0;
 }

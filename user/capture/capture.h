@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Capture files (pcap, pcapng) through libpcap, with nanosecond times and
- * errors that say where in the file they happened.
+ * errors that say where in the file they happened. A classic pcap file
+ * that is mapped (or given in memory) has its records read in place,
+ * libpcap reading only those that are not ordinary: the same frames and
+ * the same errors either way.
  */
 #ifndef _FLOWPIC_USER_CAPTURE_H
 #define _FLOWPIC_USER_CAPTURE_H
@@ -32,6 +35,12 @@ struct capture *capture_open(const char *path, char *err, size_t errlen);
  */
 struct capture *capture_open_stream(FILE *fp, const char *name, char *err,
 				    size_t errlen);
+/*
+ * The same over @len bytes at @data, which stay the caller's and must
+ * outlive the reader: classic pcap records are then read in place.
+ */
+struct capture *capture_open_mem(const void *data, size_t len,
+				 const char *name, char *err, size_t errlen);
 /*
  * 1 and @f filled; 0 at the end of the file; -1 when the file is
  * truncated or corrupt: capture_error() names the file, the record and its
