@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Sparse pictures: merging, saturation, dense round trip. */
+/*
+ * Sparse pictures: merging, saturation, dense round trip, and building
+ * from indices (sorted or counted, by size) against a plain count.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,7 @@ int main(void)
 	size_t i, n = 1000;
 
 	tap_header();
-	tap_plan(7);
+	tap_plan(8);
 	picture_init(&p, &g);
 	picture_init(&q, &g);
 	idx = malloc(n * sizeof(*idx));
@@ -45,6 +48,54 @@ int main(void)
 	idx[0] = 2048;
 	tap_ok(picture_from_indices(&p, idx, 1) == -ERANGE,
 	       "index outside the picture refused");
+	{
+		/* random windows of 0..3,000 packets on pictures of 512 to
+		 * 45,000 cells, against counting every cell */
+		static const uint16_t ns[] = { 16, 32, 64, 90, 150 };
+		uint32_t *v = malloc(3000 * sizeof(*v)), total, j, bad = 0;
+		uint8_t *want = malloc(2 * 150 * 150);
+		struct rng r;
+		int t;
+
+		picture_free(&q);
+		rng_seed(&r, 5);
+		for (t = 0; t < 400; t++) {
+			struct flowpic_geom h = g;
+			uint32_t m = rng_below(&r, 3001), k = 0;
+
+			h.n = ns[rng_below(&r, 5)];
+			h.channels = (uint8_t)(1 + rng_below(&r, 2));
+			total = flowpic_geom_cells(&h);
+			picture_init(&q, &h);
+			memset(want, 0, total);
+			for (j = 0; j < m; j++) {
+				/* a few hot cells, as real windows have */
+				v[j] = rng_below(&r, 4) ? rng_below(&r, 1 + total / 50) :
+							  rng_below(&r, total);
+				if (want[v[j]] < 255)
+					want[v[j]]++;
+			}
+			if (picture_from_indices(&q, v, m)) {
+				bad++;
+				picture_free(&q);
+				continue;
+			}
+			for (j = 0; j < total; j++) {
+				if (!want[j])
+					continue;
+				if (k >= q.ncells || q.cells[k].index != j ||
+				    q.cells[k].count != want[j])
+					break;
+				k++;
+			}
+			bad += j != total || k != q.ncells;
+			picture_free(&q);
+		}
+		tap_ok(!bad, "400 random windows: the cells of a plain count, in order (%u differ)",
+		       bad);
+		free(v);
+		free(want);
+	}
 	free(idx);
 	picture_free(&p);
 	picture_free(&q);

@@ -3,7 +3,8 @@
  * window_image() against a dense histogram built here by looping over
  * flowpic_bin() cell by cell: random series, every geometry corner
  * (N = 8, 32, 1500; one and two channels), saturation at 255, packets
- * past the window and before it.
+ * past the window and before it; window_count() gives window_image()'s
+ * counts.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -60,7 +61,7 @@ static void random_series(struct window_series *s, uint32_t n, __u64 window)
 int main(void)
 {
 	static const unsigned int ns[] = { 8, 32, 1500 };
-	struct window_image_stats st;
+	struct window_image_stats st, st2;
 	struct window_series s, c;
 	struct flowpic_geom g;
 	struct picture p;
@@ -68,7 +69,7 @@ int main(void)
 	int ok;
 
 	tap_header();
-	tap_plan(12);
+	tap_plan(13);
 	rng_seed(&rng, 0x243f6a8885a308d3ULL);
 	window_series_init(&s);
 	window_series_init(&c);
@@ -84,8 +85,10 @@ int main(void)
 				ok = !window_image(&s, &g, &p, &st) &&
 				     dense_matches(&s, &g, &p) &&
 				     st.binned + st.past == s.n;
+				window_count(&s, &g, &st2);
+				ok = ok && !memcmp(&st, &st2, sizeof(st));
 			}
-			tap_ok(ok, "N=%u, %u channel(s): 20 random series image as the dense reference",
+			tap_ok(ok, "N=%u, %u channel(s): 20 random series image as the dense reference, counted alike",
 			       ns[i], ch);
 			picture_free(&p);
 		}
@@ -106,6 +109,10 @@ int main(void)
 	       "300 packets in one cell saturate at 255; early lands in column 0");
 	tap_ok(st.binned == 301 && st.past == 1 && st.early == 1 &&
 	       st.clipped == 1, "stats: 301 binned, 1 past, 1 early, 1 clipped");
+	memset(&st2, 0xff, sizeof(st2));
+	window_count(&s, &g, &st2);
+	tap_ok(!memcmp(&st, &st2, sizeof(st)),
+	       "window_count(): the same 301 binned, 1 past, 1 early, 1 clipped");
 
 	g.channels = 2;
 	ok = !window_image(&s, &g, &p, NULL);

@@ -246,6 +246,7 @@ int cmd_dataset(int argc, char **argv)
 	d.have_labels = npending > 0;
 	d.min_packets = c.min_packets;
 	c.min_packets = 1;	/* the sink filters, after the label lookup */
+	c.image_min_packets = d.min_packets;	/* and never sees their pictures */
 	if (series < 0)
 		series = c.geom.n <= 64;
 	flags = series ? DATASET_F_SERIES : 0;

@@ -72,9 +72,15 @@ static int flow_close_window(struct flow_table *t, struct flow *f, __u8 reason)
 		t->stats.windows_short++;
 		goto out;
 	}
-	err = window_image(&f->series, g, &t->pic, &st);
-	if (err)
-		goto out;
+	if (n < t->cfg.image_min_packets) {
+		window_count(&f->series, g, &st);
+		picture_clear(&t->pic);
+		t->pic.geom = *g;
+	} else {
+		err = window_image(&f->series, g, &t->pic, &st);
+		if (err)
+			goto out;
+	}
 	memset(&w, 0, sizeof(w));
 	w.key = f->key;
 	w.start_ns = f->first_ns + f->shift_ns + f->win_index * g->window_ns;
@@ -400,8 +406,13 @@ int flow_table_packet(struct flow_table *t, const struct flowpic_key *key,
 	i = table_find(t, key, h);
 	if (t->slot[i]) {
 		id = t->slot[i] - 1;
-		lru_unlink(t, id);
-		lru_insert(t, id, ts_ns);
+		/* the latest flow again (a burst) stays where it is */
+		if (id != t->lru_tail ||
+		    (t->pool[id].lru_prev != NIL &&
+		     (__s64)(t->pool[t->pool[id].lru_prev].last_ns - ts_ns) > 0)) {
+			lru_unlink(t, id);
+			lru_insert(t, id, ts_ns);
+		}
 	} else {
 		if (t->live >= t->cfg.max_flows) {
 			t->stats.cnt[FLOWPIC_CNT_FLOWS_EVICTED]++;

@@ -8,7 +8,10 @@
  * cap. A window closes when a packet of a later window arrives, when the
  * flow ends (idle, TCP FIN/RST, evicted, end of input) or at flush; closed
  * windows with at least min_packets packets are imaged with window_image()
- * and handed to the sink.
+ * and handed to the sink. A sink that drops small windows itself, after
+ * looking at their headers, sets image_min_packets: windows below it reach
+ * the sink with an empty picture (no cells), not imaged; the counters are
+ * the same either way.
  *
  * Time rules, in order, for a packet d ns after the flow's previous one:
  *  - d > idle_ns (idle_ns != 0): the flow ended idle; the packet starts a
@@ -45,6 +48,7 @@ enum flow_tcp_end {
 struct flow_config {
 	struct flowpic_geom geom;
 	__u32	min_packets;	/* smaller windows are counted, not sent */
+	__u32	image_min_packets; /* smaller windows are sent unimaged */
 	__u32	max_flows;	/* beyond this the least recent is evicted */
 	__u64	idle_ns;	/* 0: flows never end idle */
 	__u64	gap_cap_ns;	/* 0: gaps are not capped */

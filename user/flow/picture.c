@@ -89,6 +89,54 @@ static int sort_indices(uint32_t *idx, size_t n)
 	return 0;
 }
 
+/*
+ * Pictures of up to this many cells are built by counting: a bit per cell
+ * says it was seen, so the cells come out in order without sorting the
+ * packets (a 32x32 picture of two channels: 2,048 cells, 256 bytes of
+ * bits to clear).
+ */
+#define PICTURE_COUNT_CELLS	16384
+
+static int picture_count(struct picture *p, const uint32_t *idx, size_t n,
+			 uint32_t total)
+{
+	uint64_t seen[PICTURE_COUNT_CELLS / 64];
+	uint8_t count[PICTURE_COUNT_CELLS];
+	uint32_t words = (total + 63) / 64, w, k = 0;
+	size_t i;
+	int err;
+
+	err = picture_reserve(p, n < total ? n : total);
+	if (err)
+		return err;
+	memset(seen, 0, words * sizeof(*seen));
+	for (i = 0; i < n; i++) {
+		uint32_t v = idx[i];
+		uint64_t bit = 1ULL << (v & 63);
+
+		if (!(seen[v >> 6] & bit)) {
+			seen[v >> 6] |= bit;
+			count[v] = 1;
+		} else if (count[v] < FLOWPIC_CELL_MAX) {
+			count[v]++;
+		}
+	}
+	for (w = 0; w < words; w++) {
+		uint64_t m = seen[w];
+
+		while (m) {
+			uint32_t v = w * 64 + (uint32_t)__builtin_ctzll(m);
+
+			p->cells[k].index = v;
+			p->cells[k].count = count[v];
+			k++;
+			m &= m - 1;
+		}
+	}
+	p->ncells = k;
+	return 0;
+}
+
 int picture_from_indices(struct picture *p, uint32_t *idx, size_t n)
 {
 	uint32_t total = flowpic_geom_cells(&p->geom);
@@ -99,6 +147,9 @@ int picture_from_indices(struct picture *p, uint32_t *idx, size_t n)
 	for (i = 0; i < n; i++)
 		if (idx[i] >= total)
 			return -ERANGE;
+	/* short windows sort faster than their picture's bits clear */
+	if (n >= 32 && total <= PICTURE_COUNT_CELLS)
+		return picture_count(p, idx, n, total);
 	err = sort_indices(idx, n);
 	if (!err)
 		err = picture_reserve(p, n);

@@ -26,7 +26,7 @@ void picture_free(struct picture *p);
 /* Empties @p, keeping its memory and geometry. */
 void picture_clear(struct picture *p);
 /*
- * Builds @p from @n cell indices, one per packet (sorts @idx in place).
+ * Builds @p from @n cell indices, one per packet (may reorder @idx).
  * Indices must be below flowpic_geom_cells(). 0, or -ENOMEM / -ERANGE.
  */
 int picture_from_indices(struct picture *p, uint32_t *idx, size_t n);

@@ -106,3 +106,23 @@ int window_image(const struct window_series *s, const struct flowpic_geom *g,
 		free(idx);
 	return err;
 }
+
+void window_count(const struct window_series *s, const struct flowpic_geom *g,
+		  struct window_image_stats *st)
+{
+	uint32_t i;
+
+	memset(st, 0, sizeof(*st));
+	/* flowpic_bin()'s flags, without the cell */
+	for (i = 0; i < s->n; i++) {
+		const struct window_pkt *w = &s->pkts[i];
+
+		if (w->t_ns >= 0 && (__u64)w->t_ns >= g->window_ns) {
+			st->past++;
+			continue;
+		}
+		st->clipped += w->size > g->max_size;
+		st->early += w->t_ns < 0;
+	}
+	st->binned = s->n - st->past;
+}

@@ -60,5 +60,8 @@ struct window_image_stats {
  */
 int window_image(const struct window_series *s, const struct flowpic_geom *g,
 		 struct picture *p, struct window_image_stats *st);
+/* The @st window_image() would give, for a valid @g, without the picture. */
+void window_count(const struct window_series *s, const struct flowpic_geom *g,
+		  struct window_image_stats *st);
 
 #endif /* _FLOWPIC_USER_WINDOW_H */
