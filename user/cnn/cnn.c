@@ -37,6 +37,11 @@ struct cnn_plan {
 	uint32_t block;		/* conv [relu] [dropout] maxpool: the pool, or 0 */
 	int block_relu;
 	float *wtp, *biasp;	/* conv_pool_repack() of layer 0 */
+	/* the block after it, conv [relu] [dropout] maxpool flatten, on
+	 * conv16_pool_forward(): its conv, pool and flatten, or 0 */
+	uint32_t c16, c16_pool, c16_flat;
+	int c16_relu;
+	float *c16_wt, *c16_bias;
 };
 
 struct cnn_work {
@@ -402,6 +407,8 @@ static void plan_free(struct cnn_plan *pl)
 	free(pl->zero);
 	free(pl->wtp);
 	free(pl->biasp);
+	free(pl->c16_wt);
+	free(pl->c16_bias);
 	free(pl);
 }
 
@@ -1024,6 +1031,40 @@ static float *to_hwc(const float *chw, const struct cnn_shape *s)
 	return t;
 }
 
+/*
+ * After the first block: conv, [ReLU], [dropout], max-pool, flatten, run
+ * by conv16_pool_forward() when the CPU and the shapes allow. 0 or
+ * -ENOMEM.
+ */
+static int plan_conv16(const struct cnn *net, struct cnn_plan *pl)
+{
+	uint32_t c = pl->block + 1, l;
+	int relu = 0;
+
+	if (c >= net->nlayers || net->layer[c].kind != CNN_CONV)
+		return 0;
+	for (l = c + 1; l < net->nlayers; l++) {
+		if (net->layer[l].kind == CNN_RELU)
+			relu = 1;
+		else if (net->layer[l].kind != CNN_DROPOUT)
+			break;
+	}
+	if (l + 1 >= net->nlayers || net->layer[l + 1].kind != CNN_FLATTEN ||
+	    !conv16_supported(&net->layer[c], &net->layer[l]))
+		return 0;
+	pl->c16_wt = malloc((size_t)net->layer[c].in.c * net->layer[c].k *
+			    net->layer[c].k * 16 * sizeof(float));
+	pl->c16_bias = malloc(16 * sizeof(float));
+	if (!pl->c16_wt || !pl->c16_bias)
+		return -ENOMEM;
+	conv16_repack(&net->layer[c], net->params, pl->c16_wt, pl->c16_bias);
+	pl->c16 = c;
+	pl->c16_pool = l;
+	pl->c16_flat = l + 1;
+	pl->c16_relu = relu;
+	return 0;
+}
+
 int cnn_prepare(struct cnn *net)
 {
 	struct cnn_plan *pl;
@@ -1128,6 +1169,8 @@ int cnn_prepare(struct cnn *net)
 			pl->block_relu = 0;
 		}
 	}
+	if (pl->block && plan_conv16(net, pl))
+		goto err_nomem;
 	net->plan = pl;
 	return 0;
 
@@ -1220,6 +1263,19 @@ static int infer_block(const struct cnn *net, struct cnn_work *w,
 	w->sparse_in = 0;
 	w->block_in = 0;
 	w->fwd_training = 0;
+	if (pl->c16) {
+		const struct cnn_layer *F = &net->layer[pl->c16_flat];
+
+		if (GROW(w->act[F->buf], w->act_cap[F->buf],
+			 shape_size(&F->out) * N))
+			return -ENOMEM;
+		conv16_pool_forward(&net->layer[pl->c16],
+				    &net->layer[pl->c16_pool], pl->c16_relu,
+				    pl->c16_wt, pl->c16_bias, w->act[P->buf], N,
+				    w->act[F->buf]);
+		w->stats.conv16 += N;
+		return forward_from(net, w, pl->c16_flat + 1, N, 0);
+	}
 	return forward_from(net, w, pl->block + 1, N, 0);
 }
 

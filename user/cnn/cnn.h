@@ -172,6 +172,7 @@ struct cnn_infer_stats {
 	uint64_t delta;		/* differences, then dense from layer l: */
 	uint64_t delta_layers[CNN_LAYERS_MAX];
 	uint64_t block;		/* first conv-pool block from the cells */
+	uint64_t conv16;	/* of those, the next block on AVX-512 */
 	uint64_t dense;		/* every layer dense */
 	uint64_t train_block;	/* cnn_forward(): first block from the cells */
 };

@@ -155,6 +155,20 @@ void conv_pool_sparse(const struct cnn_layer *conv, const struct cnn_layer *pool
 		      int relu, const float *wtp, const float *biasp,
 		      const struct picture *const *pics, float scale,
 		      uint32_t n, float *scratch, float *out);
+/*
+ * layer_conv16.c: inference through a conv of up to 16 filters (stride 1,
+ * no padding, output rows of 10), an optional ReLU and a 2x2 max-pool,
+ * on AVX-512 where the CPU has it (conv16_supported()). @in: the conv's
+ * input, CNHW; @out: the flatten layer's N rows (C, H, W order). @wt and
+ * @bias as conv16_repack() makes them: C x K x K x 16 and 16 floats.
+ */
+int conv16_supported(const struct cnn_layer *conv, const struct cnn_layer *pool);
+void conv16_repack(const struct cnn_layer *L, const float *params, float *wt,
+		   float *bias);
+void conv16_pool_forward(const struct cnn_layer *conv,
+			 const struct cnn_layer *pool, int relu,
+			 const float *wt, const float *bias, const float *in,
+			 uint32_t n, float *out);
 /* Weights as C x K x K x O, for conv_delta(). */
 void conv_repack(const struct cnn_layer *L, const float *params, float *wt);
 /* Number of multiply-adds conv_delta() will do for @din. */
