@@ -42,6 +42,7 @@ struct cnn_plan {
 	uint32_t c16, c16_pool, c16_flat;
 	int c16_relu;
 	float *c16_wt, *c16_bias;
+	float *dwt[CNN_LAYERS_MAX], *dbias[CNN_LAYERS_MAX]; /* dense16_repack() */
 };
 
 struct cnn_work {
@@ -403,6 +404,8 @@ static void plan_free(struct cnn_plan *pl)
 		free(pl->base[l]);
 		free(pl->base_chw[l]);
 		free(pl->wt[l]);
+		free(pl->dwt[l]);
+		free(pl->dbias[l]);
 	}
 	free(pl->zero);
 	free(pl->wtp);
@@ -1062,6 +1065,51 @@ static int plan_conv16(const struct cnn *net, struct cnn_plan *pl)
 	pl->c16_pool = l;
 	pl->c16_flat = l + 1;
 	pl->c16_relu = relu;
+	for (l = l + 2; l < net->nlayers; l++) {
+		const struct cnn_layer *L = &net->layer[l];
+		uint32_t op = (L->out.c + 15) & ~15u;
+
+		if (L->kind != CNN_DENSE)
+			continue;
+		pl->dwt[l] = malloc((size_t)L->in.c * op * sizeof(float));
+		pl->dbias[l] = malloc(op * sizeof(float));
+		if (!pl->dwt[l] || !pl->dbias[l])
+			return -ENOMEM;
+		dense16_repack(L, net->params, pl->dwt[l], pl->dbias[l]);
+	}
+	return 0;
+}
+
+/*
+ * The layers from @l0 at inference, the dense ones on dense16_forward()
+ * with the ReLU that follows one folded in.
+ */
+static int infer_tail(const struct cnn *net, struct cnn_work *w, uint32_t l0,
+		      uint32_t N)
+{
+	const struct cnn_plan *pl = net->plan;
+	uint32_t l;
+	int err;
+
+	for (l = l0; l < net->nlayers; l++) {
+		const struct cnn_layer *L = &net->layer[l], *R;
+		int relu;
+
+		if (L->kind != CNN_DENSE || !pl->dwt[l]) {
+			err = layer_forward(net, w, l, N, 0);
+			if (err)
+				return err;
+			continue;
+		}
+		relu = l + 1 < net->nlayers && net->layer[l + 1].kind == CNN_RELU;
+		R = relu ? &net->layer[l + 1] : L;	/* where the output goes */
+		if (GROW(w->act[R->buf], w->act_cap[R->buf],
+			 shape_size(&L->out) * N))
+			return -ENOMEM;
+		dense16_forward(L, pl->dwt[l], pl->dbias[l],
+				layer_input(net, w, l), N, w->act[R->buf], relu);
+		l += relu;
+	}
 	return 0;
 }
 
@@ -1274,7 +1322,7 @@ static int infer_block(const struct cnn *net, struct cnn_work *w,
 				    pl->c16_wt, pl->c16_bias, w->act[P->buf], N,
 				    w->act[F->buf]);
 		w->stats.conv16 += N;
-		return forward_from(net, w, pl->c16_flat + 1, N, 0);
+		return infer_tail(net, w, pl->c16_flat + 1, N);
 	}
 	return forward_from(net, w, pl->block + 1, N, 0);
 }

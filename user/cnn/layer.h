@@ -169,6 +169,17 @@ void conv16_pool_forward(const struct cnn_layer *conv,
 			 const struct cnn_layer *pool, int relu,
 			 const float *wt, const float *bias, const float *in,
 			 uint32_t n, float *out);
+/*
+ * The same file: a dense layer at inference on AVX-512 (where
+ * conv16_supported() says there is one), ReLU after it if @relu. @wt and
+ * @bias as dense16_repack() makes them: D x OP and OP floats, OP = O
+ * rounded up to 16.
+ */
+void dense16_repack(const struct cnn_layer *L, const float *params, float *wt,
+		    float *bias);
+void dense16_forward(const struct cnn_layer *L, const float *wt,
+		     const float *bias, const float *in, uint32_t n, float *out,
+		     int relu);
 /* Weights as C x K x K x O, for conv_delta(). */
 void conv_repack(const struct cnn_layer *L, const float *params, float *wt);
 /* Number of multiply-adds conv_delta() will do for @din. */

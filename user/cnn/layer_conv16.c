@@ -11,6 +11,11 @@
  * accumulators, 20 multiply-adds per weight load, no column matrix. The
  * pooled maxima go straight into the flatten layer's rows (PyTorch's
  * C, H, W order), so the dense layers read them as they are.
+ *
+ * The dense layers after it likewise: their weights stored input-major,
+ * 16 outputs a register, up to 128 outputs in registers while one input
+ * after the other is broadcast into them, a following ReLU applied on
+ * the way out.
  */
 #include <stdint.h>
 #include <string.h>
@@ -130,7 +135,89 @@ void conv16_pool_forward(const struct cnn_layer *conv,
 	}
 }
 
+void dense16_repack(const struct cnn_layer *L, const float *params, float *wt,
+		    float *bias)
+{
+	uint32_t O = L->out.c, D = L->in.c, OP = (O + 15) & ~15u, o, i;
+	const float *w = params + L->woff;
+
+	memset(wt, 0, (size_t)D * OP * sizeof(float));
+	memset(bias, 0, OP * sizeof(float));
+	for (o = 0; o < O; o++) {
+		bias[o] = params[L->boff + o];
+		for (i = 0; i < D; i++)
+			wt[(size_t)i * OP + o] = w[(size_t)o * D + i];
+	}
+}
+
+/* @NV registers of outputs [o0, o0 + 16 NV) of one row @x. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+dense16_block(const float *x, uint32_t D, const float *wt, uint32_t OP,
+	      const float *bias, float *y, uint32_t O, uint32_t o0,
+	      const int NV, int relu)
+{
+	__m512 acc[8], z = _mm512_setzero_ps();
+	uint32_t i, k;
+
+	for (k = 0; k < (uint32_t)NV; k++)
+		acc[k] = _mm512_loadu_ps(bias + o0 + 16 * k);
+	for (i = 0; i < D; i++) {
+		__m512 xv = _mm512_set1_ps(x[i]);
+		const float *wr = wt + (size_t)i * OP + o0;
+
+		for (k = 0; k < (uint32_t)NV; k++)
+			acc[k] = _mm512_fmadd_ps(_mm512_loadu_ps(wr + 16 * k), xv,
+						 acc[k]);
+	}
+	for (k = 0; k < (uint32_t)NV; k++) {
+		uint32_t o = o0 + 16 * k, left = O - o;
+		__mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+
+		if (relu)
+			acc[k] = _mm512_max_ps(acc[k], z);
+		_mm512_mask_storeu_ps(y + o, m, acc[k]);
+	}
+}
+
+__attribute__((target("avx512f")))
+void dense16_forward(const struct cnn_layer *L, const float *wt,
+		     const float *bias, const float *in, uint32_t n, float *out,
+		     int relu)
+{
+	uint32_t D = L->in.c, O = L->out.c, OP = (O + 15) & ~15u, j, o0, nv;
+
+	for (j = 0; j < n; j++) {
+		const float *x = in + (size_t)j * D;
+		float *y = out + (size_t)j * O;
+
+		for (o0 = 0; o0 < O; o0 += 128) {
+			nv = (O - o0 + 15) / 16;
+			switch (nv > 8 ? 8 : nv) {
+			case 1: dense16_block(x, D, wt, OP, bias, y, O, o0, 1, relu); break;
+			case 2: dense16_block(x, D, wt, OP, bias, y, O, o0, 2, relu); break;
+			case 3: dense16_block(x, D, wt, OP, bias, y, O, o0, 3, relu); break;
+			case 4: dense16_block(x, D, wt, OP, bias, y, O, o0, 4, relu); break;
+			case 5: dense16_block(x, D, wt, OP, bias, y, O, o0, 5, relu); break;
+			case 6: dense16_block(x, D, wt, OP, bias, y, O, o0, 6, relu); break;
+			case 7: dense16_block(x, D, wt, OP, bias, y, O, o0, 7, relu); break;
+			default: dense16_block(x, D, wt, OP, bias, y, O, o0, 8, relu); break;
+			}
+		}
+	}
+}
+
 #else
+
+void dense16_repack(const struct cnn_layer *L, const float *params, float *wt,
+		    float *bias)
+{
+}
+
+void dense16_forward(const struct cnn_layer *L, const float *wt,
+		     const float *bias, const float *in, uint32_t n, float *out,
+		     int relu)
+{
+}
 
 int conv16_supported(const struct cnn_layer *conv, const struct cnn_layer *pool)
 {
