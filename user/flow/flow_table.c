@@ -117,7 +117,9 @@ int flow_end(struct flow_table *t, struct flow *f, __u8 reason)
 	return err;
 }
 
-int flow_packet(struct flow_table *t, struct flow *f, __u64 ts_ns, __u32 size,
+/* flow_packet(), inlined into the table's per-packet path */
+static inline __attribute__((always_inline)) int
+flow_packet_one(struct flow_table *t, struct flow *f, __u64 ts_ns, __u32 size,
 		__u8 dir, __u8 tcp_flags)
 {
 	const struct flow_config *c = &t->cfg;
@@ -182,6 +184,12 @@ int flow_packet(struct flow_table *t, struct flow *f, __u64 ts_ns, __u32 size,
 			return flow_end(t, f, FLOWPIC_END_FIN);
 	}
 	return 0;
+}
+
+int flow_packet(struct flow_table *t, struct flow *f, __u64 ts_ns, __u32 size,
+		__u8 dir, __u8 tcp_flags)
+{
+	return flow_packet_one(t, f, ts_ns, size, dir, tcp_flags);
 }
 
 /* --- the table ----------------------------------------------------------- */
@@ -436,7 +444,7 @@ int flow_table_packet(struct flow_table *t, const struct flowpic_key *key,
 		t->live++;
 		lru_insert(t, id, ts_ns);
 	}
-	err = flow_packet(t, &t->pool[id], ts_ns, size, dir, tcp_flags);
+	err = flow_packet_one(t, &t->pool[id], ts_ns, size, dir, tcp_flags);
 	if (!t->pool[id].live)		/* FIN or RST ended it */
 		table_remove(t, id);
 	return err;
