@@ -180,6 +180,12 @@ void dense16_repack(const struct cnn_layer *L, const float *params, float *wt,
 void dense16_forward(const struct cnn_layer *L, const float *wt,
 		     const float *bias, const float *in, uint32_t n, float *out,
 		     int relu);
+/* conv_pool_sparse() for conv_pool_stride(O) == 8, on AVX2 and FMA. */
+int conv_pool8_supported(void);
+void conv_pool8_sparse(const struct cnn_layer *conv,
+		       const struct cnn_layer *pool, int relu, const float *wt,
+		       const float *bias, const struct picture *const *pics,
+		       float scale, uint32_t n, float *scratch, float *out);
 /* Weights as C x K x K x O, for conv_delta(). */
 void conv_repack(const struct cnn_layer *L, const float *params, float *wt);
 /* Number of multiply-adds conv_delta() will do for @din. */

@@ -423,6 +423,11 @@ void conv_pool_sparse(const struct cnn_layer *conv, const struct cnn_layer *pool
 	float floor = relu ? 0.0f : -INFINITY;
 	uint32_t j, OP = conv_pool_stride(conv->out.c);
 
+	if (OP == 8 && conv_pool8_supported()) {
+		conv_pool8_sparse(conv, pool, relu, wtp, biasp, pics, scale, n,
+				  scratch, out);
+		return;
+	}
 	for (j = 0; j < n; j++) {
 		float *o = out + (size_t)j * plane;
 

@@ -12,6 +12,9 @@
  * pooled maxima go straight into the flatten layer's rows (PyTorch's
  * C, H, W order), so the dense layers read them as they are.
  *
+ * A first conv of up to 8 filters from a picture's cells (AVX2 and FMA)
+ * the same way: a position's filters are one register.
+ *
  * The dense layers after it likewise: their weights stored input-major,
  * 16 outputs a register, up to 128 outputs in registers while one input
  * after the other is broadcast into them, a following ReLU applied on
@@ -206,7 +209,99 @@ void dense16_forward(const struct cnn_layer *L, const float *wt,
 	}
 }
 
+int conv_pool8_supported(void)
+{
+	static int cpu = -1;
+
+	if (cpu < 0) {
+		__builtin_cpu_init();
+		cpu = __builtin_cpu_supports("avx2") &&
+		      __builtin_cpu_supports("fma") ? 1 : 0;
+	}
+	return cpu;
+}
+
+/*
+ * conv_pool_sparse() for a first conv of 5 to 8 filters (padded to 8): a
+ * position's filters are one 8-lane register.
+ */
+__attribute__((target("avx2,fma")))
+void conv_pool8_sparse(const struct cnn_layer *conv,
+		       const struct cnn_layer *pool, int relu, const float *wt,
+		       const float *bias, const struct picture *const *pics,
+		       float scale, uint32_t n, float *scratch, float *out)
+{
+	uint32_t H = conv->in.h, W = conv->in.w, K = conv->k, hw = H * W;
+	uint32_t S = conv->stride, P = conv->pad, OH = conv->out.h;
+	uint32_t OW = conv->out.w, PK = pool->k, O = conv->out.c;
+	uint32_t PH = pool->out.h, PW = pool->out.w;
+	size_t positions = (size_t)OH * OW, plane = (size_t)PH * PW, i;
+	size_t ostride = n * plane;
+	__m256 b = _mm256_loadu_ps(bias);
+	__m256 fl = _mm256_set1_ps(relu ? 0.0f : -__builtin_inff());
+	float m[8] __attribute__((aligned(32)));
+	uint32_t j, o, ch, y, x, ylo, yhi, xlo, xhi, oy, ox, py, px, a, c;
+
+	for (j = 0; j < n; j++) {
+		const struct picture *pic = pics[j];
+		float *dst = out + (size_t)j * plane;
+
+		for (i = 0; i < positions; i++)
+			_mm256_storeu_ps(scratch + i * 8, b);
+		for (i = 0; i < pic->ncells; i++) {
+			uint32_t idx = pic->cells[i].index, rem = idx % hw;
+			__m256 v;
+
+			ch = idx / hw;
+			y = rem / W;
+			x = rem % W;
+			if (!conv_cover(y, K, S, P, OH, &ylo, &yhi) ||
+			    !conv_cover(x, K, S, P, OW, &xlo, &xhi))
+				continue;
+			v = _mm256_set1_ps((float)pic->cells[i].count * scale);
+			for (oy = ylo; oy <= yhi; oy++) {
+				const float *wr = wt + ((size_t)(ch * K + y + P -
+						  oy * S) * K + x + P) * 8;
+				float *acc = scratch + (size_t)oy * OW * 8;
+
+				for (ox = xlo; ox <= xhi; ox++) {
+					float *ac = acc + (size_t)ox * 8;
+
+					_mm256_storeu_ps(ac, _mm256_fmadd_ps(
+						_mm256_loadu_ps(wr - (size_t)ox * S * 8),
+						v, _mm256_loadu_ps(ac)));
+				}
+			}
+		}
+		for (py = 0; py < PH; py++)
+			for (px = 0; px < PW; px++) {
+				__m256 mv = fl;
+
+				for (a = 0; a < PK; a++)
+					for (c = 0; c < PK; c++)
+						mv = _mm256_max_ps(_mm256_loadu_ps(
+							scratch + ((size_t)(py * PK + a) *
+							OW + px * PK + c) * 8), mv);
+				_mm256_store_ps(m, mv);
+				for (o = 0; o < O; o++)
+					dst[o * ostride + (size_t)py * PW + px] = m[o];
+			}
+	}
+}
+
 #else
+
+int conv_pool8_supported(void)
+{
+	return 0;
+}
+
+void conv_pool8_sparse(const struct cnn_layer *conv,
+		       const struct cnn_layer *pool, int relu, const float *wt,
+		       const float *bias, const struct picture *const *pics,
+		       float scale, uint32_t n, float *scratch, float *out)
+{
+}
 
 void dense16_repack(const struct cnn_layer *L, const float *params, float *wt,
 		    float *bias)
