@@ -9,6 +9,7 @@
 #define _FLOWPIC_USER_FLOW_KEY_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "flowpic.h"
 
@@ -32,5 +33,40 @@ int flow_key_build(struct flowpic_key *k, const char *proto, const char *a,
  * userspace tables keyed by flow: flow table, labels, nDPI verdicts.
  */
 __u32 flow_key_hash(const struct flowpic_key *k, __u64 seed);
+
+/*
+ * flowpic_key_canon() (include/flowpic_key.h) in two 64-bit comparisons:
+ * the same order (addresses as big-endian numbers, then ports), the same
+ * key and direction.
+ */
+static inline __u8 flow_key_canon_fast(struct flowpic_key *k)
+{
+	__u64 a[2], b[2], t[2];
+	__be16 p;
+	int swap;
+
+	memcpy(a, k->lo_addr, sizeof(a));
+	memcpy(b, k->hi_addr, sizeof(b));
+	a[0] = __builtin_bswap64(a[0]);
+	a[1] = __builtin_bswap64(a[1]);
+	b[0] = __builtin_bswap64(b[0]);
+	b[1] = __builtin_bswap64(b[1]);
+	if (a[0] != b[0])
+		swap = a[0] > b[0];
+	else if (a[1] != b[1])
+		swap = a[1] > b[1];
+	else
+		swap = __builtin_bswap16(k->lo_port) >
+		       __builtin_bswap16(k->hi_port);
+	if (!swap)
+		return FLOWPIC_DIR_LO_TO_HI;
+	memcpy(t, k->lo_addr, sizeof(t));
+	memcpy(k->lo_addr, k->hi_addr, sizeof(t));
+	memcpy(k->hi_addr, t, sizeof(t));
+	p = k->lo_port;
+	k->lo_port = k->hi_port;
+	k->hi_port = p;
+	return FLOWPIC_DIR_HI_TO_LO;
+}
 
 #endif /* _FLOWPIC_USER_FLOW_KEY_H */

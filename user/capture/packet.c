@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "capture/flow_key.h"
 #include "capture/packet.h"
 
 #define ETH_P_IPV4	0x0800
@@ -80,7 +81,7 @@ static enum packet_kind parse_l4(struct packet *pkt, const uint8_t *l4,
 	memcpy(&pkt->key.lo_port, l4, 2);
 	memcpy(&pkt->key.hi_port, l4 + 2, 2);
 	pkt->key.proto = pkt->proto;
-	dir = flowpic_key_canon(&pkt->key);
+	dir = flow_key_canon_fast(&pkt->key);
 	pkt->dir = dir;
 	return PACKET_FLOW;
 }
