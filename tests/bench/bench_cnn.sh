@@ -19,6 +19,8 @@
 # list runs each), BENCH_RUNS (3: best of, within a program's run),
 # BENCH_REPEAT (3: flowpic and PyTorch alternate this many times; the
 # median of each figure is reported), BENCH_MIN_TIME (1 s per run),
+# BENCH_CLOCK (cpu: both programs time themselves on their own CPU time,
+# for a machine others share; the wall clock otherwise),
 # BENCH_ONLY (a comma list of mini_b1,mini_b64,mini_b1_dense,
 # mini_b64_dense,mini_b1_jit,mini_b64_jit,full_b1,full_b1_jit,train_mini,
 # train_full; _dense: flowpic's dense path, _jit: TorchScript).
