@@ -1328,6 +1328,39 @@ static int infer_block(const struct cnn *net, struct cnn_work *w,
 }
 
 /*
+ * Dense images at inference: the layers before the planned second block
+ * as cnn_forward() runs them, then that block and the dense layers as
+ * infer_block() does.
+ */
+static int infer_dense_c16(const struct cnn *net, struct cnn_work *w,
+			   const struct cnn_input *in)
+{
+	const struct cnn_plan *pl = net->plan;
+	const struct cnn_layer *F = &net->layer[pl->c16_flat];
+	uint32_t N = in->n, l;
+	int err;
+
+	w->n = N;
+	w->sparse_in = 0;
+	w->block_in = 0;
+	w->fwd_training = 0;
+	if (stage_input(net, w, in))
+		return -ENOMEM;
+	for (l = 0; l < pl->c16; l++) {
+		err = layer_forward(net, w, l, N, 0);
+		if (err)
+			return err;
+	}
+	if (GROW(w->act[F->buf], w->act_cap[F->buf], shape_size(&F->out) * N))
+		return -ENOMEM;
+	conv16_pool_forward(&net->layer[pl->c16], &net->layer[pl->c16_pool],
+			    pl->c16_relu, pl->c16_wt, pl->c16_bias,
+			    layer_input(net, w, pl->c16), N, w->act[F->buf]);
+	w->stats.conv16 += N;
+	return infer_tail(net, w, pl->c16_flat + 1, N);
+}
+
+/*
  * The dense path, in chunks of images whose activations stay in cache: a
  * batch's passes over memory cost more than its multiply-adds.
  */
@@ -1356,6 +1389,9 @@ static int infer_dense(const struct cnn *net, struct cnn_work *w,
 		if (in->pics && net->plan && net->plan->block) {
 			err = infer_block(net, w, &sub);
 			w->stats.block += sub.n;
+		} else if (!in->pics && net->plan && net->plan->c16) {
+			err = infer_dense_c16(net, w, &sub);
+			w->stats.dense += sub.n;
 		} else {
 			err = cnn_forward(net, w, &sub, 0);
 			w->stats.dense += sub.n;
