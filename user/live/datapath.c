@@ -851,33 +851,93 @@ static int labels_changed(struct datapath *dp)
 	return 0;
 }
 
+/* Keys written by one BPF_MAP_UPDATE_BATCH at most: bounds the stack. */
+#define SET_LABELS_CHUNK	256
+
+int datapath_set_labels(struct datapath *dp, const struct flowpic_key *keys,
+			const struct flowpic_label *labels, uint32_t n, int *rc)
+{
+	int lfd = bpf_map__fd(dp->skel->maps.labels);
+	int ffd = bpf_map__fd(dp->flows);
+	struct flowpic_key wk[SET_LABELS_CHUNK];
+	struct flowpic_label wl[SET_LABELS_CHUNK], old;
+	uint32_t widx[SET_LABELS_CHUNK], i, m, done, at;
+	uint8_t had[SET_LABELS_CHUNK];
+	uint8_t value[dp->value_size];
+	uint64_t added = 0, replaced = 0;
+	int err;
+
+	if (n > SET_LABELS_CHUNK) {
+		err = datapath_set_labels(dp, keys, labels, SET_LABELS_CHUNK,
+					  rc);
+		return datapath_set_labels(dp, keys + SET_LABELS_CHUNK,
+					   labels + SET_LABELS_CHUNK,
+					   n - SET_LABELS_CHUNK,
+					   rc + SET_LABELS_CHUNK) ?: err;
+	}
+	/*
+	 * A label is set only on a flow in the table (one lookup each);
+	 * whether it replaces one is counted (another).
+	 */
+	for (i = m = 0; i < n; i++) {
+		const struct flowpic_label *l = &labels[i];
+
+		if (!key_canonical(&keys[i]) ||
+		    l->class_id > FLOWPIC_CLASS_UNKNOWN ||
+		    l->confidence > FLOWPIC_CONFIDENCE_ONE) {
+			rc[i] = -EINVAL;
+			continue;
+		}
+		if (bpf_map_lookup_elem(ffd, &keys[i], value)) {
+			rc[i] = -ENOENT;
+			continue;
+		}
+		had[m] = !bpf_map_lookup_elem(lfd, &keys[i], &old);
+		rc[i] = 0;
+		wk[m] = keys[i];
+		wl[m] = *l;
+		widx[m++] = i;
+	}
+	/*
+	 * Then all of them in one BPF_MAP_UPDATE_BATCH, in the array's
+	 * order (a flow's later window wins); past a key the kernel
+	 * refuses, the rest in another.
+	 */
+	for (at = 0; at < m; at += done + 1) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		done = m - at;
+		err = bpf_map_update_batch(lfd, &wk[at], &wl[at], &done, &o) ?
+		      -errno : 0;
+		if (!err)
+			done = m - at;
+		else if (done >= m - at)
+			done = 0;	/* not told how far: the first refused */
+		for (i = at; i < at + done; i++) {
+			replaced += had[i];
+			added += !had[i];
+		}
+		if (at + done < m)
+			rc[widx[at + done]] = err;
+	}
+	__atomic_fetch_add(&dp->vs.added, added, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&dp->vs.replaced, replaced, __ATOMIC_RELAXED);
+	return m ? labels_changed(dp) : 0;
+}
+
 int datapath_set_label(struct datapath *dp, const struct flowpic_key *key,
 		       const struct flowpic_label *label)
 {
-	if (!key_canonical(key) || label->class_id > FLOWPIC_CLASS_UNKNOWN ||
-	    label->confidence > FLOWPIC_CONFIDENCE_ONE)
-		return -EINVAL;
-	struct flowpic_label old;
-	int fd = bpf_map__fd(dp->skel->maps.labels), had;
+	int rc, err = datapath_set_labels(dp, key, label, 1, &rc);
 
-	if (bpf_map_lookup_elem_flags(bpf_map__fd(dp->flows), key, dp->value,
-				      BPF_F_LOCK))
-		return -ENOENT;
-	had = !bpf_map_lookup_elem(fd, key, &old);
-	if (bpf_map_update_elem(fd, key, label, BPF_ANY))
-		return -errno;
-	if (had)
-		dp->vs.replaced++;
-	else
-		dp->vs.added++;
-	return labels_changed(dp);
+	return rc ? rc : err;
 }
 
 int datapath_clear_label(struct datapath *dp, const struct flowpic_key *key)
 {
 	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.labels), key))
 		return -errno;
-	dp->vs.removed++;
+	__atomic_fetch_add(&dp->vs.removed, 1, __ATOMIC_RELAXED);
 	return labels_changed(dp);
 }
 

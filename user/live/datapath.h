@@ -109,6 +109,15 @@ int datapath_flow_count(struct datapath *dp);
  */
 int datapath_set_label(struct datapath *dp, const struct flowpic_key *key,
 		       const struct flowpic_label *label);
+/*
+ * The same for @n keys at once, in their order (a later entry for the
+ * same flow wins): a lookup per key, then one BPF_MAP_UPDATE_BATCH and
+ * one generation for all. @rc[i] is key i's result (0, -ENOENT,
+ * -EINVAL, or the kernel's refusal); returns 0 or the generation's
+ * -errno. Safe from several threads at once.
+ */
+int datapath_set_labels(struct datapath *dp, const struct flowpic_key *keys,
+			const struct flowpic_label *labels, uint32_t n, int *rc);
 int datapath_clear_label(struct datapath *dp, const struct flowpic_key *key);
 /* The action for @class_id (< FLOWPIC_POLICY_SLOTS). */
 int datapath_set_policy(struct datapath *dp, uint16_t class_id,
