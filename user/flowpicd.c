@@ -26,7 +26,8 @@ static const char usage[] =
 "usage: flowpicd -i IFACE [-i IFACE...] --model FILE --policy FILE\n"
 "                [--keep] [--backend bpf|kmod] [--output FILE]\n"
 "                [--threshold X] [--batch N] [--batch-wait DUR]\n"
-"                [--queue N] [--idle DUR] [--min-packets N]\n"
+"                [--queue N] [--classifiers N] [--late DUR]\n"
+"                [--idle DUR] [--min-packets N]\n"
 "                [--max-flows N] [--pin-dir DIR] [--state-dir DIR]\n"
 "                [--ipfix URL] [--ipfix-refresh DUR] [--metrics ADDR:PORT]\n"
 "\n"
@@ -44,6 +45,10 @@ static const char usage[] =
 "      --batch-wait DUR   wait at most DUR for a batch to fill (0: take\n"
 "                         what is queued, as soon as the model is free)\n"
 "      --queue N          windows waiting for the model, at most (65536)\n"
+"      --classifiers N    classifier threads, each with its share of\n"
+"                         the flows (1)\n"
+"      --late DUR         count a window labelled more than DUR after\n"
+"                         it reached flowpicd as late (50ms)\n"
 "      --idle DUR         close windows of flows idle this long (10s)\n"
 "      --min-packets N    windows with fewer packets are not sent (3)\n"
 "      --max-flows N      kernel flow table size (65536)\n"
@@ -100,6 +105,8 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 		{ "batch", required_argument, NULL, 'B' },
 		{ "batch-wait", required_argument, NULL, 'W' },
 		{ "queue", required_argument, NULL, 'Q' },
+		{ "classifiers", required_argument, NULL, 'C' },
+		{ "late", required_argument, NULL, 'L' },
 		{ "idle", required_argument, NULL, 'I' },
 		{ "min-packets", required_argument, NULL, 'M' },
 		{ "max-flows", required_argument, NULL, 'F' },
@@ -172,6 +179,15 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 		case 'Q':
 			if (parse_u32("queue", optarg, 1, 1U << 22,
 				      &c->queue_max))
+				return 2;
+			break;
+		case 'C':
+			if (parse_u32("classifiers", optarg, 1, 64,
+				      &c->classifiers))
+				return 2;
+			break;
+		case 'L':
+			if (parse_dur("late", optarg, &c->late_ns))
 				return 2;
 			break;
 		case 'I':
@@ -351,8 +367,9 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * One classifier thread, small matrices: OpenBLAS's own threads
-	 * would only spin beside it and take the CPU the kernel side needs.
+	 * Classifier threads of our own, small matrices: OpenBLAS's own
+	 * threads would only spin beside them and take the CPU the kernel
+	 * side needs.
 	 */
 	openblas_set_num_threads(1);
 

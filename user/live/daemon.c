@@ -37,6 +37,8 @@ void daemon_config_default(struct daemon_config *c)
 	c->batch_max = 64;
 	c->batch_wait_ns = 0;	/* take what is queued: lowest latency */
 	c->queue_max = 65536;
+	c->classifiers = 1;
+	c->late_ns = 50000000ULL;		/* 50 ms */
 	c->idle_ns = 10000000000ULL;		/* 10 s */
 	c->min_packets = 3;
 	c->max_flows = 65536;
@@ -84,33 +86,46 @@ int daemon_window_in(struct daemon *d, const struct flowpic_window *w,
 	return rc;
 }
 
+unsigned int daemon_shard_of(const struct daemon *d,
+			     const struct flowpic_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return (unsigned int)((h ^ (h >> 32)) % d->cfg.classifiers);
+}
+
 /* One producer at a time (in_lock): the slot past the tail is its own. */
 static int window_in(struct daemon *d, const struct flowpic_window *w,
 		     const uint8_t *dense,
 		     const struct flowpic_sparse_cell *sparse, uint32_t nsparse)
 {
+	struct daemon_shard *sh = &d->shards[daemon_shard_of(d, &w->key)];
 	uint32_t cells = flowpic_geom_cells(&d->geom), slot, i;
 	struct daemon_item *it;
 	int rc = 0, wake;
 
-	pthread_mutex_lock(&d->q_lock);
-	d->cnt.windows_received++;
+	pthread_mutex_lock(&sh->lock);
+	sh->cnt.windows_received++;
 	if (w->n != d->geom.n || w->channels != d->geom.channels ||
 	    (dense && w->cells != cells)) {
-		d->cnt.bad_records++;
-		pthread_mutex_unlock(&d->q_lock);
+		sh->cnt.bad_records++;
+		pthread_mutex_unlock(&sh->lock);
 		return -EINVAL;
 	}
-	if (d->q_count == d->cfg.queue_max) {
-		d->cnt.queue_dropped++;
-		pthread_mutex_unlock(&d->q_lock);
+	if (sh->q_count == sh->q_max) {
+		sh->cnt.queue_dropped++;
+		pthread_mutex_unlock(&sh->lock);
 		return -ENOSPC;
 	}
-	slot = (d->q_head + d->q_count) % d->cfg.queue_max;
-	pthread_mutex_unlock(&d->q_lock);
+	slot = (sh->q_head + sh->q_count) % sh->q_max;
+	pthread_mutex_unlock(&sh->lock);
 
 	/* The slot past the tail is the reader's alone until published. */
-	it = &d->q[slot];
+	it = &sh->q[slot];
 	it->w = *w;
 	it->recv_ns = now_ns();
 	if (dense) {
@@ -127,27 +142,68 @@ static int window_in(struct daemon *d, const struct flowpic_window *w,
 			rc = picture_set_sparse(&it->pic, sparse, nsparse);
 	}
 
-	pthread_mutex_lock(&d->q_lock);
+	pthread_mutex_lock(&sh->lock);
 	if (rc) {
-		d->cnt.bad_records++;
-		pthread_mutex_unlock(&d->q_lock);
+		sh->cnt.bad_records++;
+		pthread_mutex_unlock(&sh->lock);
 		return rc;
 	}
-	d->q_count++;
-	if (d->q_count > d->cnt.queue_depth_max)
-		d->cnt.queue_depth_max = d->q_count;
-	wake = d->q_count == 1 || d->q_count >= d->cfg.batch_max;
-	pthread_mutex_unlock(&d->q_lock);
+	sh->q_count++;
+	if (sh->q_count > sh->cnt.queue_depth_max)
+		sh->cnt.queue_depth_max = sh->q_count;
+	wake = sh->q_count == 1 || sh->q_count >= d->cfg.batch_max;
+	pthread_mutex_unlock(&sh->lock);
 	if (wake)
-		pthread_cond_signal(&d->q_cond);
+		pthread_cond_signal(&sh->cond);
 	return 0;
 }
 
 void daemon_socket_overrun(struct daemon *d)
 {
-	pthread_mutex_lock(&d->q_lock);
+	pthread_mutex_lock(&d->lock);
 	d->cnt.socket_overruns++;
-	pthread_mutex_unlock(&d->q_lock);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void daemon_counters(struct daemon *d, struct daemon_counters *c,
+		     uint64_t *hist, uint64_t *lat_sum_us)
+{
+	unsigned int i, b;
+
+	pthread_mutex_lock(&d->lock);
+	*c = d->cnt;
+	pthread_mutex_unlock(&d->lock);
+	if (hist)
+		memset(hist, 0, DAEMON_LAT_BUCKETS * sizeof(*hist));
+	if (lat_sum_us)
+		*lat_sum_us = 0;
+	for (i = 0; i < d->cfg.classifiers; i++) {
+		struct daemon_shard *sh = &d->shards[i];
+		struct daemon_counters s;
+
+		pthread_mutex_lock(&sh->lock);
+		s = sh->cnt;
+		s.queue_depth = sh->q_count;
+		pthread_mutex_unlock(&sh->lock);
+		c->windows_received += s.windows_received;
+		c->windows_classified += s.windows_classified;
+		c->windows_unknown += s.windows_unknown;
+		c->windows_late += s.windows_late;
+		c->queue_dropped += s.queue_dropped;
+		c->bad_records += s.bad_records;
+		c->labels_written += s.labels_written;
+		c->labels_flow_ended += s.labels_flow_ended;
+		c->label_errors += s.label_errors;
+		c->batches += s.batches;
+		c->queue_depth += s.queue_depth;
+		if (s.queue_depth_max > c->queue_depth_max)
+			c->queue_depth_max = s.queue_depth_max;
+		/* Read without the model lock: a torn bucket is one off. */
+		for (b = 0; hist && b < DAEMON_LAT_BUCKETS; b++)
+			hist[b] += sh->lat_hist[b];
+		if (lat_sum_us)
+			*lat_sum_us += sh->lat_sum_us;
+	}
 }
 
 /* --- classification --------------------------------------------------------- */
@@ -176,15 +232,14 @@ static const char *reason_name(unsigned int r)
 	       "?";
 }
 
-/* One line per labelled window: docs/json.md, "flowpicd". */
+/* One line per labelled window: docs/json.md, "flowpicd". @t: the time. */
 static void window_json(struct daemon *d, const struct daemon_item *it,
-			const struct flowpic_label *l, int rc)
+			const struct flowpic_label *l, int rc, const char *t)
 {
 	const struct flowpic_window *w = &it->w;
-	char t[80], flow[128], act[48];
+	char flow[128], act[48];
 	struct json j;
 
-	utc_time(t, sizeof(t));
 	flow_key_format(&w->key, flow, sizeof(flow));
 	policy_action_str(&d->actions[l->class_id], act, sizeof(act));
 	json_start(&j, d->out);
@@ -207,111 +262,136 @@ static void window_json(struct daemon *d, const struct daemon_item *it,
 	json_line(&j);
 }
 
-static void classify(struct daemon *d, uint32_t first, uint32_t n)
+/*
+ * Queue entries [first, first + n) of @sh: one CNN call, one set_labels
+ * call, then a JSON line each, the batch's lines together.
+ */
+static void classify(struct daemon_shard *sh, uint32_t first, uint32_t n)
 {
+	struct daemon *d = sh->d;
 	const struct picture *pics[n];
+	struct daemon_counters c = { 0 };
 	struct daemon_model *m;
 	struct cnn_input in;
-	uint32_t i, c, best;
-	uint64_t t, lat_us, unknown = 0, written = 0, failed = 0, ended = 0;
+	uint32_t i, k, best;
+	uint64_t t, lat_us;
+	char when[80];
 	int rc;
 
-	pthread_mutex_lock(&d->model_lock);
+	pthread_rwlock_rdlock(&d->model_lock);
 	m = d->model;
 	for (i = 0; i < n; i++) {
-		struct picture *pic = &d->q[(first + i) % d->cfg.queue_max].pic;
+		struct picture *pic = &sh->q[(first + i) % sh->q_max].pic;
 
 		/* The model reads min(count, clip) * scale. */
 		if (m->mf.clip < FLOWPIC_CELL_MAX)
-			for (c = 0; c < pic->ncells; c++)
-				if (pic->cells[c].count > m->mf.clip)
-					pic->cells[c].count = m->mf.clip;
+			for (k = 0; k < pic->ncells; k++)
+				if (pic->cells[k].count > m->mf.clip)
+					pic->cells[k].count = m->mf.clip;
 		pics[i] = pic;
 	}
 	in = (struct cnn_input){ .n = n, .pics = pics, .scale = m->mf.scale };
-	rc = cnn_infer(&m->mf.net, d->work, &in, d->probs);
+	rc = cnn_infer(&m->mf.net, sh->work, &in, sh->probs);
 	if (rc) {
-		pthread_mutex_unlock(&d->model_lock);
-		pthread_mutex_lock(&d->q_lock);
-		d->cnt.bad_records += n;
-		pthread_mutex_unlock(&d->q_lock);
+		pthread_rwlock_unlock(&d->model_lock);
+		pthread_mutex_lock(&sh->lock);
+		sh->cnt.bad_records += n;
+		pthread_mutex_unlock(&sh->lock);
 		return;
 	}
+	t = now_ns();
 	for (i = 0; i < n; i++) {
-		struct daemon_item *it = &d->q[(first + i) % d->cfg.queue_max];
-		const float *p = d->probs + (size_t)i * m->mf.nclasses;
-		struct flowpic_label l = { 0 };
+		const struct daemon_item *it = &sh->q[(first + i) % sh->q_max];
+		const float *p = sh->probs + (size_t)i * m->mf.nclasses;
+		struct flowpic_label *l = &sh->labels[i];
 
-		for (best = 0, c = 1; c < m->mf.nclasses; c++)
-			if (p[c] > p[best])
-				best = c;
-		l.class_id = p[best] >= daemon_threshold(&d->cfg, m, best) ? best :
-			     FLOWPIC_CLASS_UNKNOWN;
-		l.confidence = (__u16)lrintf(fminf(fmaxf(p[best], 0.f), 1.f) *
-					     FLOWPIC_CONFIDENCE_ONE);
-		l.window = it->w.index;
-		l.set_ns = now_ns();
-		rc = d->be.ops->set_label(&d->be, &it->w.key, &l);
-		t = now_ns();
-		if (rc == -ENOENT)
-			ended++;	/* FIN/RST or eviction closed it */
-		else if (rc)
-			failed++;
-		else
-			written++;
-		unknown += l.class_id == FLOWPIC_CLASS_UNKNOWN;
-		lat_us = (t - it->recv_ns) / 1000;
-		d->lat_hist[lat_us ? 64 - __builtin_clzll(lat_us) : 0]++;
-		d->lat_sum_us += lat_us;
-		window_json(d, it, &l, rc);
-		daemon_export_window(d, it, &l, !rc);
+		for (best = 0, k = 1; k < m->mf.nclasses; k++)
+			if (p[k] > p[best])
+				best = k;
+		memset(l, 0, sizeof(*l));
+		l->class_id = p[best] >= daemon_threshold(&d->cfg, m, best) ?
+			      best : FLOWPIC_CLASS_UNKNOWN;
+		l->confidence = (__u16)lrintf(fminf(fmaxf(p[best], 0.f), 1.f) *
+					      FLOWPIC_CONFIDENCE_ONE);
+		l->window = it->w.index;
+		l->set_ns = t;
+		sh->keys[i] = it->w.key;
 	}
-	pthread_mutex_unlock(&d->model_lock);
-	fflush(d->out);
+	d->be.ops->set_labels(&d->be, sh->id, sh->keys, sh->labels, n,
+			      sh->rc);
+	t = now_ns();
+	utc_time(when, sizeof(when));
+	flockfile(d->out);
+	for (i = 0; i < n; i++) {
+		const struct daemon_item *it = &sh->q[(first + i) % sh->q_max];
+		const struct flowpic_label *l = &sh->labels[i];
 
-	pthread_mutex_lock(&d->q_lock);
-	d->cnt.windows_classified += n;
-	d->cnt.windows_unknown += unknown;
-	d->cnt.labels_written += written;
-	d->cnt.labels_flow_ended += ended;
-	d->cnt.label_errors += failed;
-	d->cnt.batches++;
-	pthread_mutex_unlock(&d->q_lock);
+		rc = sh->rc[i];
+		if (rc == -ENOENT)
+			c.labels_flow_ended++;	/* FIN/RST or eviction */
+		else if (rc)
+			c.label_errors++;
+		else
+			c.labels_written++;
+		c.windows_unknown += l->class_id == FLOWPIC_CLASS_UNKNOWN;
+		c.windows_late += t - it->recv_ns > d->cfg.late_ns;
+		lat_us = (t - it->recv_ns) / 1000;
+		sh->lat_hist[lat_us ? 64 - __builtin_clzll(lat_us) : 0]++;
+		sh->lat_sum_us += lat_us;
+		window_json(d, it, l, rc, when);
+		daemon_export_window(d, it, l, !rc);
+	}
+	fflush(d->out);
+	funlockfile(d->out);
+	pthread_rwlock_unlock(&d->model_lock);
+
+	pthread_mutex_lock(&sh->lock);
+	sh->cnt.windows_classified += n;
+	sh->cnt.windows_unknown += c.windows_unknown;
+	sh->cnt.windows_late += c.windows_late;
+	sh->cnt.labels_written += c.labels_written;
+	sh->cnt.labels_flow_ended += c.labels_flow_ended;
+	sh->cnt.label_errors += c.label_errors;
+	sh->cnt.batches++;
+	pthread_mutex_unlock(&sh->lock);
 }
 
 static void *classifier_main(void *arg)
 {
-	struct daemon *d = arg;
+	struct daemon_shard *sh = arg;
+	struct daemon *d = sh->d;
 	struct timespec ts;
 	uint64_t deadline;
 	uint32_t first, n;
 
-	pthread_mutex_lock(&d->q_lock);
+	pthread_mutex_lock(&sh->lock);
 	for (;;) {
-		while (!d->q_count && !d->stop)
-			pthread_cond_wait(&d->q_cond, &d->q_lock);
-		if (!d->q_count)
+		while (!sh->q_count && !__atomic_load_n(&d->stop,
+							__ATOMIC_ACQUIRE))
+			pthread_cond_wait(&sh->cond, &sh->lock);
+		if (!sh->q_count)
 			break;
 		/* Wait a little for a fuller batch, never past batch_wait. */
-		deadline = d->q[d->q_head].recv_ns + d->cfg.batch_wait_ns;
-		while (d->q_count < d->cfg.batch_max && !d->stop &&
+		deadline = sh->q[sh->q_head].recv_ns + d->cfg.batch_wait_ns;
+		while (sh->q_count < d->cfg.batch_max &&
+		       !__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE) &&
 		       now_ns() < deadline) {
 			ts.tv_sec = (time_t)(deadline / 1000000000ULL);
 			ts.tv_nsec = (long)(deadline % 1000000000ULL);
-			pthread_cond_timedwait(&d->q_cond, &d->q_lock, &ts);
+			pthread_cond_timedwait(&sh->cond, &sh->lock, &ts);
 		}
-		first = d->q_head;
-		n = d->q_count < d->cfg.batch_max ? d->q_count :
+		first = sh->q_head;
+		n = sh->q_count < d->cfg.batch_max ? sh->q_count :
 		    d->cfg.batch_max;
-		pthread_mutex_unlock(&d->q_lock);
+		pthread_mutex_unlock(&sh->lock);
 
-		classify(d, first, n);
+		classify(sh, first, n);
 
-		pthread_mutex_lock(&d->q_lock);
-		d->q_head = (d->q_head + n) % d->cfg.queue_max;
-		d->q_count -= n;
+		pthread_mutex_lock(&sh->lock);
+		sh->q_head = (sh->q_head + n) % sh->q_max;
+		sh->q_count -= n;
 	}
-	pthread_mutex_unlock(&d->q_lock);
+	pthread_mutex_unlock(&sh->lock);
 	return NULL;
 }
 
@@ -331,21 +411,21 @@ static void *sweeper_main(void *arg)
 		period = 100000000ULL;
 	if (period > 5000000000ULL)
 		period = 5000000000ULL;
-	pthread_mutex_lock(&d->q_lock);
+	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		t = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
 		    period;
 		ts.tv_sec = (time_t)(t / 1000000000ULL);
 		ts.tv_nsec = (long)(t % 1000000000ULL);
-		pthread_cond_timedwait(&d->sweep_cond, &d->q_lock, &ts);
+		pthread_cond_timedwait(&d->sweep_cond, &d->lock, &ts);
 		if (d->stop)
 			break;
-		pthread_mutex_unlock(&d->q_lock);
+		pthread_mutex_unlock(&d->lock);
 		d->be.ops->sweep(&d->be, d->cfg.idle_ns);
-		pthread_mutex_lock(&d->q_lock);
+		pthread_mutex_lock(&d->lock);
 	}
-	pthread_mutex_unlock(&d->q_lock);
+	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
 
@@ -462,6 +542,133 @@ void daemon_model_free(struct daemon_model *m)
 
 /* --- start, reload, stop ------------------------------------------------------ */
 
+/* Each classifier's CNN scratch for @m; all or none. */
+static int shard_works(struct daemon *d, const struct daemon_model *m,
+		       struct cnn_work **work, float **probs)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->cfg.classifiers; i++) {
+		work[i] = cnn_work_new(&m->mf.net, d->cfg.batch_max, 0);
+		probs[i] = calloc((size_t)d->cfg.batch_max * m->mf.nclasses,
+				  sizeof(*probs[i]));
+		if (!work[i] || !probs[i]) {
+			for (; ; i--) {
+				if (work[i])
+					cnn_work_free(work[i]);
+				free(probs[i]);
+				work[i] = NULL;
+				probs[i] = NULL;
+				if (!i)
+					break;
+			}
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void shards_free(struct daemon *d)
+{
+	unsigned int i, j;
+
+	for (i = 0; d->shards && i < d->cfg.classifiers; i++) {
+		struct daemon_shard *sh = &d->shards[i];
+
+		for (j = 0; sh->q && j < sh->q_max; j++)
+			picture_free(&sh->q[j].pic);
+		free(sh->q);
+		if (sh->work)
+			cnn_work_free(sh->work);
+		free(sh->probs);
+		free(sh->keys);
+		free(sh->labels);
+		free(sh->rc);
+		pthread_mutex_destroy(&sh->lock);
+		pthread_cond_destroy(&sh->cond);
+	}
+	free(d->shards);
+	d->shards = NULL;
+}
+
+/* The classifiers' queues (queue_max shared out) and scratch. */
+static int shards_new(struct daemon *d)
+{
+	const struct daemon_config *c = &d->cfg;
+	struct cnn_work *work[c->classifiers];
+	float *probs[c->classifiers];
+	pthread_condattr_t ca;
+	unsigned int i, j;
+	int rc = 0;
+
+	d->shards = calloc(c->classifiers, sizeof(*d->shards));
+	if (!d->shards || shard_works(d, d->model, work, probs)) {
+		free(d->shards);
+		d->shards = NULL;
+		return -ENOMEM;
+	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	for (i = 0; i < c->classifiers; i++) {
+		struct daemon_shard *sh = &d->shards[i];
+
+		sh->d = d;
+		sh->id = i;
+		pthread_mutex_init(&sh->lock, NULL);
+		pthread_cond_init(&sh->cond, &ca);
+		sh->work = work[i];
+		sh->probs = probs[i];
+		sh->q_max = (c->queue_max + c->classifiers - 1) /
+			    c->classifiers;
+		sh->q = calloc(sh->q_max, sizeof(*sh->q));
+		sh->keys = calloc(c->batch_max, sizeof(*sh->keys));
+		sh->labels = calloc(c->batch_max, sizeof(*sh->labels));
+		sh->rc = calloc(c->batch_max, sizeof(*sh->rc));
+		if (!sh->q || !sh->keys || !sh->labels || !sh->rc) {
+			rc = -ENOMEM;
+			continue;
+		}
+		for (j = 0; j < sh->q_max; j++)
+			picture_init(&sh->q[j].pic, &d->geom);
+	}
+	pthread_condattr_destroy(&ca);
+	if (rc)
+		shards_free(d);
+	return rc;
+}
+
+/* Sets stop and wakes every thread; each sees it under its own lock. */
+static void stop_threads(struct daemon *d)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&d->lock);
+	pthread_cond_broadcast(&d->sweep_cond);
+	for (i = 0; i < d->cfg.classifiers; i++) {
+		pthread_mutex_lock(&d->shards[i].lock);
+		pthread_mutex_unlock(&d->shards[i].lock);
+		pthread_cond_broadcast(&d->shards[i].cond);
+	}
+}
+
+/* Stops the threads, the classifiers after their queued windows. */
+static void join_threads(struct daemon *d)
+{
+	unsigned int i;
+
+	stop_threads(d);
+	if (d->sweeper_running)
+		pthread_join(d->sweeper, NULL);
+	d->sweeper_running = 0;
+	for (i = 0; i < d->cfg.classifiers; i++) {
+		if (d->shards[i].running)
+			pthread_join(d->shards[i].thread, NULL);
+		d->shards[i].running = 0;
+	}
+}
+
 int daemon_start(struct daemon *d, const struct daemon_config *c,
 		 char *err, size_t errlen)
 {
@@ -471,11 +678,13 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = *c;
-	pthread_mutex_init(&d->model_lock, NULL);
-	pthread_mutex_init(&d->q_lock, NULL);
+	if (!d->cfg.classifiers)
+		d->cfg.classifiers = 1;
+	c = &d->cfg;
+	pthread_rwlock_init(&d->model_lock, NULL);
+	pthread_mutex_init(&d->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->q_cond, &ca);
 	pthread_cond_init(&d->sweep_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&d->in_lock, NULL);
@@ -493,19 +702,13 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 		goto err_model;
 	}
 
-	d->work = cnn_work_new(&d->model->mf.net, c->batch_max, 0);
-	d->probs = calloc((size_t)c->batch_max * d->model->mf.nclasses,
-			  sizeof(*d->probs));
-	d->q = calloc(c->queue_max, sizeof(*d->q));
-	if (!d->work || !d->probs || !d->q ||
-	    cnn_prepare(&d->model->mf.net)) {
-		snprintf(err, errlen, "out of memory (queue of %u windows, "
-			 "batch of %u)", c->queue_max, c->batch_max);
+	if (cnn_prepare(&d->model->mf.net) || shards_new(d)) {
+		snprintf(err, errlen, "out of memory (queues of %u windows, "
+			 "batches of %u, %u classifiers)", c->queue_max,
+			 c->batch_max, c->classifiers);
 		rc = -ENOMEM;
 		goto err_mem;
 	}
-	for (i = 0; i < c->queue_max; i++)
-		picture_init(&d->q[i].pic, &d->geom);
 
 	d->out = stdout;
 	if (c->output_path) {
@@ -519,8 +722,9 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	}
 
 	d->be.d = d;
-	d->be.ops = c->backend == DAEMON_BACKEND_KMOD ? &daemon_kmod_ops :
-			&daemon_bpf_ops;
+	d->be.ops = c->backend_ops ? c->backend_ops :
+		    c->backend == DAEMON_BACKEND_KMOD ? &daemon_kmod_ops :
+		    &daemon_bpf_ops;
 	rc = d->be.ops->open(&d->be, &d->cfg, &d->geom, err, errlen);
 	if (rc)
 		goto err_out;
@@ -544,13 +748,17 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	if (rc)
 		goto err_export;
 
-	rc = pthread_create(&d->classifier, NULL, classifier_main, d);
-	if (rc) {
-		snprintf(err, errlen, "classifier thread: %s", strerror(rc));
-		rc = -rc;
-		goto err_export;
+	for (i = 0; i < c->classifiers; i++) {
+		rc = pthread_create(&d->shards[i].thread, NULL,
+				    classifier_main, &d->shards[i]);
+		if (rc) {
+			snprintf(err, errlen, "classifier thread: %s",
+				 strerror(rc));
+			rc = -rc;
+			goto err_thread;
+		}
+		d->shards[i].running = 1;
 	}
-	d->classifier_running = 1;
 	rc = pthread_create(&d->sweeper, NULL, sweeper_main, d);
 	if (rc) {
 		snprintf(err, errlen, "sweeper thread: %s", strerror(rc));
@@ -561,12 +769,7 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	return 0;
 
 err_thread:
-	pthread_mutex_lock(&d->q_lock);
-	d->stop = 1;
-	pthread_mutex_unlock(&d->q_lock);
-	pthread_cond_broadcast(&d->q_cond);
-	pthread_join(d->classifier, NULL);
-	d->classifier_running = 0;
+	join_threads(d);
 err_export:
 	daemon_export_close(d);
 err_shaper:
@@ -581,13 +784,7 @@ err_out:
 	if (d->out != stdout)
 		fclose(d->out);
 err_mem:
-	if (d->q)
-		for (i = 0; i < c->queue_max; i++)
-			picture_free(&d->q[i].pic);
-	free(d->q);
-	free(d->probs);
-	if (d->work)
-		cnn_work_free(d->work);
+	shards_free(d);
 err_model:
 	policy_free(&d->policy);
 	model_put(d->model);
@@ -598,10 +795,11 @@ err_model:
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct flowpic_action actions[FLOWPIC_POLICY_SLOTS];
+	struct cnn_work *work[d->cfg.classifiers], *w;
+	float *probs[d->cfg.classifiers], *pr;
 	struct daemon_model *m, *old_m;
-	struct cnn_work *work, *old_work;
 	struct policy p, old_p;
-	float *probs, *old_probs;
+	unsigned int i;
 	int rc;
 
 	rc = load_pair(d, &m, &p, err, errlen);
@@ -619,55 +817,59 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 		rc = -EINVAL;
 		goto err_pair;
 	}
-	work = cnn_work_new(&m->mf.net, d->cfg.batch_max, 0);
-	probs = calloc((size_t)d->cfg.batch_max * m->mf.nclasses, sizeof(*probs));
-	if (!work || !probs || cnn_prepare(&m->mf.net)) {
+	if (cnn_prepare(&m->mf.net) || shard_works(d, m, work, probs)) {
 		snprintf(err, errlen, "out of memory loading %s",
 			 d->cfg.model_path);
-		if (work)
-			cnn_work_free(work);
-		free(probs);
 		rc = -ENOMEM;
 		goto err_pair;
 	}
 	policy_actions(&p, m->classes, m->mf.nclasses, actions);
 	rc = apply_shaping(d, &p, m, err, errlen);
-	if (rc) {
-		cnn_work_free(work);
-		free(probs);
-		goto err_pair;
-	}
+	if (rc)
+		goto err_work;
 
-	pthread_mutex_lock(&d->model_lock);
+	pthread_rwlock_wrlock(&d->model_lock);
 	old_m = d->model;
-	old_work = d->work;
-	old_probs = d->probs;
 	old_p = d->policy;
 	d->model = m;
-	d->work = work;
-	d->probs = probs;
+	for (i = 0; i < d->cfg.classifiers; i++) {
+		w = d->shards[i].work;
+		pr = d->shards[i].probs;
+		d->shards[i].work = work[i];
+		d->shards[i].probs = probs[i];
+		work[i] = w;
+		probs[i] = pr;
+	}
 	d->policy = p;
 	memcpy(d->actions, actions, sizeof(actions));
 	rc = d->be.ops->set_policy(&d->be, d->actions, err, errlen);
 	daemon_export_classes(d);
-	pthread_mutex_unlock(&d->model_lock);
+	pthread_rwlock_unlock(&d->model_lock);
 
 	model_put(old_m);
-	cnn_work_free(old_work);
-	free(old_probs);
+	for (i = 0; i < d->cfg.classifiers; i++) {
+		cnn_work_free(work[i]);
+		free(probs[i]);
+	}
 	policy_free(&old_p);
-	pthread_mutex_lock(&d->q_lock);
+	pthread_mutex_lock(&d->lock);
 	d->cnt.reloads++;
-	pthread_mutex_unlock(&d->q_lock);
+	pthread_mutex_unlock(&d->lock);
 	return rc;
+
+err_work:
+	for (i = 0; i < d->cfg.classifiers; i++) {
+		cnn_work_free(work[i]);
+		free(probs[i]);
+	}
 
 err_pair:
 	policy_free(&p);
 	model_put(m);
 err_count:
-	pthread_mutex_lock(&d->q_lock);
+	pthread_mutex_lock(&d->lock);
 	d->cnt.reload_errors++;
-	pthread_mutex_unlock(&d->q_lock);
+	pthread_mutex_unlock(&d->lock);
 	return rc;
 }
 
@@ -727,12 +929,7 @@ int daemon_write_stats(struct daemon *d, const char *path)
 	unsigned int i;
 	FILE *f;
 
-	pthread_mutex_lock(&d->q_lock);
-	c = d->cnt;
-	c.queue_depth = d->q_count;
-	pthread_mutex_unlock(&d->q_lock);
-	/* Read without the model lock: a torn bucket is one count off. */
-	memcpy(hist, d->lat_hist, sizeof(hist));
+	daemon_counters(d, &c, hist, NULL);
 
 	mkdir(d->cfg.state_dir, 0755);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -745,14 +942,15 @@ int daemon_write_stats(struct daemon *d, const char *path)
 		fprintf(f, " %s", d->cfg.ifaces[i]);
 	fprintf(f, "\nmodel %s\npolicy %s\nclasses", d->cfg.model_path,
 		d->cfg.policy_path);
-	pthread_mutex_lock(&d->model_lock);
+	pthread_rwlock_rdlock(&d->model_lock);
 	for (i = 0; i < d->model->mf.nclasses; i++)
 		stats_class(f, d->model->mf.classes[i]);
-	pthread_mutex_unlock(&d->model_lock);
+	pthread_rwlock_unlock(&d->model_lock);
 	fprintf(f, "\n");
 	fprintf(f, "windows_received %" PRIu64 "\n"
 		"windows_classified %" PRIu64 "\n"
 		"windows_unknown %" PRIu64 "\n"
+		"windows_late %" PRIu64 "\n"
 		"queue_depth %u\nqueue_depth_max %u\n"
 		"queue_dropped %" PRIu64 "\n"
 		"bad_records %" PRIu64 "\n"
@@ -764,6 +962,7 @@ int daemon_write_stats(struct daemon *d, const char *path)
 		"reloads %" PRIu64 "\nreload_errors %" PRIu64 "\n"
 		"latency_p50_us %" PRIu64 "\nlatency_p99_us %" PRIu64 "\n",
 		c.windows_received, c.windows_classified, c.windows_unknown,
+		c.windows_late,
 		c.queue_depth, c.queue_depth_max, c.queue_dropped,
 		c.bad_records, c.socket_overruns, c.labels_written, c.labels_flow_ended, c.label_errors, c.batches,
 		c.reloads, c.reload_errors, lat_quantile(hist, 0.5),
@@ -778,17 +977,7 @@ void daemon_stop(struct daemon *d)
 	char path[512], err[256];
 	unsigned int i;
 
-	pthread_mutex_lock(&d->q_lock);
-	d->stop = 1;
-	pthread_mutex_unlock(&d->q_lock);
-	pthread_cond_broadcast(&d->q_cond);
-	pthread_cond_broadcast(&d->sweep_cond);
-	if (d->sweeper_running)
-		pthread_join(d->sweeper, NULL);
-	d->sweeper_running = 0;
-	if (d->classifier_running)
-		pthread_join(d->classifier, NULL);
-	d->classifier_running = 0;
+	join_threads(d);
 	daemon_export_close(d);
 
 	d->be.ops->close(&d->be, d->cfg.keep);
@@ -806,11 +995,7 @@ void daemon_stop(struct daemon *d)
 		fclose(d->out);
 	else if (d->out)
 		fflush(d->out);
-	for (i = 0; i < d->cfg.queue_max; i++)
-		picture_free(&d->q[i].pic);
-	free(d->q);
-	free(d->probs);
-	cnn_work_free(d->work);
+	shards_free(d);
 	policy_free(&d->policy);
 	model_put(d->model);
 	d->model = NULL;

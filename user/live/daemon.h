@@ -4,13 +4,19 @@
  * maps, or flowpic.ko over generic netlink) and the CNN:
  *
  *   backend fd readable -> daemon_window_in() (reader thread: picture
- *   into a bounded queue, never waiting for the model) -> classifier
- *   thread (batches of at most batch_max, waiting at most batch_wait for
- *   one to fill) -> label + confidence back into the kernel, one JSON line
- *   per labelled window.
+ *   into the bounded queue of the flow's classifier, never waiting for
+ *   the model) -> that classifier thread (batches of at most batch_max,
+ *   waiting at most batch_wait for one to fill; one CNN call per batch)
+ *   -> labels + confidences back into the kernel, one call per batch,
+ *   one JSON line per labelled window.
  *
- * A slow model fills the queue; when it is full the window is counted in
- * queue_dropped and the kernel side goes on untouched.
+ * There are `classifiers` classifier threads, each with its own queue,
+ * CNN scratch and counters; a flow always goes to the same one (a hash
+ * of its key), so its windows are labelled in order.
+ *
+ * A slow model fills a queue; when it is full the window is counted in
+ * queue_dropped and the kernel side goes on untouched. A window labelled
+ * more than late_ns after it reached flowpicd is counted in windows_late.
  */
 #ifndef _FLOWPIC_USER_DAEMON_H
 #define _FLOWPIC_USER_DAEMON_H
@@ -51,7 +57,9 @@ struct daemon_config {
 	int		threshold_set;	/* given: else the model's own, if any */
 	uint32_t	batch_max;
 	uint64_t	batch_wait_ns;
-	uint32_t	queue_max;
+	uint32_t	queue_max;	/* all classifiers' queues together */
+	uint32_t	classifiers;	/* classifier threads */
+	uint64_t	late_ns;	/* a label later than this is late */
 	uint64_t	idle_ns;	/* idle sweep closes windows this old */
 	uint32_t	min_packets;
 	uint32_t	max_flows;
@@ -62,6 +70,8 @@ struct daemon_config {
 	/* Called once set-up is done, before any thread starts (threads
 	 * inherit the caller's capabilities): least privilege. */
 	int		(*drop_privileges)(char *err, size_t errlen);
+	/* NULL: the one @backend names (tests give their own). */
+	const struct backend_ops *backend_ops;
 };
 
 /* The model as the daemon uses it, with its class names as a list. */
@@ -98,8 +108,16 @@ struct backend_ops {
 	int (*consume)(struct backend *b);
 	/* Closes the windows of flows idle for @idle_ns. */
 	int (*sweep)(struct backend *b, uint64_t idle_ns);
-	int (*set_label)(struct backend *b, const struct flowpic_key *k,
-			 const struct flowpic_label *l);
+	/*
+	 * Labels @n flows from classifier @shard's thread (each thread
+	 * calls with its own @shard only): @rc[i] is key i's result, 0,
+	 * -ENOENT when the flow has left the kernel's table, or another
+	 * -errno.
+	 */
+	void (*set_labels)(struct backend *b, unsigned int shard,
+			   const struct flowpic_key *keys,
+			   const struct flowpic_label *labels, uint32_t n,
+			   int *rc);
 	/* @table: FLOWPIC_POLICY_SLOTS actions. */
 	int (*set_policy)(struct backend *b, const struct flowpic_action *table,
 			  char *err, size_t errlen);
@@ -130,6 +148,7 @@ struct daemon_counters {
 	uint64_t	windows_received;
 	uint64_t	windows_classified;
 	uint64_t	windows_unknown;
+	uint64_t	windows_late;	/* labelled more than late_ns after */
 	uint64_t	queue_dropped;	/* queue full: not classified */
 	uint64_t	bad_records;	/* records that failed checks */
 	uint64_t	socket_overruns; /* netlink: the kernel dropped some */
@@ -153,40 +172,58 @@ struct daemon_class_count {
 	uint64_t	labels_written;
 };
 
+/* A classifier thread and its queue. */
+struct daemon_shard {
+	struct daemon		*d;
+	unsigned int		id;
+	pthread_t		thread;
+	int			running;
+
+	/* The queue: one producer (in_lock), this thread consuming. */
+	pthread_mutex_t		lock;
+	pthread_cond_t		cond;
+	struct daemon_item	*q;
+	uint32_t		q_max, q_head, q_count;
+	struct daemon_counters	cnt;		/* under lock */
+
+	/* The thread's own, under the daemon's model_lock (read). */
+	struct cnn_work		*work;
+	float			*probs;
+	struct flowpic_key	*keys;		/* a batch's labels */
+	struct flowpic_label	*labels;
+	int			*rc;
+	uint64_t		lat_hist[DAEMON_LAT_BUCKETS];
+	uint64_t		lat_sum_us;
+};
+
 struct daemon {
 	struct daemon_config	cfg;
 	struct backend		be;
 	struct shaper		shaper;
 	int			shaper_open;
 
-	/* Model and policy: swapped under @model_lock on reload. */
-	pthread_mutex_t		model_lock;
+	/* Model and policy (and the shards' CNN scratch, which goes with
+	 * the model): read by the classifiers, swapped on reload. */
+	pthread_rwlock_t	model_lock;
 	struct daemon_model	*model;
 	struct policy		policy;
 	struct flowpic_action	actions[FLOWPIC_POLICY_SLOTS];
 	struct flowpic_geom	geom;		/* the kernel side's */
-	struct cnn_work		*work;
-	float			*probs;
 
-	/* The queue: one producer (reader), one consumer (classifier). */
-	pthread_mutex_t		q_lock;
-	pthread_cond_t		q_cond;
+	struct daemon_shard	*shards;	/* cfg.classifiers of them */
+	pthread_mutex_t		in_lock;	/* producers: reader, sweeper */
+
+	/* stop, the sweeper's wait, and cnt. */
+	pthread_mutex_t		lock;
 	pthread_cond_t		sweep_cond;
-	struct daemon_item	*q;
-	uint32_t		q_head, q_count;
 	int			stop;
-	pthread_t		classifier;
-	int			classifier_running;
 	/* The idle sweep walks the whole flow table: a thread of its own,
 	 * so the ring buffer is drained meanwhile. */
 	pthread_t		sweeper;
 	int			sweeper_running;
-	pthread_mutex_t		in_lock;	/* producers: reader, sweeper */
 
 	FILE			*out;
-	struct daemon_counters	cnt;		/* under q_lock */
-	uint64_t		lat_hist[DAEMON_LAT_BUCKETS];
-	uint64_t		lat_sum_us;
+	struct daemon_counters	cnt;	/* the daemon's own: overruns, reloads */
 
 	/* Export to operators (daemon_export.c). */
 	struct ipfix		*ipfix;
@@ -229,6 +266,17 @@ void daemon_stop(struct daemon *d);
 int daemon_window_in(struct daemon *d, const struct flowpic_window *w,
 		     const uint8_t *dense,
 		     const struct flowpic_sparse_cell *sparse, uint32_t nsparse);
+
+/*
+ * Every counter, the classifiers' summed (queue_depth_max: the deepest
+ * queue's), and the latency histogram summed into @hist (may be NULL).
+ */
+void daemon_counters(struct daemon *d, struct daemon_counters *c,
+		     uint64_t *hist, uint64_t *lat_sum_us);
+
+/* The classifier that labels flow @k. */
+unsigned int daemon_shard_of(const struct daemon *d,
+			     const struct flowpic_key *k);
 
 /* For backends: the kernel could not deliver some windows to us. */
 void daemon_socket_overrun(struct daemon *d);

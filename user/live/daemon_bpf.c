@@ -136,12 +136,14 @@ static int bpf_sweep(struct backend *b, uint64_t idle_ns)
 	return datapath_sweep(k->dp, 0, bpf_window, b);
 }
 
-static int bpf_set_label(struct backend *b, const struct flowpic_key *key,
-			 const struct flowpic_label *l)
+static void bpf_set_labels(struct backend *b, unsigned int shard,
+			   const struct flowpic_key *keys,
+			   const struct flowpic_label *labels, uint32_t n,
+			   int *rc)
 {
 	struct bpf_backend *k = b->priv;
 
-	return datapath_set_label(k->dp, key, l);
+	datapath_set_labels(k->dp, keys, labels, n, rc);
 }
 
 static int bpf_set_policy(struct backend *b, const struct flowpic_action *t,
@@ -196,7 +198,7 @@ const struct backend_ops daemon_bpf_ops = {
 	.fd		= bpf_fd,
 	.consume	= bpf_consume,
 	.sweep		= bpf_sweep,
-	.set_label	= bpf_set_label,
+	.set_labels	= bpf_set_labels,
 	.set_policy	= bpf_set_policy,
 	.stats		= bpf_stats,
 	.close		= bpf_close,

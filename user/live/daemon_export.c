@@ -162,12 +162,8 @@ static void render_kernel(struct daemon *d, struct prom_buf *b)
 static void render_daemon(struct daemon *d, struct prom_buf *b)
 {
 	struct daemon_counters c;
-	uint32_t depth;
 
-	pthread_mutex_lock(&d->q_lock);
-	c = d->cnt;
-	depth = d->q_count;
-	pthread_mutex_unlock(&d->q_lock);
+	daemon_counters(d, &c, NULL, NULL);
 
 	counter(b, "flowpicd_windows_received_total", "completed windows read "
 		"from the kernel side", c.windows_received);
@@ -175,6 +171,8 @@ static void render_daemon(struct daemon *d, struct prom_buf *b)
 		"labelled", c.windows_classified);
 	counter(b, "flowpicd_windows_unknown_total", "windows labelled "
 		"unknown (confidence below the threshold)", c.windows_unknown);
+	counter(b, "flowpicd_windows_late_total", "windows labelled more than "
+		"--late after they reached flowpicd", c.windows_late);
 	counter(b, "flowpicd_queue_dropped_total", "windows dropped: the "
 		"queue to the model was full", c.queue_dropped);
 	counter(b, "flowpicd_bad_records_total", "window records that failed "
@@ -194,7 +192,7 @@ static void render_daemon(struct daemon *d, struct prom_buf *b)
 	counter(b, "flowpicd_reload_errors_total", "refused reloads",
 		c.reload_errors);
 	gauge(b, "flowpicd_queue_depth", "windows waiting for the model",
-	      depth);
+	      c.queue_depth);
 	gauge(b, "flowpicd_queue_depth_max", "most windows ever waiting",
 	      c.queue_depth_max);
 	gauge(b, "flowpicd_queue_capacity", "--queue", d->cfg.queue_max);
@@ -231,12 +229,11 @@ static void render_latency(struct daemon *d, struct prom_buf *b)
 {
 	const char *name = "flowpicd_label_latency_seconds";
 	uint64_t hist[DAEMON_LAT_BUCKETS], sum_us, cum = 0;
+	struct daemon_counters c;
 	char lbl[48];
 	int i;
 
-	/* Read without the model lock: a torn bucket is one count off. */
-	memcpy(hist, d->lat_hist, sizeof(hist));
-	sum_us = d->lat_sum_us;
+	daemon_counters(d, &c, hist, &sum_us);
 	prom_family(b, name, "histogram", "from a window's arrival in "
 		    "flowpicd to its label written");
 	for (i = 0; i < DAEMON_LAT_BUCKETS; i++) {

@@ -3,9 +3,9 @@
  * flowpicd --backend kmod: flowpic.ko over generic netlink. The module
  * hooks netfilter on every interface and sweeps idle flows itself; this
  * backend configures it, reads the "windows" multicast group and writes
- * labels and the policy. Two clients, since a client belongs to one
- * thread: the main thread's (config, windows, policy, stats) and the
- * classifier's (labels).
+ * labels and the policy. A client belongs to one thread: the main
+ * thread's (config, windows, policy, stats) and one per classifier
+ * (labels).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +17,15 @@
 
 struct kmod_backend {
 	struct kmod_client *ctl;
-	struct kmod_client *lbl;
+	unsigned int nlbl;
+	struct kmod_client *lbl[];	/* one per classifier */
 };
+
+static void lbl_close(struct kmod_backend *k)
+{
+	while (k->nlbl)
+		kmod_client_close(k->lbl[--k->nlbl]);
+}
 
 static int kmod_open(struct backend *b, const struct daemon_config *c,
 		     const struct flowpic_geom *g, char *err, size_t errlen)
@@ -27,7 +34,7 @@ static int kmod_open(struct backend *b, const struct daemon_config *c,
 	struct kmod_config cfg;
 	int rc;
 
-	k = calloc(1, sizeof(*k));
+	k = calloc(1, sizeof(*k) + c->classifiers * sizeof(k->lbl[0]));
 	if (!k) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -42,10 +49,13 @@ static int kmod_open(struct backend *b, const struct daemon_config *c,
 		snprintf(err, errlen, "flowpic module: %s", strerror(-rc));
 		goto err_free;
 	}
-	rc = kmod_client_open(&k->lbl);
-	if (rc) {
-		snprintf(err, errlen, "flowpic module: %s", strerror(-rc));
-		goto err_ctl;
+	for (; k->nlbl < c->classifiers; k->nlbl++) {
+		rc = kmod_client_open(&k->lbl[k->nlbl]);
+		if (rc) {
+			snprintf(err, errlen, "flowpic module: %s",
+				 strerror(-rc));
+			goto err_ctl;
+		}
 	}
 	rc = kmod_client_get_config(k->ctl, &cfg);
 	if (rc)
@@ -69,8 +79,8 @@ static int kmod_open(struct backend *b, const struct daemon_config *c,
 err_msg:
 	snprintf(err, errlen, "flowpic module: %s",
 		 kmod_client_error(k->ctl));
-	kmod_client_close(k->lbl);
 err_ctl:
+	lbl_close(k);
 	kmod_client_close(k->ctl);
 err_free:
 	free(k);
@@ -111,12 +121,17 @@ static int kmod_sweep(struct backend *b, uint64_t idle_ns)
 	return 0;	/* the module closes idle windows by its own timer */
 }
 
-static int kmod_set_label(struct backend *b, const struct flowpic_key *key,
-			  const struct flowpic_label *l)
+static void kmod_set_labels(struct backend *b, unsigned int shard,
+			    const struct flowpic_key *keys,
+			    const struct flowpic_label *labels, uint32_t n,
+			    int *rc)
 {
 	struct kmod_backend *k = b->priv;
+	uint32_t i;
 
-	return kmod_client_set_label(k->lbl, key, l, NULL);
+	for (i = 0; i < n; i++)
+		rc[i] = kmod_client_set_label(k->lbl[shard], &keys[i],
+					      &labels[i], NULL);
 }
 
 static int kmod_set_policy(struct backend *b,
@@ -159,7 +174,7 @@ static void kmod_close(struct backend *b, int keep)
 		if (kmod_set_policy(b, pass, err, sizeof(err)))
 			fprintf(stderr, "flowpicd: %s\n", err);
 	}
-	kmod_client_close(k->lbl);
+	lbl_close(k);
 	kmod_client_close(k->ctl);
 	free(k);
 	b->priv = NULL;
@@ -171,7 +186,7 @@ const struct backend_ops daemon_kmod_ops = {
 	.fd		= kmod_fd,
 	.consume	= kmod_consume,
 	.sweep		= kmod_sweep,
-	.set_label	= kmod_set_label,
+	.set_labels	= kmod_set_labels,
 	.set_policy	= kmod_set_policy,
 	.stats		= kmod_stats,
 	.close		= kmod_close,
