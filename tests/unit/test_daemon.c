@@ -157,7 +157,7 @@ static int write_model_policy(void)
 }
 
 static int start(struct daemon *d, uint32_t classifiers, uint32_t batch,
-		 uint32_t queue, uint64_t late_ns)
+		 uint32_t queue, uint64_t late_ns, const char *out)
 {
 	struct daemon_config c;
 	char err[512];
@@ -168,7 +168,7 @@ static int start(struct daemon *d, uint32_t classifiers, uint32_t batch,
 	c.nifaces = 1;
 	c.model_path = model_path;
 	c.policy_path = policy_path;
-	c.output_path = "/dev/null";
+	c.output_path = out;
 	c.state_dir = "/tmp";
 	c.classifiers = classifiers;
 	c.batch_max = batch;
@@ -253,8 +253,16 @@ static void check_threads(void)
 	int pushed = 0;
 
 	reset_fake();
-	if (!d || start(d, CLASSIFIERS, 16, 1U << 16, 60000000000ULL)) {
-		tap_skip_n(6, "daemon did not start", "threads");
+	char out[] = "/tmp/flowpic-test-daemon-json-XXXXXX", line[1024];
+	uint32_t lines = 0, whole = 0;
+	FILE *jf;
+	int fd = mkstemp(out);
+
+	if (fd >= 0)
+		close(fd);
+	if (!d || fd < 0 ||
+	    start(d, CLASSIFIERS, 16, 1U << 16, 60000000000ULL, out)) {
+		tap_skip_n(7, "daemon did not start", "threads");
 		free(d);
 		return;
 	}
@@ -297,6 +305,21 @@ static void check_threads(void)
 	       (unsigned long long)c.labels_written,
 	       (unsigned long long)c.labels_flow_ended, ended,
 	       (unsigned long long)c.label_errors, refused);
+	jf = fopen(out, "r");
+	while (jf && fgets(line, sizeof(line), jf)) {
+		size_t len = strlen(line);
+
+		lines++;
+		whole += !strncmp(line, "{\"time\":", 8) && len > 2 &&
+			 !strcmp(line + len - 2, "}\n") &&
+			 !strchr(line + 1, '{');
+	}
+	if (jf)
+		fclose(jf);
+	unlink(out);
+	tap_ok(lines == (uint32_t)pushed && whole == lines,
+	       "one whole JSON line per window from %u threads: %u lines, "
+	       "%u whole", CLASSIFIERS, lines, whole);
 	free(d);
 }
 
@@ -318,7 +341,7 @@ static void check_full_late(void)
 	fk.gated = 1;
 	fk.inside = 0;
 	pthread_mutex_unlock(&fk.lock);
-	if (!d || start(d, 1, 1, 4, 1000000ULL)) {
+	if (!d || start(d, 1, 1, 4, 1000000ULL, "/dev/null")) {
 		tap_skip_n(2, "daemon did not start", "full, late");
 		free(d);
 		return;
@@ -356,9 +379,9 @@ static void check_full_late(void)
 int main(void)
 {
 	tap_header();
-	tap_plan(8);
+	tap_plan(9);
 	if (write_model_policy()) {
-		tap_skip_n(8, "cannot write a model to /tmp", "daemon");
+		tap_skip_n(9, "cannot write a model to /tmp", "daemon");
 		tap_done();
 	}
 	check_threads();

@@ -233,7 +233,8 @@ static const char *reason_name(unsigned int r)
 }
 
 /* One line per labelled window: docs/json.md, "flowpicd". @t: the time. */
-static void window_json(struct daemon *d, const struct daemon_item *it,
+static void window_json(struct daemon *d, FILE *out,
+			const struct daemon_item *it,
 			const struct flowpic_label *l, int rc, const char *t)
 {
 	const struct flowpic_window *w = &it->w;
@@ -242,7 +243,7 @@ static void window_json(struct daemon *d, const struct daemon_item *it,
 
 	flow_key_format(&w->key, flow, sizeof(flow));
 	policy_action_str(&d->actions[l->class_id], act, sizeof(act));
-	json_start(&j, d->out);
+	json_start(&j, out);
 	json_object(&j);
 	json_key_str(&j, "time", t);
 	json_key_str(&j, "interface",
@@ -264,7 +265,7 @@ static void window_json(struct daemon *d, const struct daemon_item *it,
 
 /*
  * Queue entries [first, first + n) of @sh: one CNN call, one set_labels
- * call, then a JSON line each, the batch's lines together.
+ * call, then a JSON line each, written out together.
  */
 static void classify(struct daemon_shard *sh, uint32_t first, uint32_t n)
 {
@@ -321,7 +322,7 @@ static void classify(struct daemon_shard *sh, uint32_t first, uint32_t n)
 			      sh->rc);
 	t = now_ns();
 	utc_time(when, sizeof(when));
-	flockfile(d->out);
+	rewind(sh->json);
 	for (i = 0; i < n; i++) {
 		const struct daemon_item *it = &sh->q[(first + i) % sh->q_max];
 		const struct flowpic_label *l = &sh->labels[i];
@@ -338,12 +339,15 @@ static void classify(struct daemon_shard *sh, uint32_t first, uint32_t n)
 		lat_us = (t - it->recv_ns) / 1000;
 		sh->lat_hist[lat_us ? 64 - __builtin_clzll(lat_us) : 0]++;
 		sh->lat_sum_us += lat_us;
-		window_json(d, it, l, rc, when);
+		window_json(d, sh->json, it, l, rc, when);
 		daemon_export_window(d, it, l, !rc);
 	}
+	pthread_rwlock_unlock(&d->model_lock);
+	fflush(sh->json);
+	flockfile(d->out);
+	fwrite(sh->json_buf, 1, sh->json_len, d->out);
 	fflush(d->out);
 	funlockfile(d->out);
-	pthread_rwlock_unlock(&d->model_lock);
 
 	pthread_mutex_lock(&sh->lock);
 	sh->cnt.windows_classified += n;
@@ -584,6 +588,9 @@ static void shards_free(struct daemon *d)
 		free(sh->keys);
 		free(sh->labels);
 		free(sh->rc);
+		if (sh->json)
+			fclose(sh->json);
+		free(sh->json_buf);
 		pthread_mutex_destroy(&sh->lock);
 		pthread_cond_destroy(&sh->cond);
 	}
@@ -624,7 +631,9 @@ static int shards_new(struct daemon *d)
 		sh->keys = calloc(c->batch_max, sizeof(*sh->keys));
 		sh->labels = calloc(c->batch_max, sizeof(*sh->labels));
 		sh->rc = calloc(c->batch_max, sizeof(*sh->rc));
-		if (!sh->q || !sh->keys || !sh->labels || !sh->rc) {
+		sh->json = open_memstream(&sh->json_buf, &sh->json_len);
+		if (!sh->q || !sh->keys || !sh->labels || !sh->rc ||
+		    !sh->json) {
 			rc = -ENOMEM;
 			continue;
 		}

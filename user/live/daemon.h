@@ -192,6 +192,9 @@ struct daemon_shard {
 	struct flowpic_key	*keys;		/* a batch's labels */
 	struct flowpic_label	*labels;
 	int			*rc;
+	FILE			*json;		/* a batch's lines, then out */
+	char			*json_buf;
+	size_t			json_len;
 	uint64_t		lat_hist[DAEMON_LAT_BUCKETS];
 	uint64_t		lat_sum_us;
 };
