@@ -28,7 +28,8 @@ static const char usage[] =
 "                [--threshold X] [--batch N] [--batch-wait DUR]\n"
 "                [--queue N] [--classifiers N] [--late DUR]\n"
 "                [--idle DUR] [--min-packets N]\n"
-"                [--max-flows N] [--pin-dir DIR] [--state-dir DIR]\n"
+"                [--max-flows N] [--ring-buffer BYTES] [--pin-dir DIR]\n"
+"                [--state-dir DIR]\n"
 "                [--ipfix URL] [--ipfix-refresh DUR] [--metrics ADDR:PORT]\n"
 "\n"
 "  -i, --interface IFACE  watch IFACE (ingress and egress); repeatable\n"
@@ -52,6 +53,8 @@ static const char usage[] =
 "      --idle DUR         close windows of flows idle this long (10s)\n"
 "      --min-packets N    windows with fewer packets are not sent (3)\n"
 "      --max-flows N      kernel flow table size (65536)\n"
+"      --ring-buffer BYTES  bpf: the ring buffer of completed windows, a\n"
+"                         power of two (4194304)\n"
 "      --pin-dir DIR      bpffs directory (/sys/fs/bpf/flowpic)\n"
 "      --state-dir DIR    where flowpicd.stats goes (/run/flowpic)\n"
 "      --ipfix URL        an IPFIX record per labelled window to the\n"
@@ -110,6 +113,7 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 		{ "idle", required_argument, NULL, 'I' },
 		{ "min-packets", required_argument, NULL, 'M' },
 		{ "max-flows", required_argument, NULL, 'F' },
+		{ "ring-buffer", required_argument, NULL, 'G' },
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "ipfix", required_argument, NULL, 'X' },
@@ -203,6 +207,16 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 			if (parse_u32("max-flows", optarg, 16,
 				      FLOWPIC_MAX_FLOWS_LIMIT, &c->max_flows))
 				return 2;
+			break;
+		case 'G':
+			if (parse_u32("ring-buffer", optarg, 4096, 1U << 30,
+				      &c->ringbuf_bytes))
+				return 2;
+			if (c->ringbuf_bytes & (c->ringbuf_bytes - 1)) {
+				fprintf(stderr, "flowpicd: --ring-buffer %s: "
+					"not a power of two\n", optarg);
+				return 2;
+			}
 			break;
 		case 'P':
 			c->pin_dir = optarg;

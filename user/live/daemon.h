@@ -63,6 +63,7 @@ struct daemon_config {
 	uint64_t	idle_ns;	/* idle sweep closes windows this old */
 	uint32_t	min_packets;
 	uint32_t	max_flows;
+	uint32_t	ringbuf_bytes;	/* bpf: the windows' ring buffer; 0: default */
 	int		keep;		/* leave programs, labels, qdiscs */
 	const char	*ipfix_url;	/* NULL: no IPFIX export */
 	uint64_t	ipfix_refresh_ns;	/* UDP: templates again */

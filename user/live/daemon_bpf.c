@@ -69,6 +69,8 @@ static int bpf_open(struct backend *b, const struct daemon_config *c,
 	datapath_config_default(&dc);
 	dc.geom = *g;
 	dc.max_flows = c->max_flows;
+	if (c->ringbuf_bytes)
+		dc.ringbuf_bytes = c->ringbuf_bytes;
 	dc.min_packets = c->min_packets;
 	dc.idle_ns = c->idle_ns;
 	dc.pin_dir = c->pin_dir;
