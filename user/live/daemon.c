@@ -681,6 +681,7 @@ static void join_threads(struct daemon *d)
 int daemon_start(struct daemon *d, const struct daemon_config *c,
 		 char *err, size_t errlen)
 {
+	pthread_rwlockattr_t ra;
 	pthread_condattr_t ca;
 	unsigned int i;
 	int rc;
@@ -690,7 +691,12 @@ int daemon_start(struct daemon *d, const struct daemon_config *c,
 	if (!d->cfg.classifiers)
 		d->cfg.classifiers = 1;
 	c = &d->cfg;
-	pthread_rwlock_init(&d->model_lock, NULL);
+	/* A reload must not wait for a moment no classifier reads. */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&d->model_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
