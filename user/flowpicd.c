@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -26,6 +27,7 @@ static const char usage[] =
 "usage: flowpicd -i IFACE [-i IFACE...] --model FILE --policy FILE\n"
 "                [--keep] [--backend bpf|kmod] [--output FILE]\n"
 "                [--threshold X] [--batch N] [--batch-wait DUR]\n"
+"                [--read-interval DUR]\n"
 "                [--queue N] [--classifiers N] [--late DUR]\n"
 "                [--idle DUR] [--min-packets N]\n"
 "                [--max-flows N] [--ring-buffer BYTES] [--pin-dir DIR]\n"
@@ -45,6 +47,8 @@ static const char usage[] =
 "      --batch N          classify at most N windows at once (64)\n"
 "      --batch-wait DUR   wait at most DUR for a batch to fill (0: take\n"
 "                         what is queued, as soon as the model is free)\n"
+"      --read-interval DUR  read the kernel's completed windows at most\n"
+"                         once every DUR (0: as soon as it signals)\n"
 "      --queue N          windows waiting for the model, at most (65536)\n"
 "      --classifiers N    classifier threads, each with its share of\n"
 "                         the flows (1)\n"
@@ -107,6 +111,7 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "batch-wait", required_argument, NULL, 'W' },
+		{ "read-interval", required_argument, NULL, 'r' },
 		{ "queue", required_argument, NULL, 'Q' },
 		{ "classifiers", required_argument, NULL, 'C' },
 		{ "late", required_argument, NULL, 'L' },
@@ -178,6 +183,11 @@ static int parse_args(struct daemon_config *c, int argc, char **argv)
 			break;
 		case 'W':
 			if (parse_dur("batch-wait", optarg, &c->batch_wait_ns))
+				return 2;
+			break;
+		case 'r':
+			if (parse_dur("read-interval", optarg,
+				      &c->read_interval_ns))
 				return 2;
 			break;
 		case 'Q':
@@ -292,6 +302,10 @@ static int run(struct daemon *d, int sfd)
 				  .it_value.tv_sec = 1 };
 	unsigned char si;
 	struct epoll_event ev[4];
+	struct timespec pause = {
+		.tv_sec = (time_t)(d->cfg.read_interval_ns / 1000000000ULL),
+		.tv_nsec = (long)(d->cfg.read_interval_ns % 1000000000ULL),
+	};
 	int ep, tfd, bfd, mfd = -1, n, i, quit = 0;
 	char err[512];
 	uint64_t ticks;
@@ -317,6 +331,10 @@ static int run(struct daemon *d, int sfd)
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == bfd) {
 				daemon_poll(d);
+				/* What completes meanwhile is read at once
+				 * next time: one wake-up for many windows. */
+				if (d->cfg.read_interval_ns)
+					nanosleep(&pause, NULL);
 			} else if (ev[i].data.fd == mfd) {
 				prom_poll(d->prom);
 			} else if (ev[i].data.fd == tfd) {

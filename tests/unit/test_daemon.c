@@ -266,9 +266,11 @@ static void check_threads(void)
 		free(d);
 		return;
 	}
-	for (w = 0; w < WINDOWS; w++)
+	for (w = 0; w < WINDOWS; w++) {
 		for (f = 0; f < FLOWS; f++)
 			pushed += !push(d, f, w);
+		daemon_windows_ready(d);
+	}
 	settled(d, (uint64_t)pushed, &c);
 	daemon_stop(d);
 	for (f = 0; f < FLOWS; f++) {
@@ -347,6 +349,7 @@ static void check_full_late(void)
 		return;
 	}
 	push(d, 0, 0);
+	daemon_windows_ready(d);
 	pthread_mutex_lock(&fk.lock);
 	while (!fk.inside)	/* the classifier holds window 0 */
 		pthread_cond_wait(&fk.cond, &fk.lock);
@@ -355,6 +358,7 @@ static void check_full_late(void)
 		rc = push(d, 0, (uint32_t)i);
 		full += rc == -ENOSPC;
 	}
+	daemon_windows_ready(d);
 	/* Every window waits past the 1 ms bound before its label. */
 	last = mono_ns();
 	while (mono_ns() - last < 2000000ULL)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio_ext.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,11 +152,30 @@ static int window_in(struct daemon *d, const struct flowpic_window *w,
 	sh->q_count++;
 	if (sh->q_count > sh->cnt.queue_depth_max)
 		sh->cnt.queue_depth_max = sh->q_count;
-	wake = sh->q_count == 1 || sh->q_count >= d->cfg.batch_max;
+	/* A full batch goes at once; the rest at daemon_windows_ready(). */
+	wake = sh->q_count % d->cfg.batch_max == 0;
+	sh->fresh = !wake;
 	pthread_mutex_unlock(&sh->lock);
 	if (wake)
 		pthread_cond_signal(&sh->cond);
 	return 0;
+}
+
+void daemon_windows_ready(struct daemon *d)
+{
+	unsigned int i;
+	int wake;
+
+	for (i = 0; i < d->cfg.classifiers; i++) {
+		struct daemon_shard *sh = &d->shards[i];
+
+		pthread_mutex_lock(&sh->lock);
+		wake = sh->fresh;
+		sh->fresh = 0;
+		pthread_mutex_unlock(&sh->lock);
+		if (wake)
+			pthread_cond_signal(&sh->cond);
+	}
 }
 
 void daemon_socket_overrun(struct daemon *d)
@@ -427,6 +447,7 @@ static void *sweeper_main(void *arg)
 			break;
 		pthread_mutex_unlock(&d->lock);
 		d->be.ops->sweep(&d->be, d->cfg.idle_ns);
+		daemon_windows_ready(d);
 		pthread_mutex_lock(&d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -632,6 +653,9 @@ static int shards_new(struct daemon *d)
 		sh->labels = calloc(c->batch_max, sizeof(*sh->labels));
 		sh->rc = calloc(c->batch_max, sizeof(*sh->rc));
 		sh->json = open_memstream(&sh->json_buf, &sh->json_len);
+		/* This thread's alone: no lock per character. */
+		if (sh->json)
+			__fsetlocking(sh->json, FSETLOCKING_BYCALLER);
 		if (!sh->q || !sh->keys || !sh->labels || !sh->rc ||
 		    !sh->json) {
 			rc = -ENOMEM;
@@ -890,7 +914,10 @@ err_count:
 
 int daemon_poll(struct daemon *d)
 {
-	return d->be.ops->consume(&d->be);
+	int rc = d->be.ops->consume(&d->be);
+
+	daemon_windows_ready(d);
+	return rc;
 }
 
 void daemon_tick(struct daemon *d)

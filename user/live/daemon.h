@@ -3,10 +3,13 @@
  * flowpicd's engine, between a kernel side (a backend: the tc program's
  * maps, or flowpic.ko over generic netlink) and the CNN:
  *
- *   backend fd readable -> daemon_window_in() (reader thread: picture
- *   into the bounded queue of the flow's classifier, never waiting for
- *   the model) -> that classifier thread (batches of at most batch_max,
- *   waiting at most batch_wait for one to fill; one CNN call per batch)
+ *   backend fd readable -> daemon_poll(): daemon_window_in() for each
+ *   window the kernel completed (reader thread: picture into the bounded
+ *   queue of the flow's classifier, never waiting for the model), then
+ *   each classifier woken once for all of them (or as soon as a full
+ *   batch waits) -> that classifier thread (batches of at most
+ *   batch_max, waiting at most batch_wait for one to fill; one CNN call
+ *   per batch)
  *   -> labels + confidences back into the kernel, one call per batch,
  *   one JSON line per labelled window.
  *
@@ -57,6 +60,7 @@ struct daemon_config {
 	int		threshold_set;	/* given: else the model's own, if any */
 	uint32_t	batch_max;
 	uint64_t	batch_wait_ns;
+	uint64_t	read_interval_ns;	/* the reader's pause between reads */
 	uint32_t	queue_max;	/* all classifiers' queues together */
 	uint32_t	classifiers;	/* classifier threads */
 	uint64_t	late_ns;	/* a label later than this is late */
@@ -185,6 +189,7 @@ struct daemon_shard {
 	pthread_cond_t		cond;
 	struct daemon_item	*q;
 	uint32_t		q_max, q_head, q_count;
+	int			fresh;		/* queued since the last wake-up */
 	struct daemon_counters	cnt;		/* under lock */
 
 	/* The thread's own, under the daemon's model_lock (read). */
@@ -249,7 +254,10 @@ void daemon_config_default(struct daemon_config *c);
  */
 int daemon_start(struct daemon *d, const struct daemon_config *c,
 		 char *err, size_t errlen);
-/* Reads completed windows until nothing is queued in the backend. */
+/*
+ * Reads completed windows until nothing is queued in the backend, and
+ * wakes the classifiers that got some.
+ */
 int daemon_poll(struct daemon *d);
 /* The stats file; call about once a second. */
 void daemon_tick(struct daemon *d);
@@ -265,7 +273,8 @@ void daemon_stop(struct daemon *d);
  * For backends: one completed window, with its cells dense
  * (flowpic_geom_cells() bytes) or sparse. Copies; never blocks on the
  * model. 0, or -ENOSPC when the queue was full (counted), -EINVAL for a
- * record that does not match the geometry (counted).
+ * record that does not match the geometry (counted). Its classifier
+ * starts on it at daemon_windows_ready() (or once a full batch waits).
  */
 int daemon_window_in(struct daemon *d, const struct flowpic_window *w,
 		     const uint8_t *dense,
@@ -281,6 +290,9 @@ void daemon_counters(struct daemon *d, struct daemon_counters *c,
 /* The classifier that labels flow @k. */
 unsigned int daemon_shard_of(const struct daemon *d,
 			     const struct flowpic_key *k);
+
+/* Wakes every classifier that has windows queued since its last wake-up. */
+void daemon_windows_ready(struct daemon *d);
 
 /* For backends: the kernel could not deliver some windows to us. */
 void daemon_socket_overrun(struct daemon *d);
