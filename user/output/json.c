@@ -146,16 +146,34 @@ void json_key(struct json *j, const char *key)
 	j->after_key = 1;
 }
 
+/*
+ * Integers by hand: printf takes its slow path in a process where any
+ * library registered a conversion (libquadmath does, under OpenBLAS),
+ * and flowpicd writes several per labelled window.
+ */
+static void put_u64(FILE *f, uint64_t v, int neg)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--p = '-';
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
+}
+
 void json_uint(struct json *j, uint64_t v)
 {
 	value_begin(j);
-	fprintf(j->f, "%" PRIu64, v);
+	put_u64(j->f, v, 0);
 }
 
 void json_int(struct json *j, int64_t v)
 {
 	value_begin(j);
-	fprintf(j->f, "%" PRId64, v);
+	put_u64(j->f, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void json_real(struct json *j, double v, int decimals)
