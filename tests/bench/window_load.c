@@ -7,15 +7,18 @@
  * it to its label being in the kernel's labels map (label.set_ns, which
  * flowpicd writes just before the update, on the same CLOCK_MONOTONIC).
  *
- * Windows complete by time, as on a real host: phase one opens F = RATE *
- * window flows at RATE flows per second (one packet each); phase two,
- * from one window length later, sends each flow a second packet in the
- * same order, which completes its window 0. Every flow's label is read
- * back CHECK_MS after its completing packet; a label missing then counts
- * as late (its latency is at least CHECK_MS).
+ * Windows complete by time, as on a real host with long-lived flows:
+ * F = RATE * window flows, flow i opened at t0 + i / RATE (one packet),
+ * then given one packet a window later and every window after that,
+ * each of which completes the flow's previous window; so RATE windows
+ * complete per second over F flows, each flow's labelled again and
+ * again. Every completed window's label is read back CHECK_MS after its
+ * completing packet; a label not there then (or an older window's)
+ * counts as late (its latency is at least CHECK_MS).
  *
  * usage: window_load PIN_DIR RATE WINDOW_MS MEASURE_S CHECK_MS
  * prints: rate=R windows=N labelled=L late=M p50_us=X p99_us=Y max_us=Z
+ *         behind_us=B (the most the load fell behind its schedule)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -106,9 +109,10 @@ static int cmp_u64(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	uint64_t window_ns, measure_ns, check_ns, period, t0, t1, t;
-	uint32_t rate, nflows, nmeasure, i, checked = 0, labelled = 0, late = 0;
-	uint64_t *sent, *lat;
+	uint64_t window_ns, measure_ns, check_ns, period, margin, t0, t1;
+	uint64_t behind = 0, *sent, *lat;
+	uint32_t rate, nflows, nmeasure, i, labelled = 0, late = 0;
+	uint32_t opened = 0, done = 0, checked = 0;
 	char path[512];
 	int prog, labels;
 
@@ -121,16 +125,23 @@ int main(int argc, char **argv)
 	window_ns = strtoull(argv[3], NULL, 10) * 1000000ULL;
 	measure_ns = strtoull(argv[4], NULL, 10) * 1000000000ULL;
 	check_ns = strtoull(argv[5], NULL, 10) * 1000000ULL;
-	if (!rate || !window_ns || !measure_ns || !check_ns)
+	if (!rate || !window_ns || !measure_ns || !check_ns ||
+	    check_ns >= window_ns)
 		return 2;
 	period = 1000000000ULL / rate;
-	/* Flows opened during one window, plus those measured after. */
-	nflows = (uint32_t)((window_ns + measure_ns) / period);
+	nflows = (uint32_t)(window_ns / period);
 	nmeasure = (uint32_t)(measure_ns / period);
-	if (nflows > 60000U * 200) {
-		fprintf(stderr, "window_load: %u flows is too many\n", nflows);
+	if (!nflows || nflows > 60000U * 200) {
+		fprintf(stderr, "window_load: %u flows is not 1 .. %u\n",
+			nflows, 60000U * 200);
 		return 2;
 	}
+	/*
+	 * Each packet a quarter into its window: a flow's opening may slip
+	 * by a quarter window, a completion by three quarters, before a
+	 * window is missed.
+	 */
+	margin = window_ns / 4;
 	snprintf(path, sizeof(path), "%s/%s", argv[1], FLOWPIC_PIN_PROG);
 	prog = bpf_obj_get(path);
 	snprintf(path, sizeof(path), "%s/%s", argv[1], FLOWPIC_PIN_LABELS);
@@ -140,74 +151,59 @@ int main(int argc, char **argv)
 			FLOWPIC_PIN_PROG, FLOWPIC_PIN_LABELS, strerror(errno));
 		return 1;
 	}
-	sent = calloc(nflows, sizeof(*sent));
+	sent = calloc(nmeasure, sizeof(*sent));
 	lat = calloc(nmeasure, sizeof(*lat));
 	if (!sent || !lat)
 		return 1;
 
 	/*
-	 * One schedule: flow i opens at t0 + i * period and completes at
-	 * t0 + window + i * period (plus a margin past the window's end);
-	 * only completions inside the measured span are checked.
+	 * One schedule: flow i opens at t0 + i * period; completion j (of
+	 * flow j % F's window j / F) at t0 + (j / F + 1) * window + margin
+	 * + (j % F) * period; its label is read check_ns after it was sent.
+	 * Whatever is due is done, in time order, then the next is slept
+	 * for.
 	 */
 	t0 = now_ns() + 100000000ULL;
-	{
-		uint32_t opened = 0, done = 0, next_check = 0;
-		uint64_t margin = window_ns / 100 + 1000000ULL;
+	while (checked < nmeasure) {
+		uint64_t t_open = opened < nflows ?
+			t0 + (uint64_t)opened * period : UINT64_MAX;
+		uint64_t t_done = done < nmeasure ?
+			t0 + (uint64_t)(done / nflows + 1) * window_ns +
+			margin + (uint64_t)(done % nflows) * period :
+			UINT64_MAX;
+		uint64_t t_chk = checked < done ? sent[checked] + check_ns :
+				 UINT64_MAX;
+		uint64_t t = t_open < t_done ? t_open : t_done, now;
 
-		while (done < nmeasure) {
-			uint64_t t_open = t0 + (uint64_t)opened * period;
-			uint64_t t_done = t0 + window_ns + margin +
-					  (uint64_t)done * period;
-			uint64_t t_chk = sent[next_check] ?
-				sent[next_check] + check_ns : UINT64_MAX;
-
-			if (next_check >= done)
-				t_chk = UINT64_MAX;
-			t = opened < nflows && t_open < t_done ? t_open : t_done;
-			if (t_chk < t)
-				t = t_chk;
+		if (t_chk < t)
+			t = t_chk;
+		now = now_ns();
+		if (t > now) {
 			sleep_until(t);
-			if (t == t_chk) {
-				struct flowpic_label l;
-				struct flowpic_key k;
-				struct pkt p;
-
-				make_pkt(&p, next_check);
-				make_key(&k, &p);
-				checked++;
-				if (!bpf_map_lookup_elem(labels, &k, &l) &&
-				    l.set_ns >= sent[next_check]) {
-					lat[labelled++] = l.set_ns -
-							  sent[next_check];
-				} else {
-					late++;
-				}
-				next_check++;
-			} else if (t == t_done && done < opened) {
-				sent[done] = now_ns();
-				run(prog, done);
-				done++;
-			} else {
-				run(prog, opened);
-				opened++;
-			}
+		} else if (now - t > behind) {
+			behind = now - t;
 		}
-		while (next_check < done) {
+		if (t == t_open) {
+			run(prog, opened++);
+		} else if (t == t_done) {
+			sent[done] = now_ns();
+			run(prog, done % nflows);
+			done++;
+		} else {
 			struct flowpic_label l;
 			struct flowpic_key k;
 			struct pkt p;
 
-			sleep_until(sent[next_check] + check_ns);
-			make_pkt(&p, next_check);
+			make_pkt(&p, checked % nflows);
 			make_key(&k, &p);
-			checked++;
+			/* The window this packet completed, or a later one. */
 			if (!bpf_map_lookup_elem(labels, &k, &l) &&
-			    l.set_ns >= sent[next_check])
-				lat[labelled++] = l.set_ns - sent[next_check];
+			    l.set_ns >= sent[checked] &&
+			    l.window >= checked / nflows)
+				lat[labelled++] = l.set_ns - sent[checked];
 			else
 				late++;
-			next_check++;
+			checked++;
 		}
 	}
 	t1 = now_ns();
@@ -215,12 +211,12 @@ int main(int argc, char **argv)
 	/* Late windows rank above every labelled one. */
 	i = (uint32_t)((checked - 1) * 0.99);
 	printf("rate=%u windows=%u labelled=%u late=%u p50_us=%.1f "
-	       "p99_us=%s%.1f max_us=%.1f elapsed_s=%.1f\n", rate, checked,
-	       labelled, late,
+	       "p99_us=%s%.1f max_us=%.1f behind_us=%.1f elapsed_s=%.1f\n",
+	       rate, checked, labelled, late,
 	       labelled > checked / 2 ? lat[checked / 2] / 1000.0 : -1.0,
 	       i >= labelled ? ">" : "",
 	       i < labelled ? lat[i] / 1000.0 : check_ns / 1000.0,
 	       labelled ? lat[labelled - 1] / 1000.0 : 0.0,
-	       (double)(t1 - t0) / 1e9);
+	       behind / 1000.0, (double)(t1 - t0) / 1e9);
 	return 0;
 }
