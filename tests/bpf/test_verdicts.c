@@ -7,7 +7,8 @@
  * as the segments the wire carries, BIG TCP included; pins of another
  * version or geometry are refused with how to clear them; a CPU's note
  * of a flow's verdict never answers for another flow, nor outlives a
- * relabel.
+ * relabel; labels set many at once land in their order, each with its
+ * own outcome.
  */
 #include <sched.h>
 #include <string.h>
@@ -483,14 +484,82 @@ static void check_notes(void)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+/*
+ * datapath_set_labels(): five entries in one call, a flow labelled
+ * before, two new ones (the second twice: its later entry wins), one
+ * not in the table, one not canonical; every result its own, the
+ * verdicts counted, and the packets of each flow get their entry's
+ * action at once.
+ */
+static void check_batch(void)
+{
+	struct datapath *dp = load("batch", NULL);
+	struct flowpic_action mark = { .type = FLOWPIC_ACT_MARK,
+				       .value = 0x77 };
+	struct pb_spec f[4] = { tcp(5000, 100, 0), tcp(5001, 100, 0),
+				tcp(5002, 100, 0), tcp(5003, 100, 0) };
+	struct flowpic_key k[6];
+	struct flowpic_label l[6];
+	struct flowpic_verdict_stats vs;
+	int rc[6], i, err;
+	__u32 v[3];
+
+	if (!dp || datapath_set_policy(dp, 2, &mark)) {
+		tap_ok(0, "batch: loads");
+		tap_ok(0, "batch: applies");
+		if (dp)
+			bpf_test_datapath_done(dp);
+		return;
+	}
+	for (i = 0; i < 3; i++)		/* flow 3 is never seen */
+		xmit(dp, &f[i]);
+	bpf_test_label(dp, &f[0], 2);	/* labelled before: replaced */
+	memset(l, 0, sizeof(l));
+	for (i = 0; i < 6; i++)
+		l[i].confidence = 9000;
+	pb_key(&f[0], &k[0]);
+	l[0].class_id = DROP_CLASS;
+	pb_key(&f[1], &k[1]);
+	l[1].class_id = DROP_CLASS;
+	pb_key(&f[2], &k[2]);
+	l[2].class_id = DROP_CLASS;
+	pb_key(&f[3], &k[3]);
+	l[3].class_id = DROP_CLASS;
+	k[4] = k[2];			/* flow 2 again: this one wins */
+	l[4].class_id = 2;
+	k[5] = k[1];			/* its halves swapped: not canonical */
+	memcpy(k[5].lo_addr, k[1].hi_addr, sizeof(k[5].lo_addr));
+	memcpy(k[5].hi_addr, k[1].lo_addr, sizeof(k[5].hi_addr));
+	k[5].lo_port = k[1].hi_port;
+	k[5].hi_port = k[1].lo_port;
+	err = datapath_set_labels(dp, k, l, 6, rc);
+	datapath_verdict_stats(dp, &vs);
+	tap_ok(!err && !rc[0] && !rc[1] && !rc[2] && rc[3] == -ENOENT &&
+	       !rc[4] && rc[5] == -EINVAL && vs.added == 3 &&
+	       vs.replaced == 2 && vs.present == 3,
+	       "six labels at once: %d %d %d %d %d %d (0 0 0 -ENOENT 0 "
+	       "-EINVAL); %llu added, %llu replaced (3, 2: flow 0's, flow "
+	       "2's second), %llu present",
+	       rc[0], rc[1], rc[2], rc[3], rc[4], rc[5],
+	       (unsigned long long)vs.added, (unsigned long long)vs.replaced,
+	       (unsigned long long)vs.present);
+	for (i = 0; i < 3; i++)
+		v[i] = xmit(dp, &f[i]);
+	tap_ok(v[0] == TC_ACT_SHOT && v[1] == TC_ACT_SHOT &&
+	       v[2] == TC_ACT_OK,
+	       "their packets at once: flows 0 and 1 dropped (%u, %u), flow 2 "
+	       "marked by its later entry, not dropped (%u)", v[0], v[1], v[2]);
+	bpf_test_datapath_done(dp);
+}
+
 int main(void)
 {
 	char why[160];
 
 	tap_header();
-	tap_plan(19);
+	tap_plan(21);
 	if (!bpf_test_available(why, sizeof(why))) {
-		tap_skip_n(19, why, "verdicts, GSO, pins and notes");
+		tap_skip_n(21, why, "verdicts, GSO, pins, notes and batches");
 		tap_done();
 		return KSFT_SKIP_CODE;
 	}
@@ -499,5 +568,6 @@ int main(void)
 	check_gso();
 	check_pins();
 	check_notes();
+	check_batch();
 	return tap_done();
 }

@@ -893,6 +893,8 @@ int datapath_set_labels(struct datapath *dp, const struct flowpic_key *keys,
 			continue;
 		}
 		had[m] = !bpf_map_lookup_elem(lfd, &keys[i], &old);
+		for (at = 0; !had[m] && at < m; at++)	/* earlier in this call */
+			had[m] = !memcmp(&wk[at], &keys[i], sizeof(keys[i]));
 		rc[i] = 0;
 		wk[m] = keys[i];
 		wl[m] = *l;
