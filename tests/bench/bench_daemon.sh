@@ -27,6 +27,7 @@ WINDOW_MS=${BENCH_WINDOW_MS:-1000}
 MEASURE_S=${BENCH_MEASURE_S:-60}
 CLASSIFIERS=${BENCH_CLASSIFIERS:-2}
 NEIGHBOUR=${BENCH_NEIGHBOUR:-1}
+FPD_ARGS=${BENCH_FPD_ARGS-"--read-interval 1ms"}
 CHECK_MS=50
 
 if [ "$(id -u)" != 0 ] || [ ! -x build/flowpicd ]; then
@@ -82,8 +83,7 @@ run() {
 		--pin-dir "$PIN" --state-dir "$LAB_DIR/state" \
 		--output /dev/null --min-packets 1 --idle 60s \
 		--max-flows "$flows" --ring-buffer "$ring" --classifiers "$ncl" \
-		--late "${CHECK_MS}ms" ${BENCH_FPD_ARGS-"--read-interval 1ms"} \
-		2>"$LAB_DIR/fpd.log" &
+		--late "${CHECK_MS}ms" $FPD_ARGS 2>"$LAB_DIR/fpd.log" &
 	FPD_PID=$!
 	for i in $(seq 1 50); do
 		[ -f "$LAB_DIR/state/flowpicd.stats" ] && break
@@ -107,9 +107,11 @@ run() {
 	cleanup_nb
 	# The stats file is written once a second: let it catch up.
 	sleep 2.2
-	st="$LAB_DIR/state/flowpicd.stats"
 	kst=$(build/flowpic stats --json --pin-dir "$PIN" \
 		--state-dir "$LAB_DIR/state" 2>/dev/null)
+	# flowpicd removes its stats file when it stops.
+	cp "$LAB_DIR/state/flowpicd.stats" "$LAB_DIR/last.stats"
+	st="$LAB_DIR/last.stats"
 	kill -TERM "$FPD_PID"
 	wait "$FPD_PID" 2>/dev/null
 	FPD_PID=""

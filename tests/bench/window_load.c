@@ -13,7 +13,7 @@
  * each of which completes the flow's previous window; so RATE windows
  * complete per second over F flows, each flow's labelled again and
  * again. Every completed window's label is read back CHECK_MS after its
- * completing packet; a label not there then (or an older window's)
+ * completing packet; a label not there then (or another window's)
  * counts as late (its latency is at least CHECK_MS).
  *
  * usage: window_load PIN_DIR RATE WINDOW_MS MEASURE_S CHECK_MS
@@ -196,10 +196,15 @@ int main(int argc, char **argv)
 
 			make_pkt(&p, checked % nflows);
 			make_key(&k, &p);
-			/* The window this packet completed, or a later one. */
+			/*
+			 * The label of the window this packet completed:
+			 * an older one is late, and so is a later one
+			 * (only when the load fell a window behind): its
+			 * own label cannot be told apart any more.
+			 */
 			if (!bpf_map_lookup_elem(labels, &k, &l) &&
 			    l.set_ns >= sent[checked] &&
-			    l.window >= checked / nflows)
+			    l.window == checked / nflows)
 				lat[labelled++] = l.set_ns - sent[checked];
 			else
 				late++;
