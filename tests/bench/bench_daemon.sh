@@ -121,7 +121,7 @@ run() {
 	n=$(fget windows_classified)
 	cpu=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v n="${n:-0}" \
 		'BEGIN { if (n) printf "%.1f", t * 1000 / hz / n * 1000; else print "-" }')
-	printf '%-8s %3s %3s %8s %8s %6s %8s %8s %8s %8s %6s %8s %8s %8s %7s\n' \
+	printf '%-8s %3s %3s %8s %8s %6s %8s %8s %8s %8s %6s %8s %8s %8s %7s %8s %5s\n' \
 		"$rate" "$ncl" "$nb" "$(get windows)" "$(kget windows)" \
 		"$(kget windows_lost)" "$(fget windows_received)" \
 		"$(fget queue_dropped)" "$n" "$(get labelled)" \
@@ -129,14 +129,17 @@ run() {
 		"$(awk -v x="$(get p50_us)" 'BEGIN { printf "%.3f", x / 1000 }')" \
 		"$(get p99_us | awk '{ s = substr($0, 1, 1) == ">" ? ">" : ""; sub(/>/, ""); printf "%s%.3f", s, $0 / 1000 }')" \
 		"$(awk -v x="$(get max_us)" 'BEGIN { printf "%.3f", x / 1000 }')" \
-		"$cpu"
+		"$cpu" \
+		"$(awk -v x="$(get behind_us)" 'BEGIN { printf "%.0f", x / 1000 }')" \
+		"$(cut -d' ' -f1 /proc/loadavg)"
 	rm -f "$st"
 }
 
 echo "flowpicd: window completion -> label in the kernel (labels map), mini 32x32, $WINDOW_MS ms windows, ${MEASURE_S} s per run"
-printf '%-8s %3s %3s %8s %8s %6s %8s %8s %8s %8s %6s %8s %8s %8s %7s\n' \
+printf '%-8s %3s %3s %8s %8s %6s %8s %8s %8s %8s %6s %8s %8s %8s %7s %8s %5s\n' \
 	"win/s" cls nb measured k_sent k_lost received dropped classif \
-	labelled "late d/l" "p50 ms" "p99 ms" "max ms" "cpu ms/1k"
+	labelled "late d/l" "p50 ms" "p99 ms" "max ms" "cpu ms/1k" \
+	"behind ms" load
 status=0
 top=""
 for rate in $RATES; do
@@ -147,6 +150,6 @@ done
 if [ "$NEIGHBOUR" = 1 ] && [ -n "$top" ]; then
 	run "$top" "$CLASSIFIERS" 1 || status=1
 fi
-echo "(cls: classifier threads; nb: 1 = a busy-loop neighbour; measured: completions window_load checked; k_sent/k_lost: the kernel's windows sent / lost at a full ring buffer (whole run); received/dropped/classif: flowpicd's; labelled: labels of the measured windows in the kernel within $CHECK_MS ms; late d/l: flowpicd's windows_late (label > $CHECK_MS ms after arrival) / window_load's (no label $CHECK_MS ms after completion); cpu: flowpicd's CPU ms per 1,000 classified windows)"
+echo "(cls: classifier threads; nb: 1 = a busy-loop neighbour; measured: completions window_load checked; k_sent/k_lost: the kernel's windows sent / lost at a full ring buffer (whole run); received/dropped/classif: flowpicd's; labelled: labels of the measured windows in the kernel within $CHECK_MS ms; late d/l: flowpicd's windows_late (label > $CHECK_MS ms after arrival) / window_load's (no label $CHECK_MS ms after completion); cpu: flowpicd's CPU ms per 1,000 classified windows; behind: the most the load generator fell behind its schedule; load: the machine's 1-minute load average at the end)"
 echo "(goal: 100000 windows/s for 60 s, every window labelled, p99 <= 5 ms)"
 exit $status
