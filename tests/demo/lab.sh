@@ -32,9 +32,11 @@ lab_cli() { ip netns exec "$LAB_CLI" "$@"; }
 # host's mounts (bpffs at /sys/fs/bpf), as flowpicd needs.
 lab_srv_net() { nsenter --net="/run/netns/$LAB_SRV" "$@"; }
 
-# Background a command, remembered for lab_down.
+# Background a command, remembered for lab_down. Its standard output
+# goes nowhere: a program that outlived its caller (the delay stage runs
+# up to 15 minutes) must not hold a test runner's output pipe open.
 lab_bg() {
-	"$@" &
+	"$@" >/dev/null &
 	LAB_PIDS="$LAB_PIDS $!"
 }
 
