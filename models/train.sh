@@ -268,6 +268,18 @@ task_cat_mini() {
 	done | awk '{ a += $2; f += $4; n++ } END {
 		printf "mean accuracy %.2f%%, macro-F1 %.4f over %d seeds\n",
 		a / n, f / n, n }'
+	# nDPI's application-level labels apart from the real sources
+	# labelled by what the capture holds
+	for part in ndpi not-ndpi; do
+		echo "== cat-mini seeds $SEEDS: held-out real files, $part, mean"
+		for s in $SEEDS; do
+			grep -v "^$LABSPLIT/" "$OUT/cat-mini-s$s.tsv" |
+				if [ $part = ndpi ]; then grep "/ndpi/"
+				else grep -v "/ndpi/"; fi | $SCORE -v mode=score
+		done | awk '{ print; a += $2; f += $4; n++ } END {
+			printf "mean accuracy %.2f%%, macro-F1 %.4f over %d seeds\n",
+			a / n, f / n, n }'
+	done
 	echo "== cat-mini seeds $SEEDS: held-out VPN (lab) files only, mean"
 	for s in $SEEDS; do
 		grep "^$LABSPLIT/.*-vpn" "$OUT/cat-mini-s$s.tsv" | $SCORE -v mode=score
