@@ -98,6 +98,13 @@ media_files() {	# bulk files of random bytes (incompressible)
 	fi
 }
 
+media_corpus() {	# the browsing sites' pages (tests/lab/corpus.py)
+	[ -d "$CACHE/corpus-v1" ] && return 0
+	rm -rf "$CACHE/corpus-v1.tmp"
+	$PY "$LAB/corpus.py" "$CACHE/corpus-v1.tmp" 1 &&
+		mv "$CACHE/corpus-v1.tmp" "$CACHE/corpus-v1"
+}
+
 certs() {	# a lab CA and one server certificate for every lab name and address
 	san="DNS:video.lab,DNS:files.lab,DNS:static.lab,DNS:cdn.lab,DNS:tracker.lab,DNS:lab"
 	for s in $(seq 0 $((SITES - 1))); do san="$san,DNS:www.site$s.lab"; done
@@ -149,10 +156,6 @@ start_nginx() {
 	ln -sfn "$CACHE/files" "$WORK/www/files.lab"
 	[ -n "${VIDEO_DIR:-}" ] && ln -sfn "$VIDEO_DIR" "$WORK/www/video.lab"
 	if has browsing; then
-		if [ ! -d "$CACHE/corpus-v1" ]; then
-			$PY "$LAB/corpus.py" "$CACHE/corpus-v1.tmp" 1 &&
-				mv "$CACHE/corpus-v1.tmp" "$CACHE/corpus-v1" || return 1
-		fi
 		for d in "$CACHE"/corpus-v1/*; do ln -sfn "$d" "$WORK/www/$(basename "$d")"; done
 	fi
 	cat >"$WORK/nginx.conf" <<EOF
@@ -288,16 +291,28 @@ EOF
 	bg_s prosody --config "$WORK/xmpp/prosody.cfg.lua" -F >"$WORK/xmpp/prosody.out" 2>&1
 }
 
+# media: what the classes of the run need in the cache, made by one run
+# at a time (runs side by side, as make check starts two, wait for the
+# first to make it rather than write it twice); the lock is let go before
+# any server starts.
+media() {
+	(
+		flock 7 || exit 1
+		if has voip; then media_speech || exit 1; fi
+		if has video; then media_video || exit 1; fi
+		if has file-transfer; then media_files || exit 1; fi
+		if has browsing; then media_corpus || exit 1; fi
+	) 7>"$CACHE/.media.lock"
+}
+
 servers_start() {
 	certs || return 1
 	hosts_file
-	if has voip; then media_speech || return 1; fi
+	media || return 1
 	if has video; then
-		media_video || return 1
 		VIDEO_DIR=$CACHE/video-v1-$([ -n "$QUICK" ] && echo 40 || echo 180)
 	fi
 	if has file-transfer; then
-		media_files || return 1
 		start_sshd || return 1
 		start_vsftpd
 		start_bittorrent
