@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared by lab_classes.sh and lab_vpn.sh: check what one of the lab's
-# quick runs left in $BIN (the Makefile runs them before the runner:
-# they take longer than its 45 s per test).
+# quick runs left in $BIN. They take longer than the runner's time per
+# test, so lab_runs.sh runs them apart, side by side, often while the
+# runner runs the other tests; a run still going holds $BIN/NAME.lock,
+# and the check waits for it there.
 
 ksft_skip=4
 BIN=${FLOWPIC_SELFTESTS_BIN:-$(cd "$(dirname "$0")/../../build/selftests" 2>/dev/null && pwd)}
@@ -13,11 +15,26 @@ trap 'rm -rf "$TMP"' EXIT
 skip() { echo "# SKIP: $*"; exit $ksft_skip; }
 fail() { echo "# FAIL: $*"; exit 1; }
 
+# Seconds to wait for a run still going: its traffic lasts 1.5 minutes;
+# a cold cache makes its media first, a loaded machine slows it down.
+LAB_WAIT=${FLOWPIC_LAB_WAIT:-600}
+
 # lab_check NAME: NAME.rc, NAME.log and NAME/ under $BIN.
 lab_check() {
 	name=$1
-	[ -r "$BIN/$name.rc" ] ||
+	if [ -e "$BIN/$name.lock" ] && ! flock -s -w "$LAB_WAIT" "$BIN/$name.lock" true; then
+		sed 's/^/# /' "$BIN/$name.log" | tail -30
+		fail "$name: the lab run is still going after $LAB_WAIT s"
+	fi
+	if [ ! -r "$BIN/$name.rc" ]; then
+		# lab_runs.sh empties the log when a run starts and writes the
+		# status when it ends.
+		if [ -e "$BIN/$name.log" ]; then
+			sed 's/^/# /' "$BIN/$name.log" | tail -30
+			fail "$name: the lab run ended without its exit status (killed?)"
+		fi
 		skip "no $BIN/$name.rc: make check-selftests runs the lab first"
+	fi
 	rc=$(cat "$BIN/$name.rc")
 	sed 's/^/# /' "$BIN/$name.log" | grep -v '^#  ' | tail -30
 	[ "$rc" = 4 ] && skip "$(grep -m1 'lab:' "$BIN/$name.log")"

@@ -3,19 +3,56 @@
 # kernel's lib.mk runner, built out of tree into build/selftests. Ends
 # with "# selftests: N passed, N failed, N skipped", counted on the
 # runner's top-level KTAP lines.
+#
+# The traffic lab's two quick runs (lab_runs.sh) go in the background
+# first, side by side, and the runner runs the other tests meanwhile;
+# lab_classes.sh and lab_vpn.sh, last, wait for them. tests/check.sh
+# starts them earlier still, at its own start (`run.sh --start-labs`
+# prints their process group), and says so with FLOWPIC_LABS_STARTED=1.
+# An early exit stops them: lab.sh deletes its namespaces on SIGTERM.
 cd "$(dirname "$0")/../.." || exit 1
 out=$PWD/build/selftests
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+labs=
+# stop_group PGID: SIGTERM to the process group, then up to 30 s for all
+# of it to finish cleaning up, then SIGKILL.
+stop_group() {
+	kill -TERM -"$1" 2>/dev/null || return 0
+	wait "$1" 2>/dev/null	# the leader, when it is our child
+	i=0
+	while kill -0 -"$1" 2>/dev/null && [ $i -lt 150 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	kill -KILL -"$1" 2>/dev/null
+}
+trap '[ -n "$labs" ] && stop_group "$labs"; rm -f "$log"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 mkdir -p "$out"
 
 if ! ksrc=$(sh tests/linux-source.sh 2>"$log"); then
+	[ "${1:-}" = --start-labs ] && exit 1
 	echo "not ok 1 selftests # $(tail -1 "$log")"
 	echo "# selftests: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
-make --no-print-directory -C tests/selftests KSRC="$ksrc" OUTPUT="$out" \
-	run_tests 2>&1 | tee "$log"
+selftests() {
+	make --no-print-directory -C tests/selftests KSRC="$ksrc" OUTPUT="$out" "$@"
+}
+
+if [ "${1:-}" = --start-labs ]; then
+	selftests -s labs-start 2>"$log" | tail -1
+	exit
+fi
+if [ "${FLOWPIC_LABS_STARTED:-}" != 1 ]; then
+	# If they cannot start, the runner's make runs them first (`labs`)
+	# and says why they fail.
+	if labs=$(selftests -s labs-start 2>"$log" | tail -1) && [ -n "$labs" ]; then
+		export FLOWPIC_LABS_STARTED=1
+	fi
+fi
+selftests run_tests 2>&1 | tee "$log"
 skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$log")
 pass=$(($(grep -cE '^ok [0-9]+' "$log") - skip))
 fail=$(grep -cE '^not ok [0-9]+' "$log")
