@@ -50,6 +50,10 @@ fpd_stop() {
 }
 
 fpd_cleanup() {
+	# An interrupted test cleans up all the same: neither a second signal
+	# (kselftest's runner nests two timeouts, and each passes one on) nor
+	# an output closed under it stops the clean-up half-way.
+	trap '' INT TERM HUP PIPE
 	fpd_stop
 	# A test that killed flowpicd with --keep state left behind.
 	lab_srv tc qdisc del dev "$LAB_SIF" clsact 2>/dev/null
