@@ -162,11 +162,14 @@ print-%:
 
 # --- kernel module ---------------------------------------------------------
 
+# One kbuild at a time in this tree (a lock): `make check` runs the QEMU
+# layer beside the selftests, and both ask for the module.
 kmod:
 	@if [ -z "$(KDIR)" ]; then \
 		echo "kmod: no /usr/src/linux-headers-*-amd64 (make deps)"; \
 		exit 1; fi
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@mkdir -p $(BUILD)
+	flock $(BUILD)/.kmod.lock $(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 # --- tests -----------------------------------------------------------------
 

@@ -181,7 +181,9 @@ built=$(date +%s)
 
 # --- boot ----------------------------------------------------------------
 rm -f "$work/console.log" "$work/verdict.log"
-timeout --kill-after=10 "$limit" qemu-system-x86_64 \
+# --foreground keeps QEMU in our process group, so that Ctrl-C or a
+# signal to the group (tests/check.sh on an early exit) stops it too.
+timeout --foreground --kill-after=10 "$limit" qemu-system-x86_64 \
 	-nographic -nodefaults -no-reboot \
 	-machine pc -accel tcg -cpu max -smp 2 -m "$mem" \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
