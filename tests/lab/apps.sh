@@ -694,14 +694,19 @@ vpn_up() {
 		--remote "$outer" $((1194 + lane)) --ifconfig "$ci" "$si" \
 		>"$WORK/vpn$id-c.log" 2>&1 &
 	VPN_C=$!
-	# Up to 30 s: OpenVPN's start-up is slow on a loaded host.
-	for i in $(seq 300); do
+	# Up to 60 s: OpenVPN's start-up is slow on a loaded host.
+	for i in $(seq 600); do
 		grep -q 'Initialization Sequence Completed' "$WORK/vpn$id-c.log" &&
 			grep -q 'Initialization Sequence Completed' "$WORK/vpn$id-s.log" && break
 		sleep 0.1
 	done
-	grep -q 'Initialization Sequence Completed' "$WORK/vpn$id-c.log" ||
-		{ cat "$WORK/vpn$id-c.log"; return 1; }
+	grep -q 'Initialization Sequence Completed' "$WORK/vpn$id-c.log" || {
+		echo "vpn: the tunnel did not come up in 60 s; client:"
+		cat "$WORK/vpn$id-c.log"
+		echo "vpn: server:"
+		cat "$WORK/vpn$id-s.log"
+		return 1
+	}
 	if [ "$cls" = browsing ]; then
 		for k in 1 2; do
 			a=198.51.100.$((130 + k + 8 * lane))

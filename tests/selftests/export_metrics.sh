@@ -91,10 +91,17 @@ for i in $(seq 1 9); do
 	col bash -c "exec 3<>/dev/tcp/$SRV_XIP/$METRICS_PORT; printf 'GET /me' >&3; sleep 20" &
 	slow_pids="$slow_pids $!"
 done
+# Each of the 9 either took one of the 8 slots and is closed at its
+# deadline, or was turned away; prometheus's scrape may hold a slot as
+# they come, so 7 or 8 of them time out.
 rejected() { [ "$(metric flowpicd_metrics_rejected_total)" -ge 1 ] 2>/dev/null; }
-timeouts() { [ "$(metric flowpicd_metrics_timeouts_total)" -ge 8 ] 2>/dev/null; }
+timeouts() {
+	t=$(metric flowpicd_metrics_timeouts_total)
+	r=$(metric flowpicd_metrics_rejected_total)
+	[ "$t" -ge 7 ] && [ $((t + r)) -ge 9 ] 2>/dev/null
+}
 wait_for 20 timeouts
-ok $? "slow clients closed past their deadline ($(metric flowpicd_metrics_timeouts_total) timeouts)"
+ok $? "slow clients closed past their deadline ($(metric flowpicd_metrics_timeouts_total) timeouts, $(metric flowpicd_metrics_rejected_total) turned away)"
 wait_for 10 rejected
 ok $? "the client past the last slot turned away, counted ($(metric flowpicd_metrics_rejected_total))"
 t0=$(promql 'flowpicd_metrics_requests_total')
