@@ -14,18 +14,7 @@ cd "$(dirname "$0")/../.." || exit 1
 out=$PWD/build/selftests
 log=$(mktemp)
 labs=
-# stop_group PGID: SIGTERM to the process group, then up to 30 s for all
-# of it to finish cleaning up, then SIGKILL.
-stop_group() {
-	kill -TERM -"$1" 2>/dev/null || return 0
-	wait "$1" 2>/dev/null	# the leader, when it is our child
-	i=0
-	while kill -0 -"$1" 2>/dev/null && [ $i -lt 150 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	kill -KILL -"$1" 2>/dev/null
-}
+. tests/jobs.sh	# stop_group
 trap '[ -n "$labs" ] && stop_group "$labs"; rm -f "$log"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -85,56 +85,12 @@ static void synth(struct pics *ps, const struct flowpic_geom *g, uint32_t n,
 
 /*
  * Worst difference between cnn_infer() on the pictures (in batches of
- * @batch) and the dense forward pass, over @net's outputs.
+ * @batch; as dense images with @as_dense, else sparse) and the dense
+ * forward pass of each, over @net's outputs.
  */
-static double compare(struct cnn *net, const struct pics *ps, uint32_t batch,
-		      struct cnn_infer_stats *st)
-{
-	size_t hw = (size_t)net->input.c * net->input.h * net->input.w;
-	uint32_t k = net->layer[net->nlayers - 1].out.c, i, j;
-	struct cnn_work *fast = cnn_work_new(net, batch, 0);
-	struct cnn_work *slow = cnn_work_new(net, 1, 0);
-	float *probs = malloc((size_t)batch * k * sizeof(float));
-	float *dense = malloc(hw * sizeof(float));
-	double worst = 0;
-
-	cnn_prepare(net);
-	for (i = 0; i < ps->n; i += batch) {
-		const struct picture *pp[MAXPICS];
-		struct cnn_input in = { .n = ps->n - i < batch ? ps->n - i : batch,
-					.pics = pp, .scale = 1.0f / 255 };
-
-		for (j = 0; j < in.n; j++)
-			pp[j] = &ps->p[i + j];
-		if (cnn_infer(net, fast, &in, probs))
-			return INFINITY;
-		for (j = 0; j < in.n; j++) {
-			struct cnn_input d = { .n = 1, .dense = dense };
-			const float *ref;
-			uint32_t c;
-
-			picture_to_dense(pp[j], dense, 1.0f / 255);
-			if (cnn_forward(net, slow, &d, 0))
-				return INFINITY;
-			ref = cnn_output(net, slow, net->nlayers - 1);
-			for (c = 0; c < k; c++)
-				worst = fmax(worst, fabs(ref[c] - probs[j * k + c]));
-		}
-	}
-	*st = *cnn_work_stats(fast);
-	cnn_work_free(fast);
-	cnn_work_free(slow);
-	free(probs);
-	free(dense);
-	return worst;
-}
-
-/*
- * The same pictures given to cnn_infer() as dense images, in batches of
- * @batch, against cnn_forward() on each: the worst difference.
- */
-static double compare_dense(struct cnn *net, const struct pics *ps,
-			    uint32_t batch, struct cnn_infer_stats *st)
+static double compare_as(struct cnn *net, const struct pics *ps,
+			 uint32_t batch, int as_dense,
+			 struct cnn_infer_stats *st)
 {
 	size_t hw = (size_t)net->input.c * net->input.h * net->input.w;
 	uint32_t k = net->layer[net->nlayers - 1].out.c, i, j, c;
@@ -146,11 +102,19 @@ static double compare_dense(struct cnn *net, const struct pics *ps,
 
 	cnn_prepare(net);
 	for (i = 0; i < ps->n; i += batch) {
-		struct cnn_input in = { .n = ps->n - i < batch ? ps->n - i : batch,
-					.dense = dense };
+		const struct picture *pp[MAXPICS];
+		struct cnn_input in = { .n = ps->n - i < batch ? ps->n - i : batch };
 
-		for (j = 0; j < in.n; j++)
-			picture_to_dense(&ps->p[i + j], dense + j * hw, 1.0f / 255);
+		for (j = 0; j < in.n; j++) {
+			pp[j] = &ps->p[i + j];
+			picture_to_dense(pp[j], dense + j * hw, 1.0f / 255);
+		}
+		if (as_dense) {
+			in.dense = dense;
+		} else {
+			in.pics = pp;
+			in.scale = 1.0f / 255;
+		}
 		if (cnn_infer(net, fast, &in, probs))
 			return INFINITY;
 		for (j = 0; j < in.n; j++) {
@@ -170,6 +134,18 @@ static double compare_dense(struct cnn *net, const struct pics *ps,
 	free(probs);
 	free(dense);
 	return worst;
+}
+
+static double compare(struct cnn *net, const struct pics *ps, uint32_t batch,
+		      struct cnn_infer_stats *st)
+{
+	return compare_as(net, ps, batch, 0, st);
+}
+
+static double compare_dense(struct cnn *net, const struct pics *ps,
+			    uint32_t batch, struct cnn_infer_stats *st)
+{
+	return compare_as(net, ps, batch, 1, st);
 }
 
 /* The architecture's layer list up to its logits (softmax hides errors). */
